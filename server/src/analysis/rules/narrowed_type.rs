@@ -1,0 +1,52 @@
+//! `narrowed-type`: a field's validator accepts less than it did at the base.
+
+use crate::analysis::diff::Change;
+use crate::analysis::{Context, Finding, Rule};
+
+pub const DOC: &str = r#"# narrowed-type (error)
+
+## What it does
+Flags a field (or a table's document validator) that accepts less than at the base: `v.string()` → `v.number()`, a union member or literal removed, `v.id("a")` → `v.id("b")`, a nested object or array narrowed, `v.nullable(x)` → `x`. Widening (a new union member, a new optional field) is silent.
+
+## Why is this bad?
+Documents written under the old validator may hold values the new one rejects. When the schema is pushed, Convex checks them all and fails with `Value does not match validator.`
+
+## Example
+```ts
+// base:    status: v.union(v.literal("draft"), v.literal("published"), v.literal("archived")),
+// working:
+status: v.union(v.literal("draft"), v.literal("published")),
+```
+
+## Fix
+Widen first (accept the old and the new values), make the code write the new shape, migrate the existing documents with a backfill, verify none hold an old value, then narrow.
+"#;
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for change in &cx.changes {
+        let (name, loc, reason, old, new) = match change {
+            Change::Narrowed { table, field, base, reason } => (
+                format!("{}.{}", table.name, field.name),
+                field.loc,
+                reason,
+                base.validator.required().to_string(),
+                field.validator.required().to_string(),
+            ),
+            Change::TableNarrowed { table, base, reason } => {
+                (format!("table `{}`", table.name), table.loc, reason, base.validator.to_string(), table.validator.to_string())
+            }
+            _ => continue,
+        };
+        let name = if name.starts_with("table") { name } else { format!("`{name}`") };
+        let finding = Finding::new(
+            Rule::NarrowedType,
+            cx.working,
+            loc,
+            format!("{name} narrows ({reason}): a document holding an old value makes the push fail with `Value does not match validator`"),
+        )
+        .help(format!(
+            "Widen first (accept both `{old}` and `{new}`), migrate the documents, verify none hold an old value, then narrow"
+        ));
+        out.push(cx.transition(finding));
+    }
+}

@@ -1,0 +1,44 @@
+//! `parse-error`: a Convex file does not parse.
+
+use crate::analysis::{Context, Finding, Rule};
+use crate::line_index::TextRange;
+
+pub const DOC: &str = r#"# parse-error (error)
+
+## What it does
+Reports a file of the Convex functions folder that does not parse as TypeScript or JavaScript.
+
+## Why is this bad?
+Convex cannot bundle it, so the deploy fails; and convex-migrate cannot see the schema or the functions it defines, so its other findings may be incomplete. The rest of the project is still analysed.
+
+## Example
+```ts
+export const list = query({ handler: async (ctx) => { return ctx.db.query("users").collect( } });
+```
+
+## Fix
+Fix the syntax error at the position shown.
+"#;
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for file in &cx.working.files {
+        let Some(first) = file.model.errors.first() else { continue };
+        let len = file.text.len() as u32;
+        let start = first.range.start.min(len);
+        let range = TextRange::new(start, first.range.end.min(len).max(start));
+        let more = file.model.errors.len() - 1;
+        let mut message = format!("this file does not parse: {}", first.message);
+        if more > 0 {
+            message.push_str(&format!(" (and {more} more)"));
+        }
+        out.push(Finding {
+            rule: Rule::ParseError,
+            severity: Rule::ParseError.default_severity(),
+            path: file.path.clone(),
+            range,
+            message,
+            help: Some("Fix the syntax error; until then this file's schema and functions are not analysed".into()),
+            related: Vec::new(),
+        });
+    }
+}

@@ -1,0 +1,53 @@
+//! `removed-field`: a field leaves a table while documents may still hold it.
+
+use crate::analysis::backfill::{backfills, Goal};
+use crate::analysis::diff::Change;
+use crate::analysis::{Context, Finding, Rule};
+
+pub const DOC: &str = r#"# removed-field (error)
+
+## What it does
+Flags a field of an existing table that is removed from the schema while no migration that unsets it (`ctx.db.patch(doc._id, { field: undefined })` over the table) exists at the base.
+
+## Why is this bad?
+Documents written before still hold the field. When the schema is pushed, Convex rejects them: ``Object contains extra field `isPro` that is not in the validator.`` The deploy fails.
+
+## Example
+```ts
+// base:    isPro: v.optional(v.boolean()),
+// working: (field deleted)
+users: defineTable({ name: v.string() }),
+```
+
+## Fix
+1. Put the field back as `v.optional(...)` (mark it deprecated), stop writing it, and deploy a migration that patches `isPro: undefined` on every document.
+2. Run it and verify that no document holds the field.
+3. Remove the field. Deploy. Remove the migration.
+"#;
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(base) = cx.base else { return };
+    for change in &cx.changes {
+        let Change::Removed { table, base: field } = change else { continue };
+        if !backfills(base, &table.name, &field.name, Goal::Unset).is_empty() {
+            continue;
+        }
+        let name = format!("{}.{}", table.name, field.name);
+        let finding = Finding::new(
+            Rule::RemovedField,
+            cx.working,
+            table.loc,
+            format!(
+                "`{name}` is removed from the schema, but no migration that unsets it is deployed: if any document still holds `{}`, the push will fail with `Object contains extra field `{}` that is not in the validator`",
+                field.name, field.name
+            ),
+        )
+        .help(format!(
+            "Put `{}: v.optional({})` back, deploy a migration that patches `{}: undefined` on every document, run and verify it, then remove the field",
+            field.name,
+            field.validator.required(),
+            field.name
+        ));
+        out.push(cx.transition(finding));
+    }
+}

@@ -1,0 +1,40 @@
+//! `removed-table`: a table leaves the schema; its documents stay, unvalidated.
+
+use crate::analysis::diff::Change;
+use crate::analysis::{Context, Finding, Rule};
+use crate::project::Loc;
+
+pub const DOC: &str = r#"# removed-table (info)
+
+## What it does
+Notes a table of the base that is no longer in the schema.
+
+## Why is this bad?
+Convex accepts the push, but the table's documents stay in the deployment, no longer validated and still readable by `ctx.db.query("logs")` from old code. Putting the table back later validates them again, and they may no longer match.
+
+## Example
+```ts
+// base: logs: defineTable({ line: v.string() }),
+// working: (table deleted)
+```
+
+## Fix
+If the documents are no longer needed, delete them with a migration (or in the dashboard) before or after removing the table. Otherwise keep the table in the schema.
+"#;
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(schema) = &cx.working.schema else { return };
+    for change in &cx.changes {
+        let Change::TableRemoved { base } = change else { continue };
+        // Point at `defineSchema(` in the working schema: the table itself is gone.
+        let at = Loc { file: schema.loc.file, range: crate::line_index::TextRange::new(schema.loc.range.start, schema.loc.range.start + "defineSchema".len() as u32) };
+        let finding = Finding::new(
+            Rule::RemovedTable,
+            cx.working,
+            at,
+            format!("table `{}` leaves the schema: its documents stay in the deployment, no longer validated", base.name),
+        )
+        .help(format!("Delete the documents of `{}` with a migration if they are no longer needed, or keep the table in the schema", base.name));
+        out.push(finding);
+    }
+}

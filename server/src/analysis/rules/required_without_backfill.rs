@@ -1,0 +1,64 @@
+//! `required-without-backfill`: a field becomes required with no deployed backfill.
+
+use crate::analysis::backfill::{backfills, Goal};
+use crate::analysis::diff::Change;
+use crate::analysis::{Context, Finding, Rule};
+
+pub const DOC: &str = r#"# required-without-backfill (error)
+
+## What it does
+Flags a field of an existing table that becomes required (it was absent or `v.optional` at the base) while no backfill for it exists at the base, that is, in what is deployed.
+
+## Why is this bad?
+Convex checks every stored document against the new schema when it is pushed. Documents written before the change lack the field, so `npx convex deploy` fails with ``Object is missing the required field `role`. Consider wrapping the field validator in `v.optional(...)` ``. A backfill written in the same change cannot help: it is deployed together with the schema, so it cannot run before the schema is checked.
+
+## Example
+```ts
+// base:    role: v.optional(v.union(v.literal("admin"), v.literal("member"))),
+// working:
+role: v.union(v.literal("admin"), v.literal("member")),
+```
+
+## Fix
+Widen, migrate, narrow, over two deploys:
+1. Keep the field `v.optional(...)`, make every insert write it, and add a backfill (a mutation that pages through the table with a cursor and patches the field). Deploy.
+2. Run the backfill (`npx convex run migrations:backfillUsersRole`) and verify no document lacks the field.
+3. Make the field required. Deploy. Remove the backfill.
+"#;
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(base) = cx.base else { return };
+    for change in &cx.changes {
+        let Change::BecameRequired { table, field, base: base_field } = change else { continue };
+        if !backfills(base, &table.name, &field.name, Goal::Fill).is_empty() {
+            continue;
+        }
+        let name = format!("{}.{}", table.name, field.name);
+        let before = match base_field {
+            None => "is new and required",
+            Some(_) => "becomes required",
+        };
+        let mut finding = Finding::new(
+            Rule::RequiredWithoutBackfill,
+            cx.working,
+            field.loc,
+            format!(
+                "`{name}` {before}, but no backfill for it is deployed: the push will fail with `Object is missing the required field `{}`` on every document written before",
+                field.name
+            ),
+        );
+        let pending = backfills(cx.working, &table.name, &field.name, Goal::Fill);
+        if let Some(backfill) = pending.first() {
+            finding.message.push_str(&format!(
+                ". The backfill `{}` exists only in the working tree: it cannot run before this schema is pushed",
+                backfill.reference
+            ));
+            finding = finding.related(cx.working, backfill.loc, "backfill, not yet deployed");
+        }
+        let finding = finding.help(format!(
+            "Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `{}` required",
+            field.name
+        ));
+        out.push(cx.transition(finding));
+    }
+}

@@ -1,0 +1,110 @@
+//! Suppression comments, ESLint's habit with a required reason:
+//! `// convex-migrate-disable-next-line RULE[, RULE] -- reason` and
+//! `// convex-migrate-disable-file RULE -- reason`.
+//!
+//! A suppression without a reason still suppresses but is reported; one that suppresses nothing
+//! is reported as unused.
+
+use crate::analysis::{Finding, Rule};
+use crate::line_index::{ColumnUnit, TextRange};
+use crate::project::{Project, SourceFile};
+
+const NEXT_LINE: &str = "convex-migrate-disable-next-line";
+const FILE: &str = "convex-migrate-disable-file";
+
+/// One suppression comment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Directive {
+    pub range: TextRange,
+    /// `Some(line)` (0-based) for next-line, `None` for the whole file.
+    pub line: Option<u32>,
+    pub rules: Vec<String>,
+    pub reason: Option<String>,
+}
+
+/// The suppression comments of a file.
+pub fn directives(file: &SourceFile) -> Vec<Directive> {
+    let text = &*file.text;
+    let index = &file.model.line_index;
+    file.model
+        .comments
+        .iter()
+        .filter_map(|comment| {
+            let body = comment.text.trim().trim_start_matches('*').trim();
+            let (line, rest) = if let Some(rest) = body.strip_prefix(NEXT_LINE) {
+                let end_line = index.line_col(text, comment.range.end, ColumnUnit::Utf8).line;
+                (Some(end_line + 1), rest)
+            } else if let Some(rest) = body.strip_prefix(FILE) {
+                (None, rest)
+            } else {
+                return None;
+            };
+            if !rest.is_empty() && !rest.starts_with(char::is_whitespace) {
+                return None;
+            }
+            let (rules, reason) = match rest.split_once("--") {
+                Some((rules, reason)) => (rules, Some(reason.trim().to_string()).filter(|r| !r.is_empty())),
+                None => (rest, None),
+            };
+            let rules = rules.split(',').map(|r| r.trim().to_string()).filter(|r| !r.is_empty()).collect();
+            Some(Directive { range: comment.range, line, rules, reason })
+        })
+        .collect()
+}
+
+/// Drops suppressed findings and adds the findings about the suppressions themselves.
+pub fn apply(project: &Project, findings: Vec<Finding>) -> Vec<Finding> {
+    let mut out = Vec::with_capacity(findings.len());
+    let mut per_file: Vec<(&SourceFile, Vec<Directive>, Vec<bool>)> = project
+        .files
+        .iter()
+        .map(|f| {
+            let d = directives(f);
+            let used = vec![false; d.len()];
+            (f, d, used)
+        })
+        .filter(|(_, d, _)| !d.is_empty())
+        .collect();
+    'findings: for finding in findings {
+        if let Some((file, directives, used)) = per_file.iter_mut().find(|(f, _, _)| f.path == finding.path) {
+            let line = file.model.line_index.line_col(&file.text, finding.range.start, ColumnUnit::Utf8).line;
+            for (i, d) in directives.iter().enumerate() {
+                let applies = d.line.is_none_or(|l| l == line) && d.rules.iter().any(|r| r == finding.rule.id());
+                if applies {
+                    used[i] = true;
+                    continue 'findings;
+                }
+            }
+        }
+        out.push(finding);
+    }
+    for (file, directives, used) in per_file {
+        for (d, used) in directives.iter().zip(used) {
+            let mut report = |rule: Rule, message: String| {
+                out.push(Finding {
+                    rule,
+                    severity: rule.default_severity(),
+                    path: file.path.clone(),
+                    range: d.range,
+                    message,
+                    help: None,
+                    related: Vec::new(),
+                })
+            };
+            if d.rules.is_empty() {
+                report(Rule::InvalidSuppression, "this suppression names no rule: write the rule ids it disables".into());
+                continue;
+            }
+            for unknown in d.rules.iter().filter(|r| !Rule::is_known(r)) {
+                report(Rule::InvalidSuppression, format!("unknown rule `{unknown}` in this suppression"));
+            }
+            if d.reason.is_none() {
+                report(Rule::InvalidSuppression, "this suppression has no reason: add `-- why it is safe`".into());
+            }
+            if !used && d.rules.iter().all(|r| Rule::is_known(r)) {
+                report(Rule::UnusedSuppression, format!("this suppression of `{}` suppresses nothing", d.rules.join(", ")));
+            }
+        }
+    }
+    out
+}

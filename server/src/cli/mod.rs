@@ -1,0 +1,72 @@
+//! The terminal shell: arguments in, findings out. Knows nothing the analysis does not tell it.
+
+mod check;
+mod explain;
+mod render;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+/// Exit codes of `check`.
+pub const EXIT_OK: i32 = 0;
+pub const EXIT_FINDINGS: i32 = 1;
+pub const EXIT_ERROR: i32 = 2;
+
+#[derive(Parser)]
+#[command(name = "convex-migrate", version, about = "Safe Convex schema migrations: widen → migrate → narrow, checked in your editor and in CI")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Github,
+    Sarif,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Compare the project with what is deployed (a git base) and report unsafe schema changes.
+    Check {
+        /// The project root (holding convex.json or convex/). Default: the current folder.
+        path: Option<PathBuf>,
+        /// The git revision that is deployed (branch, tag, sha, HEAD~1). Default: the config's
+        /// `base`, else the merge-base with the upstream branch, else HEAD.
+        #[arg(long, conflicts_with = "base_dir")]
+        base: Option<String>,
+        /// Take the baseline from a folder (a copy of the deployed project) instead of git.
+        #[arg(long, value_name = "DIR")]
+        base_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+    },
+    /// Print a rule's documentation (all rules without an argument).
+    Explain {
+        rule: Option<String>,
+    },
+}
+
+/// Runs the command line; returns the process exit code.
+pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
+            let _ = e.print();
+            return code;
+        }
+    };
+    match cli.command {
+        Command::Check { path, base, base_dir, format } => check::run(check::Args {
+            path: path.unwrap_or_else(|| PathBuf::from(".")),
+            base,
+            base_dir,
+            format,
+        }),
+        Command::Explain { rule } => explain::run(rule.as_deref()),
+    }
+}

@@ -1,0 +1,211 @@
+//! `convex-migrate.json`: the project's settings and its ledger of verified migrations.
+//!
+//! Parsing is lenient: a malformed file yields errors that point into it, and the defaults (or
+//! the parts that did parse) are used.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::line_index::{ColumnUnit, LineCol, LineIndex, TextRange};
+
+pub const FILE_NAME: &str = "convex-migrate.json";
+
+/// A severity as set in `rules`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Hint,
+    Info,
+    Warning,
+    Error,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+            Severity::Info => "info",
+            Severity::Hint => "hint",
+        }
+    }
+}
+
+/// A rule's level: a severity, or off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Off,
+    On(Severity),
+}
+
+impl Level {
+    pub fn parse(text: &str) -> Option<Level> {
+        Some(match text {
+            "off" => Level::Off,
+            "error" => Level::On(Severity::Error),
+            "warning" | "warn" => Level::On(Severity::Warning),
+            "info" => Level::On(Severity::Info),
+            "hint" => Level::On(Severity::Hint),
+            _ => return None,
+        })
+    }
+}
+
+/// A dual-write pair: `from` the old place, `to` the new one (`table` or `table.field`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DualWrite {
+    pub from: String,
+    pub to: String,
+}
+
+/// A ledger entry: a migration verified on a deployment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Verified {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remaining: Option<u64>,
+}
+
+/// The settings of one project.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Config {
+    pub base: Option<String>,
+    pub dual_writes: Vec<DualWrite>,
+    /// Rule id → level, as written (checked against the known rules by the analysis).
+    pub rules: BTreeMap<String, Level>,
+    /// `table.field` → entry.
+    pub verified: BTreeMap<String, Verified>,
+    /// Don't repeat in `.ts` files what TypeScript reports (editor only; default on).
+    pub defer_to_typescript: Option<bool>,
+}
+
+/// A problem in the config file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError {
+    pub range: TextRange,
+    pub message: String,
+}
+
+impl Config {
+    pub fn is_verified(&self, table: &str, field: &str) -> bool {
+        self.verified
+            .get(&format!("{table}.{field}"))
+            .is_some_and(|v| v.remaining.is_none_or(|r| r == 0))
+    }
+
+    /// Parses the file's text. Unknown keys and bad values are errors; what is valid is kept.
+    pub fn parse(text: &str, is_known_rule: &dyn Fn(&str) -> bool) -> (Config, Vec<ConfigError>) {
+        let index = LineIndex::new(text);
+        let mut errors = Vec::new();
+        let mut config = Config::default();
+        let root: serde_json::Value = match serde_json::from_str(text) {
+            Ok(v) => v,
+            Err(e) => {
+                let pos = LineCol { line: e.line().saturating_sub(1) as u32, col: e.column().saturating_sub(1) as u32 };
+                let at = index.offset(text, pos, ColumnUnit::Chars);
+                errors.push(ConfigError { range: TextRange::new(at, at + 1), message: format!("{FILE_NAME} does not parse: {e}; using the defaults") });
+                return (config, errors);
+            }
+        };
+        let find = |needle: &str| -> TextRange {
+            let quoted = format!("\"{needle}\"");
+            match text.find(&quoted) {
+                Some(at) => TextRange::new(at as u32, (at + quoted.len()) as u32),
+                None => TextRange::new(0, 1),
+            }
+        };
+        let serde_json::Value::Object(map) = root else {
+            errors.push(ConfigError { range: TextRange::new(0, 1), message: format!("{FILE_NAME} must hold a JSON object") });
+            return (config, errors);
+        };
+        for (key, value) in map {
+            let mut bad = |what: &str| errors.push(ConfigError { range: find(&key), message: format!("`{key}` {what}") });
+            match key.as_str() {
+                "$schema" => {}
+                "base" => match value {
+                    serde_json::Value::String(s) if !s.trim().is_empty() => config.base = Some(s),
+                    _ => bad("must be a git revision, e.g. \"origin/main\""),
+                },
+                "deferToTypeScript" => match value {
+                    serde_json::Value::Bool(b) => config.defer_to_typescript = Some(b),
+                    _ => bad("must be true or false"),
+                },
+                "dualWrites" => match serde_json::from_value::<Vec<DualWrite>>(value) {
+                    Ok(pairs) => config.dual_writes = pairs,
+                    Err(e) => bad(&format!("must be a list of {{ \"from\": \"table.field\", \"to\": \"table\" }} ({e})")),
+                },
+                "rules" => match value {
+                    serde_json::Value::Object(rules) => {
+                        for (rule, level) in rules {
+                            if !is_known_rule(&rule) {
+                                errors.push(ConfigError { range: find(&rule), message: format!("unknown rule `{rule}` in `rules`; `convex-migrate explain` lists the rules") });
+                                continue;
+                            }
+                            match level.as_str().and_then(Level::parse) {
+                                Some(level) => {
+                                    config.rules.insert(rule, level);
+                                }
+                                None => errors.push(ConfigError {
+                                    range: find(&rule),
+                                    message: format!("rule `{rule}`: the level must be \"error\", \"warning\", \"info\", \"hint\" or \"off\""),
+                                }),
+                            }
+                        }
+                    }
+                    _ => bad("must be an object of rule ids to levels"),
+                },
+                "verified" => match serde_json::from_value::<BTreeMap<String, Verified>>(value) {
+                    Ok(verified) => {
+                        for name in verified.keys().filter(|k| k.split('.').count() != 2) {
+                            errors.push(ConfigError { range: find(name), message: format!("`verified` keys are `table.field`, not `{name}`") });
+                        }
+                        config.verified = verified;
+                    }
+                    Err(e) => bad(&format!("must map \"table.field\" to {{ \"deployment\", \"at\", \"remaining\" }} ({e})")),
+                },
+                _ => bad("is not a setting of convex-migrate (known: base, dualWrites, rules, verified, deferToTypeScript)"),
+            }
+        }
+        (config, errors)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_documented_example() {
+        let text = r#"{
+  "base": "origin/main",
+  "dualWrites": [ { "from": "posts.tags", "to": "postTags" } ],
+  "rules": { "unbounded-collect": "off", "dual-write-one-side": "error" },
+  "verified": { "users.role": { "deployment": "prod", "at": "2026-11-25T12:00:00Z", "remaining": 0 } }
+}"#;
+        let (config, errors) = Config::parse(text, &|r| r != "nope");
+        assert!(errors.is_empty(), "{errors:?}");
+        assert_eq!(config.base.as_deref(), Some("origin/main"));
+        assert_eq!(config.dual_writes[0].to, "postTags");
+        assert_eq!(config.rules["unbounded-collect"], Level::Off);
+        assert!(config.is_verified("users", "role"));
+        assert!(!config.is_verified("users", "name"));
+    }
+
+    #[test]
+    fn errors_point_into_the_file_and_keep_the_rest() {
+        let text = "{\n  \"base\": 3,\n  \"rules\": { \"narrowed-type\": \"loud\" },\n  \"verified\": { \"users.role\": {} }\n}";
+        let (config, errors) = Config::parse(text, &|r| r != "nope");
+        assert_eq!(errors.len(), 2);
+        let (_, errors) = Config::parse(r#"{ "rules": { "nope": "off" } }"#, &|r| r != "nope");
+        assert!(errors[0].message.contains("unknown rule `nope`"));
+        assert_eq!(&text[errors[0].range.as_usize_range()], "\"base\"");
+        assert!(config.is_verified("users", "role"));
+        let (config, errors) = Config::parse("{ \"base\": ", &|_| true);
+        assert_eq!(config, Config::default());
+        assert!(errors[0].message.contains("does not parse"));
+    }
+}

@@ -1,0 +1,399 @@
+//! The model of one file: what it imports and exports, the values of its top-level bindings, the
+//! Convex functions it defines and the helpers that receive `ctx`. Pure data, built from the
+//! syntax tree alone, so it can be cached by content; the project layer links files together.
+
+pub mod body;
+pub mod validator;
+pub mod value;
+
+use std::collections::HashMap;
+
+use swc_common::Spanned;
+use swc_ecma_ast::{
+    Callee, Decl, DefaultDecl, ExportSpecifier, Expr, ImportSpecifier, ModuleDecl, ModuleExportName,
+    ModuleItem, Pat, Prop, PropOrSpread, Stmt,
+};
+
+use crate::line_index::{LineIndex, TextRange};
+use crate::model::body::{analyse_function, Body, BodyInput, FnBody};
+use crate::model::validator::Validator;
+use crate::model::value::{eval, prop_name, to_validator, unwrap_ts, Names, ObjEntry, Value};
+use crate::syntax::{self, range, Comment, ParseError};
+
+/// What an import binds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ImportName {
+    Named(String),
+    Default,
+    Namespace,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Import {
+    pub module: String,
+    pub name: ImportName,
+}
+
+/// One export of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Export {
+    /// `export const name = ...`, `export { local as name }`, `export default local`.
+    Local { name: String, local: String },
+    /// `export { name as alias } from "module"`.
+    From { name: String, module: String, imported: String },
+    /// `export * from "module"`.
+    All { module: String },
+}
+
+/// A top-level binding's value.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Binding {
+    pub value: Value,
+    pub range: TextRange,
+}
+
+/// A call at the top level that may define a Convex function: `mutation({...})`,
+/// `migrations.define({...})`, `myCustomMutation({...})`. Whether it does is decided when the
+/// project resolves `builder`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunctionDef {
+    /// The local binding (`"default"` for `export default`).
+    pub local: String,
+    pub name_range: TextRange,
+    pub builder: Value,
+    /// Arguments of the builder call other than the config object (`makeMigration(internalMutation, {...})`).
+    pub builder_args: Vec<Value>,
+    /// `args: {...}` validators by name.
+    pub args: HashMap<String, Validator>,
+    /// `table: "users"` of a migration definition.
+    pub table: Option<String>,
+    pub body: Body,
+    pub range: TextRange,
+}
+
+/// A function of the file (not a Convex function) that receives `ctx`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Helper {
+    pub body: Body,
+}
+
+/// The model of one file.
+#[derive(Debug, Clone, Default)]
+pub struct FileModel {
+    pub imports: HashMap<String, Import>,
+    pub exports: Vec<Export>,
+    pub bindings: HashMap<String, Binding>,
+    pub functions: Vec<FunctionDef>,
+    pub helpers: HashMap<String, Helper>,
+    pub errors: Vec<ParseError>,
+    pub comments: Vec<Comment>,
+    pub line_index: LineIndex,
+    /// Whether the file parsed at all.
+    pub parsed: bool,
+}
+
+impl Default for LineIndex {
+    fn default() -> Self {
+        LineIndex::new("")
+    }
+}
+
+impl FileModel {
+    /// Parses and models one file.
+    pub fn build(path: &str, text: &str) -> FileModel {
+        let parsed = syntax::parse(path, text);
+        let mut model = FileModel {
+            errors: parsed.errors,
+            comments: parsed.comments,
+            line_index: parsed.line_index,
+            parsed: parsed.module.is_some(),
+            ..FileModel::default()
+        };
+        if let Some(module) = &parsed.module {
+            model.read_imports(&module.body);
+            let names = model.names();
+            for item in &module.body {
+                model.read_item(item, &names);
+            }
+        }
+        model
+    }
+
+    /// What the file exports under `name`, as a local binding name.
+    pub fn export_local(&self, name: &str) -> Option<&str> {
+        self.exports.iter().find_map(|e| match e {
+            Export::Local { name: n, local } if n == name => Some(local.as_str()),
+            _ => None,
+        })
+    }
+
+    fn read_imports(&mut self, items: &[ModuleItem]) {
+        for item in items {
+            let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else { continue };
+            if import.type_only {
+                continue;
+            }
+            let module = import.src.value.to_atom_lossy().to_string();
+            for spec in &import.specifiers {
+                let (local, name) = match spec {
+                    ImportSpecifier::Named(n) => {
+                        if n.is_type_only {
+                            continue;
+                        }
+                        let imported = n.imported.as_ref().map(export_name).unwrap_or_else(|| n.local.sym.to_string());
+                        (n.local.sym.to_string(), ImportName::Named(imported))
+                    }
+                    ImportSpecifier::Default(d) => (d.local.sym.to_string(), ImportName::Default),
+                    ImportSpecifier::Namespace(n) => (n.local.sym.to_string(), ImportName::Namespace),
+                };
+                self.imports.insert(local, Import { module: module.clone(), name });
+            }
+        }
+    }
+
+    /// The local names of Convex's schema builders in this file.
+    fn names(&self) -> Names {
+        let mut names = Names { v: vec!["v".into()], ..Names::default() };
+        for (local, import) in &self.imports {
+            let ImportName::Named(imported) = &import.name else { continue };
+            match imported.as_str() {
+                "v" => names.v.push(local.clone()),
+                "defineTable" => names.define_table.push(local.clone()),
+                "defineSchema" => names.define_schema.push(local.clone()),
+                _ if import.module.starts_with("convex-helpers") => {
+                    names.helpers.push((local.clone(), imported.clone()))
+                }
+                _ => {}
+            }
+        }
+        if !self.imports.contains_key("defineTable") {
+            names.define_table.push("defineTable".into());
+        }
+        if !self.imports.contains_key("defineSchema") {
+            names.define_schema.push("defineSchema".into());
+        }
+        names
+    }
+
+    fn read_item(&mut self, item: &ModuleItem, names: &Names) {
+        match item {
+            ModuleItem::Stmt(Stmt::Decl(decl)) => self.read_decl(decl, names, None),
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => {
+                self.read_decl(&export.decl, names, Some(()));
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(named)) => {
+                let from = named.src.as_ref().map(|s| s.value.to_atom_lossy().to_string());
+                for spec in &named.specifiers {
+                    match spec {
+                        ExportSpecifier::Named(n) => {
+                            let orig = export_name(&n.orig);
+                            let name = n.exported.as_ref().map(export_name).unwrap_or_else(|| orig.clone());
+                            self.exports.push(match &from {
+                                Some(module) => Export::From { name, module: module.clone(), imported: orig },
+                                None => Export::Local { name, local: orig },
+                            });
+                        }
+                        ExportSpecifier::Namespace(n) => {
+                            if let Some(module) = &from {
+                                // `export * as ns from "m"`: a namespace, resolved as an import.
+                                let name = export_name(&n.name);
+                                self.imports.insert(name.clone(), Import { module: module.clone(), name: ImportName::Namespace });
+                                self.exports.push(Export::Local { name: name.clone(), local: name });
+                            }
+                        }
+                        ExportSpecifier::Default(d) => {
+                            if let Some(module) = &from {
+                                self.exports.push(Export::From {
+                                    name: d.exported.sym.to_string(),
+                                    module: module.clone(),
+                                    imported: "default".into(),
+                                });
+                            }
+                        }
+                    }
+                }
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportAll(all)) => {
+                self.exports.push(Export::All { module: all.src.value.to_atom_lossy().to_string() });
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultExpr(export)) => {
+                let local = match unwrap_ts(&export.expr) {
+                    Expr::Ident(i) => i.sym.to_string(),
+                    _ => {
+                        self.read_binding("default", &export.expr, range(export.span), names);
+                        "default".into()
+                    }
+                };
+                self.exports.push(Export::Local { name: "default".into(), local });
+            }
+            ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(export)) => {
+                if let DefaultDecl::Fn(f) = &export.decl {
+                    let body = analyse_function(
+                        &f.function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(),
+                        FnBody::of_function(&f.function),
+                        &BodyInput { args: &HashMap::new(), migrate_one_table: None },
+                        true,
+                    );
+                    self.add_helper("default", body);
+                    self.exports.push(Export::Local { name: "default".into(), local: "default".into() });
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn read_decl(&mut self, decl: &Decl, names: &Names, exported: Option<()>) {
+        match decl {
+            Decl::Var(var) => {
+                for d in &var.decls {
+                    let Pat::Ident(id) = &d.name else { continue };
+                    let name = id.id.sym.to_string();
+                    if exported.is_some() {
+                        self.exports.push(Export::Local { name: name.clone(), local: name.clone() });
+                    }
+                    if let Some(init) = &d.init {
+                        self.read_binding(&name, init, range(id.id.span), names);
+                    }
+                }
+            }
+            Decl::Fn(f) => {
+                let name = f.ident.sym.to_string();
+                if exported.is_some() {
+                    self.exports.push(Export::Local { name: name.clone(), local: name.clone() });
+                }
+                let body = analyse_function(
+                    &f.function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(),
+                    FnBody::of_function(&f.function),
+                    &BodyInput { args: &HashMap::new(), migrate_one_table: None },
+                    true,
+                );
+                self.add_helper(&name, body);
+            }
+            _ => {}
+        }
+    }
+
+    fn add_helper(&mut self, name: &str, body: Body) {
+        if !body.reads.is_empty() || !body.writes.is_empty() || !body.calls.is_empty() {
+            self.helpers.insert(name.to_string(), Helper { body });
+        }
+    }
+
+    /// A top-level `const name = init`: its value, and a function definition or helper if it is one.
+    fn read_binding(&mut self, name: &str, init: &Expr, name_range: TextRange, names: &Names) {
+        match unwrap_ts(init) {
+            Expr::Call(call) => {
+                if let Callee::Expr(callee) = &call.callee {
+                    let objects: Vec<&Expr> = call.args.iter().map(|a| &*a.expr).collect();
+                    let config = objects.iter().rposition(|e| matches!(unwrap_ts(e), Expr::Object(_) | Expr::Arrow(_) | Expr::Fn(_)));
+                    if let Some(config_at) = config {
+                        let builder = eval(callee, names);
+                        let builder_args = objects[..config_at].iter().map(|e| eval(e, names)).collect();
+                        if let Some(def) = function_def(name, name_range, builder, builder_args, objects[config_at], range(call.span), names) {
+                            self.functions.push(def);
+                        }
+                    }
+                }
+            }
+            Expr::Arrow(arrow) => {
+                let body = analyse_function(
+                    &arrow.params.iter().collect::<Vec<_>>(),
+                    FnBody::of_arrow(arrow),
+                    &BodyInput { args: &HashMap::new(), migrate_one_table: None },
+                    true,
+                );
+                self.add_helper(name, body);
+                return;
+            }
+            Expr::Fn(f) => {
+                let body = analyse_function(
+                    &f.function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(),
+                    FnBody::of_function(&f.function),
+                    &BodyInput { args: &HashMap::new(), migrate_one_table: None },
+                    true,
+                );
+                self.add_helper(name, body);
+                return;
+            }
+            _ => {}
+        }
+        self.bindings.insert(name.to_string(), Binding { value: eval(init, names), range: name_range });
+    }
+}
+
+fn export_name(name: &ModuleExportName) -> String {
+    match name {
+        ModuleExportName::Ident(i) => i.sym.to_string(),
+        ModuleExportName::Str(s) => s.value.to_atom_lossy().to_string(),
+    }
+}
+
+/// A builder call's config: `{ args, handler }`, `{ table, migrateOne }`, or the handler itself.
+fn function_def(
+    local: &str,
+    name_range: TextRange,
+    builder: Value,
+    builder_args: Vec<Value>,
+    config: &Expr,
+    call_range: TextRange,
+    names: &Names,
+) -> Option<FunctionDef> {
+    let mut args = HashMap::new();
+    let mut table = None;
+    let mut handler: Option<&Expr> = None;
+    let mut method: Option<&swc_ecma_ast::Function> = None;
+    match unwrap_ts(config) {
+        Expr::Object(object) => {
+            for prop in &object.props {
+                let PropOrSpread::Prop(prop) = prop else { continue };
+                match &**prop {
+                    Prop::KeyValue(kv) => match prop_name(&kv.key).as_deref() {
+                        Some("args") => {
+                            if let Value::Object(entries) = eval(&kv.value, names) {
+                                for entry in entries {
+                                    if let ObjEntry::Prop { key, value, .. } = entry {
+                                        args.insert(key, to_validator(value));
+                                    }
+                                }
+                            }
+                        }
+                        Some("table") => {
+                            if let Value::Str(t) = eval(&kv.value, names) {
+                                table = Some(t);
+                            }
+                        }
+                        Some("handler" | "migrateOne") => handler = Some(&kv.value),
+                        _ => {}
+                    },
+                    Prop::Method(m) => {
+                        if matches!(prop_name(&m.key).as_deref(), Some("handler" | "migrateOne")) {
+                            method = Some(&m.function);
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        other @ (Expr::Arrow(_) | Expr::Fn(_)) => handler = Some(other),
+        _ => return None,
+    }
+    let input = BodyInput { args: &args, migrate_one_table: table.as_deref() };
+    let body = if let Some(function) = method {
+        analyse_function(&function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(), FnBody::of_function(function), &input, false)
+    } else {
+        match handler.map(unwrap_ts) {
+            Some(Expr::Arrow(arrow)) => {
+                analyse_function(&arrow.params.iter().collect::<Vec<_>>(), FnBody::of_arrow(arrow), &input, false)
+            }
+            Some(Expr::Fn(f)) => analyse_function(
+                &f.function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(),
+                FnBody::of_function(&f.function),
+                &input,
+                false,
+            ),
+            _ => Body::default(),
+        }
+    };
+    let _ = config.span();
+    Some(FunctionDef { local: local.to_string(), name_range, builder, builder_args, args, table, body, range: call_range })
+}

@@ -1,0 +1,436 @@
+//! A small static evaluator: turns the expressions that build a schema (validators, field objects,
+//! `defineTable`, `defineSchema`, function builders) into plain values.
+//!
+//! Identifiers become [`SymRef`]s; the project layer resolves them across files. Anything the
+//! evaluator does not understand becomes [`Value::Unknown`], which later stays silent.
+
+use std::fmt;
+
+use swc_ecma_ast::{
+    ArrayLit, CallExpr, Callee, Expr, Lit, MemberProp, ObjectLit, Prop, PropName, PropOrSpread,
+    UnaryOp,
+};
+
+use crate::line_index::TextRange;
+use crate::model::validator::{Entry, Field, Literal, Validator};
+use crate::syntax::range;
+
+/// A reference to a binding: a name in the current file (which may be an import), or a member of
+/// one (`tables.users`, `ns.userFields`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SymRef {
+    Local(String),
+    Member(Box<SymRef>, String),
+}
+
+impl fmt::Display for SymRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SymRef::Local(name) => f.write_str(name),
+            SymRef::Member(base, name) => write!(f, "{base}.{name}"),
+        }
+    }
+}
+
+/// What an expression statically evaluates to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Validator(Validator),
+    Object(Vec<ObjEntry>),
+    Table(Box<TableDef>),
+    Schema(Box<SchemaDef>),
+    Str(String),
+    Array(Vec<Value>),
+    Ref(SymRef),
+    /// A call the evaluator does not interpret itself, e.g. `customMutation(mutation, ...)`.
+    Call { callee: Box<Value>, args: Vec<Value> },
+    /// `new X(...)`, e.g. `new Migrations(components.migrations)`.
+    New { callee: Box<Value> },
+    Unknown,
+}
+
+/// An entry of an object literal.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ObjEntry {
+    Prop { key: String, value: Value, key_range: TextRange, value_range: TextRange },
+    Spread(Value),
+}
+
+/// `defineTable(shape)` with its index chain.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableDef {
+    /// A field object, a validator, or a reference to one.
+    pub shape: Value,
+    pub indexes: Vec<IndexDef>,
+    pub range: TextRange,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct IndexDef {
+    pub name: String,
+    pub fields: Vec<String>,
+}
+
+/// `defineSchema(tables, options)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SchemaDef {
+    pub tables: Value,
+    pub schema_validation: Option<bool>,
+    pub range: TextRange,
+}
+
+/// The names under which a file sees Convex's builders (from its imports).
+#[derive(Debug, Clone, Default)]
+pub struct Names {
+    /// Local names of `v` from `convex/values` (and `v` itself).
+    pub v: Vec<String>,
+    pub define_table: Vec<String>,
+    pub define_schema: Vec<String>,
+    /// convex-helpers validator helpers: local name → imported name.
+    pub helpers: Vec<(String, String)>,
+}
+
+impl Names {
+    fn is(list: &[String], name: &str) -> bool {
+        list.iter().any(|n| n == name)
+    }
+}
+
+/// Evaluates an expression. `depth` bounds recursion on hostile input.
+pub fn eval(expr: &Expr, names: &Names) -> Value {
+    eval_depth(expr, names, 0)
+}
+
+const MAX_DEPTH: u32 = 64;
+
+fn eval_depth(expr: &Expr, names: &Names, depth: u32) -> Value {
+    if depth > MAX_DEPTH {
+        return Value::Unknown;
+    }
+    let depth = depth + 1;
+    match unwrap_ts(expr) {
+        Expr::Ident(ident) => Value::Ref(SymRef::Local(ident.sym.to_string())),
+        Expr::Member(member) => match (&member.prop, sym_ref(&member.obj)) {
+            (MemberProp::Ident(prop), Some(base)) => {
+                Value::Ref(SymRef::Member(Box::new(base), prop.sym.to_string()))
+            }
+            _ => Value::Unknown,
+        },
+        Expr::Lit(Lit::Str(s)) => Value::Str(s.value.to_atom_lossy().to_string()),
+        Expr::Tpl(tpl) if tpl.exprs.is_empty() => {
+            Value::Str(tpl.quasis.iter().filter_map(|q| q.cooked.as_ref()).map(|c| c.to_atom_lossy().to_string()).collect())
+        }
+        Expr::Object(object) => Value::Object(eval_object(object, names, depth)),
+        Expr::Array(array) => Value::Array(eval_array(array, names, depth)),
+        Expr::Call(call) => eval_call(call, names, depth),
+        Expr::New(new) => Value::New { callee: Box::new(eval_depth(&new.callee, names, depth)) },
+        _ => Value::Unknown,
+    }
+}
+
+/// Strips TypeScript-only wrappers and parentheses: `x as const`, `x satisfies T`, `x!`, `(x)`.
+pub fn unwrap_ts(mut expr: &Expr) -> &Expr {
+    loop {
+        expr = match expr {
+            Expr::Paren(e) => &e.expr,
+            Expr::TsAs(e) => &e.expr,
+            Expr::TsSatisfies(e) => &e.expr,
+            Expr::TsConstAssertion(e) => &e.expr,
+            Expr::TsNonNull(e) => &e.expr,
+            Expr::TsTypeAssertion(e) => &e.expr,
+            Expr::TsInstantiation(e) => &e.expr,
+            _ => return expr,
+        }
+    }
+}
+
+fn sym_ref(expr: &Expr) -> Option<SymRef> {
+    match unwrap_ts(expr) {
+        Expr::Ident(ident) => Some(SymRef::Local(ident.sym.to_string())),
+        Expr::Member(member) => match &member.prop {
+            MemberProp::Ident(prop) => {
+                Some(SymRef::Member(Box::new(sym_ref(&member.obj)?), prop.sym.to_string()))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// The key of an object property, when it is static.
+pub fn prop_name(key: &PropName) -> Option<String> {
+    match key {
+        PropName::Ident(i) => Some(i.sym.to_string()),
+        PropName::Str(s) => Some(s.value.to_atom_lossy().to_string()),
+        PropName::Num(n) => Some(n.value.to_string()),
+        PropName::Computed(c) => match unwrap_ts(&c.expr) {
+            Expr::Lit(Lit::Str(s)) => Some(s.value.to_atom_lossy().to_string()),
+            _ => None,
+        },
+        PropName::BigInt(_) => None,
+    }
+}
+
+fn eval_object(object: &ObjectLit, names: &Names, depth: u32) -> Vec<ObjEntry> {
+    let mut entries = Vec::with_capacity(object.props.len());
+    for prop in &object.props {
+        match prop {
+            PropOrSpread::Spread(spread) => {
+                entries.push(ObjEntry::Spread(eval_depth(&spread.expr, names, depth)))
+            }
+            PropOrSpread::Prop(prop) => match &**prop {
+                Prop::KeyValue(kv) => match prop_name(&kv.key) {
+                    Some(key) => entries.push(ObjEntry::Prop {
+                        key,
+                        value: eval_depth(&kv.value, names, depth),
+                        key_range: range(swc_common::Spanned::span(&kv.key)),
+                        value_range: range(swc_common::Spanned::span(&*kv.value)),
+                    }),
+                    // A computed key we cannot name: the object is no longer fully known.
+                    None => entries.push(ObjEntry::Spread(Value::Unknown)),
+                },
+                Prop::Shorthand(ident) => {
+                    let r = range(ident.span);
+                    entries.push(ObjEntry::Prop {
+                        key: ident.sym.to_string(),
+                        value: Value::Ref(SymRef::Local(ident.sym.to_string())),
+                        key_range: r,
+                        value_range: r,
+                    })
+                }
+                // Methods and accessors are not data.
+                _ => {}
+            },
+        }
+    }
+    entries
+}
+
+fn eval_array(array: &ArrayLit, names: &Names, depth: u32) -> Vec<Value> {
+    array
+        .elems
+        .iter()
+        .map(|e| match e {
+            Some(e) if e.spread.is_none() => eval_depth(&e.expr, names, depth),
+            _ => Value::Unknown,
+        })
+        .collect()
+}
+
+fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
+    let Callee::Expr(callee) = &call.callee else { return Value::Unknown };
+    let args: Vec<&Expr> = call.args.iter().filter(|a| a.spread.is_none()).map(|a| &*a.expr).collect();
+    let has_spread_arg = call.args.iter().any(|a| a.spread.is_some());
+    let arg = |i: usize| args.get(i).map(|e| eval_depth(e, names, depth)).unwrap_or(Value::Unknown);
+    let call_range = range(call.span);
+    match unwrap_ts(callee) {
+        Expr::Ident(ident) => {
+            let name = ident.sym.as_str();
+            if Names::is(&names.define_table, name) {
+                return Value::Table(Box::new(TableDef {
+                    shape: arg(0),
+                    indexes: Vec::new(),
+                    range: call_range,
+                }));
+            }
+            if Names::is(&names.define_schema, name) {
+                let schema_validation = match arg(1) {
+                    Value::Object(entries) => entries.iter().find_map(|e| match e {
+                        ObjEntry::Prop { key, .. } if key == "schemaValidation" => {
+                            args.get(1).and_then(|o| bool_prop(o, "schemaValidation"))
+                        }
+                        _ => None,
+                    }),
+                    _ => None,
+                };
+                return Value::Schema(Box::new(SchemaDef {
+                    tables: arg(0),
+                    schema_validation,
+                    range: call_range,
+                }));
+            }
+            if let Some((_, helper)) = names.helpers.iter().find(|(local, _)| local == name) {
+                if let Some(v) = helper_validator(helper, &args, names, depth, has_spread_arg) {
+                    return Value::Validator(v);
+                }
+            }
+            Value::Call {
+                callee: Box::new(Value::Ref(SymRef::Local(name.to_string()))),
+                args: args.iter().map(|e| eval_depth(e, names, depth)).collect(),
+            }
+        }
+        Expr::Member(member) => {
+            let MemberProp::Ident(method) = &member.prop else { return Value::Unknown };
+            let method = method.sym.as_str();
+            if let Expr::Ident(obj) = unwrap_ts(&member.obj) {
+                if Names::is(&names.v, obj.sym.as_str()) {
+                    let v = v_call(method, &args, names, depth, has_spread_arg);
+                    return Value::Validator(v);
+                }
+            }
+            let receiver = eval_depth(&member.obj, names, depth);
+            match (receiver, method) {
+                (Value::Validator(v), "optional") => Value::Validator(optional(v)),
+                (Value::Ref(r), "optional") if args.is_empty() => {
+                    Value::Validator(optional(Validator::Ref(r)))
+                }
+                (Value::Table(mut table), "index") => {
+                    if let (Some(Value::Str(name)), Some(fields)) =
+                        (args.first().map(|e| eval_depth(e, names, depth)), args.get(1))
+                    {
+                        table.indexes.push(IndexDef { name, fields: index_fields(fields, names, depth) });
+                    }
+                    Value::Table(table)
+                }
+                (Value::Table(table), "searchIndex" | "vectorIndex" | "staged") => Value::Table(table),
+                (receiver, _) => Value::Call {
+                    callee: Box::new(match receiver {
+                        Value::Ref(r) => Value::Ref(SymRef::Member(Box::new(r), method.to_string())),
+                        _ => Value::Unknown,
+                    }),
+                    args: args.iter().map(|e| eval_depth(e, names, depth)).collect(),
+                },
+            }
+        }
+        _ => Value::Unknown,
+    }
+}
+
+fn bool_prop(object: &Expr, key: &str) -> Option<bool> {
+    let Expr::Object(object) = unwrap_ts(object) else { return None };
+    object.props.iter().find_map(|p| match p {
+        PropOrSpread::Prop(p) => match &**p {
+            Prop::KeyValue(kv) if prop_name(&kv.key).as_deref() == Some(key) => {
+                match unwrap_ts(&kv.value) {
+                    Expr::Lit(Lit::Bool(b)) => Some(b.value),
+                    _ => None,
+                }
+            }
+            _ => None,
+        },
+        _ => None,
+    })
+}
+
+/// The fields of `.index(name, ["a", "b"])` or `.index(name, { fields: [...] })`.
+fn index_fields(expr: &Expr, names: &Names, depth: u32) -> Vec<String> {
+    let strings = |values: Vec<Value>| {
+        values.into_iter().filter_map(|v| if let Value::Str(s) = v { Some(s) } else { None }).collect()
+    };
+    match eval_depth(expr, names, depth) {
+        Value::Array(values) => strings(values),
+        Value::Object(entries) => entries
+            .into_iter()
+            .find_map(|e| match e {
+                ObjEntry::Prop { key, value: Value::Array(values), .. } if key == "fields" => {
+                    Some(strings(values))
+                }
+                _ => None,
+            })
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    }
+}
+
+fn optional(v: Validator) -> Validator {
+    if v.is_optional() {
+        v
+    } else {
+        Validator::Optional(Box::new(v))
+    }
+}
+
+/// A value used where a validator is expected.
+pub fn to_validator(value: Value) -> Validator {
+    match value {
+        Value::Validator(v) => v,
+        Value::Ref(r) => Validator::Ref(r),
+        _ => Validator::Unknown,
+    }
+}
+
+/// The entries of a field object (`{ name: v.string(), ...rest }`) used as an object validator.
+pub fn object_entries(entries: Vec<ObjEntry>) -> Vec<Entry> {
+    entries
+        .into_iter()
+        .map(|entry| match entry {
+            ObjEntry::Prop { key, value, key_range, value_range } => Entry::Field(Field {
+                name: key,
+                validator: to_validator(value),
+                name_range: key_range,
+                value_range,
+            }),
+            ObjEntry::Spread(value) => Entry::Spread(to_validator(value)),
+        })
+        .collect()
+}
+
+fn literal(expr: &Expr) -> Option<Literal> {
+    match unwrap_ts(expr) {
+        Expr::Lit(Lit::Str(s)) => Some(Literal::String(s.value.to_atom_lossy().to_string())),
+        Expr::Lit(Lit::Num(n)) => Some(Literal::Number(n.value)),
+        Expr::Lit(Lit::Bool(b)) => Some(Literal::Boolean(b.value)),
+        Expr::Lit(Lit::BigInt(b)) => Some(Literal::BigInt(b.value.to_string())),
+        Expr::Unary(u) if u.op == UnaryOp::Minus => match literal(&u.arg)? {
+            Literal::Number(n) => Some(Literal::Number(-n)),
+            Literal::BigInt(b) => Some(Literal::BigInt(format!("-{b}"))),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// `v.<method>(args)`.
+fn v_call(method: &str, args: &[&Expr], names: &Names, depth: u32, has_spread: bool) -> Validator {
+    let validator = |i: usize| {
+        args.get(i).map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown)
+    };
+    match method {
+        "string" => Validator::String,
+        "number" | "float64" => Validator::Number,
+        "int64" | "bigint" => Validator::Int64,
+        "boolean" => Validator::Boolean,
+        "bytes" => Validator::Bytes,
+        "any" => Validator::Any,
+        "null" => Validator::Null,
+        "id" => match args.first().map(|e| eval_depth(e, names, depth)) {
+            Some(Value::Str(table)) => Validator::Id(table),
+            _ => Validator::Unknown,
+        },
+        "literal" => args.first().and_then(|e| literal(e)).map(Validator::Literal).unwrap_or(Validator::Unknown),
+        "array" => Validator::Array(Box::new(validator(0))),
+        "optional" => optional(validator(0)),
+        "nullable" => Validator::nullable(validator(0)),
+        "record" => Validator::Record(Box::new(validator(0)), Box::new(validator(1))),
+        "union" if !has_spread => Validator::Union((0..args.len()).map(validator).collect()),
+        "object" => match args.first().map(|e| eval_depth(e, names, depth)) {
+            Some(Value::Object(entries)) => Validator::Object(object_entries(entries)),
+            Some(Value::Ref(r)) => Validator::Object(vec![Entry::Spread(Validator::Ref(r))]),
+            _ => Validator::Unknown,
+        },
+        _ => Validator::Unknown,
+    }
+}
+
+/// convex-helpers' validator helpers (`convex-helpers/validators`).
+fn helper_validator(
+    helper: &str,
+    args: &[&Expr],
+    names: &Names,
+    depth: u32,
+    has_spread: bool,
+) -> Option<Validator> {
+    match helper {
+        "literals" if !has_spread => {
+            let literals: Option<Vec<Validator>> =
+                args.iter().map(|e| literal(e).map(Validator::Literal)).collect();
+            Some(Validator::Union(literals?))
+        }
+        "nullable" => Some(Validator::nullable(
+            args.first().map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown),
+        )),
+        "deprecated" => Some(Validator::Optional(Box::new(Validator::Any))),
+        "brandedString" => Some(Validator::String),
+        _ => None,
+    }
+}

@@ -1,0 +1,188 @@
+//! A whole Convex project at one revision: its files linked into a resolved schema and a list of
+//! functions with everything they read and write. No I/O: the files are handed in.
+
+pub mod layout;
+mod resolve;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use crate::line_index::TextRange;
+use crate::model::body::{Read, Write};
+use crate::model::validator::Validator;
+use crate::model::value::IndexDef;
+use crate::model::FileModel;
+
+pub use layout::Layout;
+
+/// An index into [`Project::files`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FileId(pub u32);
+
+/// A place in a file of the project.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Loc {
+    pub file: FileId,
+    pub range: TextRange,
+}
+
+/// One file of the project, with its model.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub text: Arc<str>,
+    pub model: Arc<FileModel>,
+}
+
+impl SourceFile {
+    /// Parses and models a file.
+    pub fn new(path: String, text: Arc<str>) -> SourceFile {
+        let model = Arc::new(FileModel::build(&path, &text));
+        SourceFile { path, text, model }
+    }
+}
+
+/// A top-level field of a table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableField {
+    pub name: String,
+    /// Including its `v.optional(...)` wrapper.
+    pub validator: Validator,
+    /// The field's name, in the file that defines it.
+    pub loc: Loc,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub name: String,
+    /// The table's key in `defineSchema({...})` (or where it is spread in).
+    pub loc: Loc,
+    /// The document validator: an object (its fields are in `fields`) or, e.g., a union of objects.
+    pub validator: Validator,
+    pub fields: Vec<TableField>,
+    /// Whether the document validator is an object (so `fields` lists its fields).
+    pub is_object: bool,
+    /// Whether some fields could not be resolved (a spread from a package, …).
+    pub open: bool,
+    pub indexes: Vec<IndexDef>,
+}
+
+impl Table {
+    pub fn field(&self, name: &str) -> Option<&TableField> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// The resolved `defineSchema(...)`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schema {
+    pub loc: Loc,
+    pub tables: Vec<Table>,
+    /// `schemaValidation` (default true).
+    pub validation: bool,
+    /// Whether some tables could not be resolved (`...authTables` from a package).
+    pub open: bool,
+}
+
+impl Schema {
+    pub fn table(&self, name: &str) -> Option<&Table> {
+        self.tables.iter().find(|t| t.name == name)
+    }
+}
+
+/// What kind of Convex function an export is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FunctionKind {
+    Query,
+    Mutation,
+    Action,
+    HttpAction,
+    /// `migrations.define(...)` of `@convex-dev/migrations`, or convex-helpers `makeMigration`.
+    Migration,
+}
+
+impl FunctionKind {
+    pub fn writes(self) -> bool {
+        matches!(self, FunctionKind::Mutation | FunctionKind::Migration)
+    }
+}
+
+/// A read or a write, located in the file whose code makes it (a helper's file for writes made
+/// through helpers).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Located<T> {
+    pub file: FileId,
+    pub item: T,
+}
+
+/// A Convex function of a deployed module, with the effects of the helpers it calls merged in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Function {
+    pub file: FileId,
+    /// The export name.
+    pub name: String,
+    pub kind: FunctionKind,
+    pub internal: bool,
+    /// `migrations:backfillUsersRole`, as `npx convex run` takes it.
+    pub reference: String,
+    pub loc: Loc,
+    /// The table a migration definition runs over.
+    pub migration_table: Option<String>,
+    pub reads: Vec<Located<Read>>,
+    pub writes: Vec<Located<Write>>,
+    pub mentions: Vec<(String, String)>,
+    /// Objects returned by a `migrateOne` (its patch).
+    pub returns: Vec<Located<crate::model::body::WrittenObject>>,
+}
+
+/// A Convex project at one revision.
+#[derive(Debug, Clone)]
+pub struct Project {
+    pub layout: Layout,
+    pub files: Vec<SourceFile>,
+    by_path: HashMap<String, FileId>,
+    pub schema: Option<Schema>,
+    pub functions: Vec<Function>,
+}
+
+impl Project {
+    /// Links the files of a project (paths relative to its root).
+    pub fn build(layout: Layout, mut files: Vec<SourceFile>) -> Project {
+        files.sort_by(|a, b| a.path.cmp(&b.path));
+        files.dedup_by(|a, b| a.path == b.path);
+        let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
+        let mut project = Project { layout, files, by_path, schema: None, functions: Vec::new() };
+        let linker = resolve::Linker::new(&project);
+        let schema = linker.schema();
+        let functions = linker.functions();
+        project.schema = schema;
+        project.functions = functions;
+        project
+    }
+
+    pub fn file(&self, id: FileId) -> &SourceFile {
+        &self.files[id.0 as usize]
+    }
+
+    pub fn file_id(&self, path: &str) -> Option<FileId> {
+        self.by_path.get(path).copied()
+    }
+
+    pub fn path(&self, id: FileId) -> &str {
+        &self.file(id).path
+    }
+
+    /// The function defined at `loc`'s file under `name`.
+    pub fn function(&self, file: FileId, name: &str) -> Option<&Function> {
+        self.functions.iter().find(|f| f.file == file && f.name == name)
+    }
+}
+
+/// Effects of a body after helpers are merged, before they are attached to a function.
+#[derive(Debug, Default)]
+pub(crate) struct Effects {
+    pub reads: Vec<Located<Read>>,
+    pub writes: Vec<Located<Write>>,
+    pub mentions: Vec<(String, String)>,
+}

@@ -1,0 +1,550 @@
+//! Linking: resolves references across the files of a project (imports, re-exports, consts,
+//! spreads) into the schema and the functions.
+
+use std::collections::HashSet;
+
+use crate::model::body::{ArgInfo, Body, Origin, TableRef};
+use crate::model::validator::{Entry, Field, Validator};
+use crate::model::value::{ObjEntry, SymRef, Value};
+use crate::model::{Export, FileModel, Helper, ImportName};
+use crate::project::{Effects, FileId, Function, FunctionKind, Loc, Located, Project, Schema, Table, TableField};
+
+/// How far references are followed (consts of consts, re-exports of re-exports).
+const MAX_DEPTH: u32 = 24;
+/// How deep calls into helpers are followed.
+const MAX_CALL_DEPTH: u32 = 4;
+
+pub(crate) struct Linker<'p> {
+    project: &'p Project,
+    /// Folders (relative to the functions folder) holding their own `convex.config.ts`.
+    component_dirs: HashSet<String>,
+}
+
+/// What a reference resolves to.
+enum Resolved<'p> {
+    Value(FileId, &'p Value),
+    Owned(FileId, Value),
+    Module(FileId),
+}
+
+impl<'p> Linker<'p> {
+    pub fn new(project: &'p Project) -> Linker<'p> {
+        let component_dirs = project
+            .files
+            .iter()
+            .filter_map(|f| project.layout.module_path(&f.path))
+            .filter_map(|m| m.strip_suffix("/convex.config.ts").or_else(|| m.strip_suffix("/convex.config.js")))
+            .map(str::to_string)
+            .collect();
+        Linker { project, component_dirs }
+    }
+
+    fn model(&self, file: FileId) -> &'p FileModel {
+        &self.project.file(file).model
+    }
+
+    /// Resolves an import specifier of `from` to a file of the project (relative specifiers only).
+    fn resolve_module(&self, from: FileId, spec: &str) -> Option<FileId> {
+        if !spec.starts_with("./") && !spec.starts_with("../") {
+            return None;
+        }
+        let from_path = self.project.path(from);
+        let dir = from_path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
+        let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
+        for component in spec.split('/') {
+            match component {
+                "." | "" => {}
+                ".." => {
+                    parts.pop()?;
+                }
+                c => parts.push(c),
+            }
+        }
+        let base = parts.join("/");
+        let stem = ["js", "jsx", "mjs", "cjs"]
+            .iter()
+            .find_map(|ext| base.strip_suffix(&format!(".{ext}")))
+            .unwrap_or(&base);
+        let exts = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
+        std::iter::once(base.clone())
+            .chain(exts.iter().map(|e| format!("{stem}.{e}")))
+            .chain(exts.iter().map(|e| format!("{base}/index.{e}")))
+            .find_map(|candidate| self.project.file_id(&candidate))
+    }
+
+    fn resolve_ref(&self, file: FileId, r: &SymRef, depth: u32) -> Option<Resolved<'p>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match r {
+            SymRef::Local(name) => {
+                let model = self.model(file);
+                if let Some(binding) = model.bindings.get(name) {
+                    return Some(Resolved::Value(file, &binding.value));
+                }
+                let import = model.imports.get(name)?;
+                let target = self.resolve_module(file, &import.module)?;
+                match &import.name {
+                    ImportName::Named(n) => self.resolve_export(target, n, depth + 1),
+                    ImportName::Default => self.resolve_export(target, "default", depth + 1),
+                    ImportName::Namespace => Some(Resolved::Module(target)),
+                }
+            }
+            SymRef::Member(base, name) => match self.resolve_ref(file, base, depth + 1)? {
+                Resolved::Module(target) => self.resolve_export(target, name, depth + 1),
+                Resolved::Value(f, value) => self.member(f, value, name, depth),
+                Resolved::Owned(f, value) => self.member(f, &value, name, depth),
+            },
+        }
+    }
+
+    /// `value.name`: a property of an object, or `.fields` of an object validator.
+    fn member(&self, file: FileId, value: &Value, name: &str, depth: u32) -> Option<Resolved<'p>> {
+        let (file, value) = self.deref(file, value, depth + 1);
+        match (&value, name) {
+            (Value::Object(entries), _) => entries.iter().rev().find_map(|e| match e {
+                ObjEntry::Prop { key, value, .. } if key == name => Some(Resolved::Owned(file, value.clone())),
+                _ => None,
+            }),
+            (Value::Validator(v @ Validator::Object(_)), "fields") => Some(Resolved::Owned(file, Value::Validator(v.clone()))),
+            _ => None,
+        }
+    }
+
+    fn resolve_export(&self, file: FileId, name: &str, depth: u32) -> Option<Resolved<'p>> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let model = self.model(file);
+        for export in &model.exports {
+            match export {
+                Export::Local { name: n, local } if n == name => {
+                    return self.resolve_ref(file, &SymRef::Local(local.clone()), depth + 1);
+                }
+                Export::From { name: n, module, imported } if n == name => {
+                    let target = self.resolve_module(file, module)?;
+                    return self.resolve_export(target, imported, depth + 1);
+                }
+                _ => {}
+            }
+        }
+        model.exports.iter().find_map(|e| match e {
+            Export::All { module } => {
+                let target = self.resolve_module(file, module)?;
+                self.resolve_export(target, name, depth + 1)
+            }
+            _ => None,
+        })
+    }
+
+    /// Follows references until a value that is not one.
+    fn deref(&self, file: FileId, value: &Value, depth: u32) -> (FileId, Value) {
+        let mut current = (file, value.clone());
+        for _ in depth..MAX_DEPTH {
+            let Value::Ref(r) = &current.1 else { break };
+            current = match self.resolve_ref(current.0, r, depth + 1) {
+                Some(Resolved::Value(f, v)) => (f, v.clone()),
+                Some(Resolved::Owned(f, v)) => (f, v),
+                _ => return (current.0, Value::Unknown),
+            };
+        }
+        match current.1 {
+            Value::Ref(_) => (current.0, Value::Unknown),
+            _ => current,
+        }
+    }
+
+    /// Resolves every reference inside a validator; unresolvable parts become `Unknown`.
+    fn validator(&self, file: FileId, v: &Validator, depth: u32) -> Validator {
+        if depth > MAX_DEPTH {
+            return Validator::Unknown;
+        }
+        let d = depth + 1;
+        match v {
+            Validator::Ref(r) => match self.resolve_ref(file, r, d) {
+                Some(Resolved::Value(f, value)) => self.value_validator(f, value, d),
+                Some(Resolved::Owned(f, value)) => self.value_validator(f, &value, d),
+                _ => Validator::Unknown,
+            },
+            Validator::Array(inner) => Validator::Array(Box::new(self.validator(file, inner, d))),
+            Validator::Optional(inner) => match self.validator(file, inner, d) {
+                opt @ Validator::Optional(_) => opt,
+                inner => Validator::Optional(Box::new(inner)),
+            },
+            Validator::Record(k, val) => {
+                Validator::Record(Box::new(self.validator(file, k, d)), Box::new(self.validator(file, val, d)))
+            }
+            Validator::Union(members) => Validator::Union(members.iter().map(|m| self.validator(file, m, d)).collect()),
+            Validator::Object(entries) => {
+                let mut out = Vec::new();
+                if self.flatten(file, entries, d, &mut |_, field| out.push(Entry::Field(field))) {
+                    out.push(Entry::Spread(Validator::Unknown));
+                }
+                Validator::Object(out)
+            }
+            other => other.clone(),
+        }
+    }
+
+    fn value_validator(&self, file: FileId, value: &Value, depth: u32) -> Validator {
+        match value {
+            Value::Validator(v) => self.validator(file, v, depth + 1),
+            Value::Ref(r) => self.validator(file, &Validator::Ref(r.clone()), depth + 1),
+            _ => Validator::Unknown,
+        }
+    }
+
+    /// Calls `field` for every field of an object's entries (spreads resolved, possibly from
+    /// other files). Returns whether some spread could not be resolved (the object is open).
+    fn flatten(&self, file: FileId, entries: &[Entry], depth: u32, field: &mut dyn FnMut(FileId, Field)) -> bool {
+        if depth > MAX_DEPTH {
+            return true;
+        }
+        let mut open = false;
+        for entry in entries {
+            match entry {
+                Entry::Field(f) => field(
+                    file,
+                    Field { validator: self.validator(file, &f.validator, depth + 1), ..f.clone() },
+                ),
+                Entry::Spread(Validator::Ref(r)) => {
+                    let resolved = match self.resolve_ref(file, r, depth + 1) {
+                        Some(Resolved::Value(f, v)) => Some((f, v.clone())),
+                        Some(Resolved::Owned(f, v)) => Some((f, v)),
+                        _ => None,
+                    };
+                    match resolved.map(|(f, v)| self.deref(f, &v, depth + 1)) {
+                        Some((f, Value::Object(obj))) => {
+                            let inner = crate::model::value::object_entries(obj);
+                            open |= self.flatten(f, &inner, depth + 1, field);
+                        }
+                        Some((f, Value::Validator(Validator::Object(inner)))) => {
+                            open |= self.flatten(f, &inner, depth + 1, field);
+                        }
+                        _ => open = true,
+                    }
+                }
+                Entry::Spread(Validator::Object(inner)) => open |= self.flatten(file, inner, depth + 1, field),
+                Entry::Spread(_) => open = true,
+            }
+        }
+        open
+    }
+
+    /// The schema: `export default defineSchema({...})` in the functions folder's `schema.ts`.
+    pub fn schema(&self) -> Option<Schema> {
+        let file = self.project.layout.schema_paths().iter().find_map(|p| self.project.file_id(p))?;
+        let default = self.resolve_export(file, "default", 0)?;
+        let (file, value) = match default {
+            Resolved::Value(f, v) => self.deref(f, v, 0),
+            Resolved::Owned(f, v) => self.deref(f, &v, 0),
+            Resolved::Module(_) => return None,
+        };
+        let Value::Schema(def) = value else { return None };
+        let mut schema = Schema {
+            loc: Loc { file, range: def.range },
+            tables: Vec::new(),
+            validation: def.schema_validation.unwrap_or(true),
+            open: false,
+        };
+        self.tables(file, &def.tables, 0, &mut schema);
+        Some(schema)
+    }
+
+    fn tables(&self, file: FileId, tables: &Value, depth: u32, schema: &mut Schema) {
+        if depth > MAX_DEPTH {
+            schema.open = true;
+            return;
+        }
+        let (file, tables) = self.deref(file, tables, depth + 1);
+        let Value::Object(entries) = tables else {
+            schema.open = true;
+            return;
+        };
+        for entry in &entries {
+            match entry {
+                ObjEntry::Prop { key, value, key_range, .. } => {
+                    let loc = Loc { file, range: *key_range };
+                    match self.table(file, key, value, loc, depth + 1) {
+                        Some(table) => {
+                            schema.tables.retain(|t| t.name != table.name);
+                            schema.tables.push(table);
+                        }
+                        None => schema.open = true,
+                    }
+                }
+                ObjEntry::Spread(value) => self.tables(file, value, depth + 1, schema),
+            }
+        }
+    }
+
+    fn table(&self, file: FileId, name: &str, value: &Value, loc: Loc, depth: u32) -> Option<Table> {
+        let (file, value) = self.deref(file, value, depth + 1);
+        let Value::Table(def) = value else { return None };
+        let (shape_file, shape) = self.deref(file, &def.shape, depth + 1);
+        let entries = match shape {
+            Value::Object(obj) => Some(crate::model::value::object_entries(obj)),
+            Value::Validator(Validator::Object(entries)) => Some(entries),
+            _ => None,
+        };
+        let mut table = Table {
+            name: name.to_string(),
+            loc,
+            validator: Validator::Unknown,
+            fields: Vec::new(),
+            is_object: entries.is_some(),
+            open: false,
+            indexes: def.indexes.clone(),
+        };
+        match entries {
+            Some(entries) => {
+                let mut fields = Vec::new();
+                let open = self.flatten(shape_file, &entries, depth + 1, &mut |f, field| fields.push((f, field)));
+                for (f, field) in fields {
+                    table.fields.retain(|existing| existing.name != field.name);
+                    table.fields.push(TableField { name: field.name, validator: field.validator, loc: Loc { file: f, range: field.name_range } });
+                }
+                table.open = open;
+                let mut entries: Vec<Entry> = table
+                    .fields
+                    .iter()
+                    .map(|f| Entry::Field(Field { name: f.name.clone(), validator: f.validator.clone(), name_range: f.loc.range, value_range: f.loc.range }))
+                    .collect();
+                if open {
+                    entries.push(Entry::Spread(Validator::Unknown));
+                }
+                table.validator = Validator::Object(entries);
+            }
+            None => {
+                let validator = match self.deref(file, &def.shape, depth + 1) {
+                    (f, Value::Validator(v)) => self.validator(f, &v, depth + 1),
+                    _ => Validator::Unknown,
+                };
+                table.open = validator.has_unknown();
+                table.validator = validator;
+            }
+        }
+        Some(table)
+    }
+
+    /// Every Convex function exported by a deployed module.
+    pub fn functions(&self) -> Vec<Function> {
+        let layout = &self.project.layout;
+        let mut functions = Vec::new();
+        for (i, source) in self.project.files.iter().enumerate() {
+            let file = FileId(i as u32);
+            if !layout.is_function_module(&source.path, &|dir| self.component_dirs.contains(dir)) {
+                continue;
+            }
+            for export in &source.model.exports {
+                let Export::Local { name, local } = export else { continue };
+                let Some(def) = source.model.functions.iter().find(|d| &d.local == local) else { continue };
+                let Some((kind, internal)) = self.builder_kind(file, &def.builder, &def.builder_args, 0) else { continue };
+                let effects = self.effects(file, &def.body, 0, &mut Vec::new());
+                let mentions = effects
+                    .mentions
+                    .into_iter()
+                    .collect::<Vec<_>>();
+                functions.push(Function {
+                    file,
+                    name: name.clone(),
+                    kind,
+                    internal,
+                    reference: layout.function_reference(&source.path, name),
+                    loc: Loc { file, range: def.name_range },
+                    migration_table: def.table.clone(),
+                    reads: effects.reads,
+                    writes: effects.writes,
+                    mentions,
+                    returns: def.body.returns.iter().map(|r| Located { file, item: r.clone() }).collect(),
+                });
+            }
+        }
+        functions
+    }
+
+    /// The kind of function a builder makes: `mutation`, `internalMutation` from
+    /// `_generated/server`, a local wrapper of one (`customMutation(mutation, ...)`),
+    /// `migrations.define`, convex-helpers `makeMigration`.
+    fn builder_kind(&self, file: FileId, builder: &Value, builder_args: &[Value], depth: u32) -> Option<(FunctionKind, bool)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match builder {
+            Value::Ref(SymRef::Local(name)) => {
+                let model = self.model(file);
+                if let Some(import) = model.imports.get(name) {
+                    let imported = match &import.name {
+                        ImportName::Named(n) => n.as_str(),
+                        ImportName::Default => "default",
+                        ImportName::Namespace => return None,
+                    };
+                    let module = import.module.trim_end_matches(".js");
+                    if module.ends_with("_generated/server") {
+                        return generated_builder(imported);
+                    }
+                    if imported == "makeMigration" && import.module.starts_with("convex-helpers") {
+                        return Some((FunctionKind::Migration, true));
+                    }
+                    let target = self.resolve_module(file, &import.module)?;
+                    return match self.resolve_export(target, imported, depth + 1)? {
+                        Resolved::Value(f, v) => self.builder_kind(f, v, &[], depth + 1),
+                        Resolved::Owned(f, v) => self.builder_kind(f, &v, &[], depth + 1),
+                        Resolved::Module(_) => None,
+                    };
+                }
+                let binding = model.bindings.get(name)?;
+                self.builder_kind(file, &binding.value, builder_args, depth + 1)
+            }
+            Value::Ref(SymRef::Member(base, method)) if method == "define" => {
+                match self.resolve_ref(file, base, depth + 1)? {
+                    Resolved::Value(_, Value::New { .. }) => Some((FunctionKind::Migration, true)),
+                    Resolved::Owned(_, Value::New { .. }) => Some((FunctionKind::Migration, true)),
+                    _ => None,
+                }
+            }
+            Value::Ref(SymRef::Member(..)) => match self.resolve_ref(file, match builder {
+                Value::Ref(r) => r,
+                _ => return None,
+            }, depth + 1)? {
+                Resolved::Value(f, v) => self.builder_kind(f, v, &[], depth + 1),
+                Resolved::Owned(f, v) => self.builder_kind(f, &v, &[], depth + 1),
+                Resolved::Module(_) => None,
+            },
+            // A wrapper: `customMutation(mutation, customCtx(...))`, `zCustomQuery(query, ...)`.
+            Value::Call { args, .. } => args.iter().find_map(|a| match a {
+                Value::Ref(_) => self.builder_kind(file, a, &[], depth + 1),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
+    fn helper(&self, file: FileId, callee: &SymRef, depth: u32) -> Option<(FileId, &'p Helper)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        match callee {
+            SymRef::Local(name) => {
+                let model = self.model(file);
+                if let Some(h) = model.helpers.get(name) {
+                    return Some((file, h));
+                }
+                let import = model.imports.get(name)?;
+                let target = self.resolve_module(file, &import.module)?;
+                match &import.name {
+                    ImportName::Named(n) => self.exported_helper(target, n, depth + 1),
+                    ImportName::Default => self.exported_helper(target, "default", depth + 1),
+                    ImportName::Namespace => None,
+                }
+            }
+            SymRef::Member(base, name) => {
+                let SymRef::Local(ns) = &**base else { return None };
+                let import = self.model(file).imports.get(ns)?;
+                if import.name != ImportName::Namespace {
+                    return None;
+                }
+                let target = self.resolve_module(file, &import.module)?;
+                self.exported_helper(target, name, depth + 1)
+            }
+        }
+    }
+
+    fn exported_helper(&self, file: FileId, name: &str, depth: u32) -> Option<(FileId, &'p Helper)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let model = self.model(file);
+        for export in &model.exports {
+            match export {
+                Export::Local { name: n, local } if n == name => return self.helper(file, &SymRef::Local(local.clone()), depth + 1),
+                Export::From { name: n, module, imported } if n == name => {
+                    let target = self.resolve_module(file, module)?;
+                    return self.exported_helper(target, imported, depth + 1);
+                }
+                _ => {}
+            }
+        }
+        model.exports.iter().find_map(|e| match e {
+            Export::All { module } => self.exported_helper(self.resolve_module(file, module)?, name, depth + 1),
+            _ => None,
+        })
+    }
+
+    /// A body's reads and writes with those of the project helpers it calls (bounded depth),
+    /// helper parameters replaced by the caller's arguments.
+    fn effects(&self, file: FileId, body: &Body, depth: u32, stack: &mut Vec<(FileId, *const Helper)>) -> Effects {
+        let mut effects = Effects {
+            reads: body.reads.iter().map(|r| Located { file, item: r.clone() }).collect(),
+            writes: body.writes.iter().map(|w| Located { file, item: w.clone() }).collect(),
+            mentions: body
+                .mentions
+                .iter()
+                .filter_map(|(t, f)| match t {
+                    TableRef::Name(t) => Some((t.clone(), f.clone())),
+                    _ => None,
+                })
+                .collect(),
+        };
+        if depth >= MAX_CALL_DEPTH {
+            return effects;
+        }
+        for call in &body.calls {
+            let Some((hfile, helper)) = self.helper(file, &call.callee, 0) else { continue };
+            let key = (hfile, helper as *const Helper);
+            if stack.contains(&key) {
+                continue;
+            }
+            stack.push(key);
+            let inner = self.effects(hfile, &helper.body, depth + 1, stack);
+            stack.pop();
+            let offset = effects.reads.len();
+            let subst_table = |t: &TableRef| match t {
+                TableRef::Param(i) => match call.args.get(*i) {
+                    Some(ArgInfo::Doc { table, .. } | ArgInfo::Id { table, .. }) => table.clone(),
+                    _ => TableRef::Unknown,
+                },
+                other => other.clone(),
+            };
+            let subst_origin = |o: Origin| match o {
+                Origin::Param(i) => match call.args.get(i) {
+                    Some(ArgInfo::Doc { origin, .. } | ArgInfo::Id { origin, .. }) => *origin,
+                    _ => Origin::Other,
+                },
+                Origin::Read(j) => Origin::Read(j + offset),
+                other => other,
+            };
+            for mut read in inner.reads {
+                read.item.table = subst_table(&read.item.table);
+                effects.reads.push(read);
+            }
+            for mut write in inner.writes {
+                write.item.table = subst_table(&write.item.table);
+                write.item.target = subst_origin(write.item.target);
+                effects.writes.push(write);
+            }
+            effects.mentions.extend(inner.mentions);
+            for (t, f) in &helper.body.mentions {
+                if let TableRef::Name(t) = subst_table(t) {
+                    effects.mentions.push((t, f.clone()));
+                }
+            }
+        }
+        effects.mentions.sort();
+        effects.mentions.dedup();
+        effects
+    }
+}
+
+fn generated_builder(name: &str) -> Option<(FunctionKind, bool)> {
+    Some(match name {
+        "query" => (FunctionKind::Query, false),
+        "internalQuery" => (FunctionKind::Query, true),
+        "mutation" => (FunctionKind::Mutation, false),
+        "internalMutation" => (FunctionKind::Mutation, true),
+        "action" => (FunctionKind::Action, false),
+        "internalAction" => (FunctionKind::Action, true),
+        "httpAction" => (FunctionKind::HttpAction, false),
+        _ => return None,
+    })
+}

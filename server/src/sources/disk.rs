@@ -1,0 +1,75 @@
+//! Reading a project's files from disk: the working tree, or a folder given with `--base-dir`.
+
+use std::path::Path;
+
+use crate::sources::git::{Skipped, MAX_FILE_SIZE};
+
+/// A file read from disk, its path relative to the project root.
+pub struct DiskFile {
+    pub path: String,
+    pub text: String,
+}
+
+/// Reads `rel` (relative to `root`) if it is a regular file of reasonable size. `Ok(None)` when it
+/// does not exist.
+pub fn read_optional(root: &Path, rel: &str) -> std::io::Result<Option<String>> {
+    let path = root.join(rel);
+    match std::fs::symlink_metadata(&path) {
+        Ok(meta) if meta.is_file() && meta.len() <= MAX_FILE_SIZE => {}
+        Ok(_) => return Ok(None),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(e),
+    }
+    let bytes = std::fs::read(&path)?;
+    Ok(Some(String::from_utf8_lossy(&bytes).into_owned()))
+}
+
+/// Every file below `root/dir` that `want(path, is_dir)` accepts, without following symbolic
+/// links to folders (a link loop cannot hang it). Unreadable entries are skipped and reported.
+pub fn read_tree(root: &Path, dir: &str, want: &dyn Fn(&str, bool) -> bool) -> (Vec<DiskFile>, Vec<Skipped>) {
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    let mut stack = vec![dir.to_string()];
+    while let Some(rel) = stack.pop() {
+        let entries = match std::fs::read_dir(root.join(&rel)) {
+            Ok(entries) => entries,
+            Err(e) => {
+                if rel != dir || e.kind() != std::io::ErrorKind::NotFound {
+                    skipped.push(Skipped { path: rel.clone(), reason: e.to_string() });
+                }
+                continue;
+            }
+        };
+        for entry in entries.flatten() {
+            let Ok(name) = entry.file_name().into_string() else {
+                skipped.push(Skipped { path: format!("{rel}/{}", entry.file_name().to_string_lossy()), reason: "name is not UTF-8".into() });
+                continue;
+            };
+            let path = format!("{rel}/{name}");
+            let Ok(meta) = std::fs::metadata(entry.path()) else { continue };
+            let is_link = entry.file_type().map(|t| t.is_symlink()).unwrap_or(false);
+            if meta.is_dir() {
+                if !is_link && want(&path, true) {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if !meta.is_file() || !want(&path, false) {
+                continue;
+            }
+            if meta.len() > MAX_FILE_SIZE {
+                skipped.push(Skipped { path, reason: format!("larger than {} MiB", MAX_FILE_SIZE / 1024 / 1024) });
+                continue;
+            }
+            match std::fs::read(entry.path()) {
+                Ok(bytes) => match String::from_utf8(bytes) {
+                    Ok(text) => files.push(DiskFile { path, text }),
+                    Err(_) => skipped.push(Skipped { path, reason: "not UTF-8 text".into() }),
+                },
+                Err(e) => skipped.push(Skipped { path, reason: e.to_string() }),
+            }
+        }
+    }
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    (files, skipped)
+}

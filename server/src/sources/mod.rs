@@ -1,0 +1,184 @@
+//! Where project files come from: the disk (working tree, `--base-dir`) and git objects (the
+//! baseline). The only I/O of the analysis; it feeds [`crate::project`].
+
+pub mod disk;
+pub mod git;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::analysis::Rule;
+use crate::config::{Config, ConfigError, FILE_NAME};
+use crate::project::{Layout, Project, SourceFile};
+
+pub use git::Skipped;
+
+/// Why a project could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot read {path}: {reason}")]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("no Convex project at {0} (no convex.json and no convex/ folder)")]
+    NotAProject(PathBuf),
+    #[error(transparent)]
+    Git(#[from] git::GitError),
+}
+
+/// The working tree of a project: its files, config and layout.
+pub struct Working {
+    pub root: PathBuf,
+    pub project: Project,
+    pub config: Config,
+    /// The config file's errors, when the file exists.
+    pub config_errors: Option<Vec<ConfigError>>,
+    /// The config file's text, when it exists.
+    pub config_text: Option<String>,
+    /// Things the user should know (a malformed convex.json, skipped files).
+    pub notes: Vec<String>,
+}
+
+/// The baseline, or why there is none.
+pub enum Base {
+    Project { project: Project, commit: Option<String>, described_as: String },
+    Off { reason: String },
+}
+
+/// Checks that `path` is a Convex project root: it holds `convex.json` or a `convex/` folder.
+pub fn project_root(path: &Path) -> Result<PathBuf, SourceError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| SourceError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
+    if !meta.is_dir() {
+        return Err(SourceError::Unreadable { path: path.to_path_buf(), reason: "not a folder".into() });
+    }
+    if path.join("convex.json").is_file() || path.join("convex").is_dir() {
+        Ok(path.to_path_buf())
+    } else {
+        Err(SourceError::NotAProject(path.to_path_buf()))
+    }
+}
+
+fn layout_from_disk(root: &Path, notes: &mut Vec<String>) -> Layout {
+    let text = disk::read_optional(root, "convex.json").ok().flatten();
+    let (layout, note) = Layout::from_convex_json(text.as_deref());
+    notes.extend(note);
+    layout
+}
+
+/// Parses and models files, in parallel on the machine's cores.
+pub fn model_files(files: Vec<(String, String)>) -> Vec<SourceFile> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads <= 1 || files.len() < 32 {
+        return files.into_iter().map(|(p, t)| SourceFile::new(p, Arc::from(t))).collect();
+    }
+    let chunk = files.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<(String, String)>> = Vec::new();
+    let mut iter = files.into_iter();
+    loop {
+        let c: Vec<_> = iter.by_ref().take(chunk).collect();
+        if c.is_empty() {
+            break;
+        }
+        chunks.push(c);
+    }
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| {
+                std::thread::Builder::new()
+                    .stack_size(crate::STACK_SIZE)
+                    .spawn_scoped(scope, move || c.into_iter().map(|(p, t)| SourceFile::new(p, Arc::from(t))).collect::<Vec<_>>())
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| match h {
+                Ok(h) => h.join().unwrap_or_default(),
+                Err(_) => Vec::new(),
+            })
+            .collect()
+    })
+}
+
+/// Reads a project folder from disk (the working tree, or a `--base-dir` copy).
+pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
+    let layout = layout_from_disk(root, notes);
+    let (files, skipped) = disk::read_tree(root, &layout.functions_dir, &|path, is_dir| {
+        if is_dir {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            name != "node_modules" && name != "_generated" && !name.starts_with('.')
+        } else {
+            layout.is_source(path)
+        }
+    });
+    for s in skipped {
+        notes.push(format!("skipped {}: {}", s.path, s.reason));
+    }
+    Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()))
+}
+
+/// Reads the working tree of the project at `root`, with its `convex-migrate.json`.
+pub fn read_working(root: &Path) -> Result<Working, SourceError> {
+    let root = project_root(root)?;
+    let mut notes = Vec::new();
+    let project = read_dir_project(&root, &mut notes);
+    let config_text = match disk::read_optional(&root, FILE_NAME) {
+        Ok(text) => text,
+        Err(e) => {
+            notes.push(format!("cannot read {FILE_NAME}: {e}; using the defaults"));
+            None
+        }
+    };
+    let (config, config_errors) = match &config_text {
+        Some(text) => {
+            let (config, errors) = Config::parse(text, &Rule::is_known);
+            (config, Some(errors))
+        }
+        None => (Config::default(), None),
+    };
+    Ok(Working { root, project, config, config_errors, config_text, notes })
+}
+
+/// The baseline from a folder (`--base-dir`).
+pub fn read_base_dir(dir: &Path) -> Result<Base, SourceError> {
+    let dir = project_root(dir)?;
+    let mut notes = Vec::new();
+    let project = read_dir_project(&dir, &mut notes);
+    Ok(Base::Project { project, commit: None, described_as: dir.display().to_string() })
+}
+
+/// The baseline from git: `spec` (from `--base` or the config) or the default base.
+/// No repository, or a repository without commits when no spec was given: the base is off.
+/// An unknown spec is an error.
+pub fn read_git_base(root: &Path, spec: Option<&str>) -> Result<Base, SourceError> {
+    let Some(repo) = git::GitRepo::discover(root)? else {
+        if let Some(spec) = spec {
+            return Err(SourceError::Git(git::GitError::UnknownRef {
+                spec: spec.to_string(),
+                reason: "the project is not in a git repository".into(),
+            }));
+        }
+        return Ok(Base::Off { reason: "not a git repository: transition rules are off".into() });
+    };
+    let resolved = match repo.resolve(spec) {
+        Ok(r) => r,
+        Err(git::GitError::NoCommits { .. }) if spec.is_none() => {
+            return Ok(Base::Off { reason: "the git repository has no commits yet: transition rules are off".into() })
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let (meta, _) = repo.read_files(&resolved.commit, root, &|path, is_dir| !is_dir && path == "convex.json")?;
+    let (layout, _) = Layout::from_convex_json(meta.first().map(|f| f.text.as_str()));
+    let dir = layout.functions_dir.clone();
+    let (files, _skipped) = repo.read_files(&resolved.commit, root, &|path, is_dir| {
+        let inside = path == dir || path.starts_with(&format!("{dir}/"));
+        let on_the_way = dir.starts_with(&format!("{path}/"));
+        if is_dir {
+            let name = path.rsplit('/').next().unwrap_or(path);
+            (inside || on_the_way) && name != "node_modules" && name != "_generated"
+        } else {
+            inside && layout.is_source(path)
+        }
+    })?;
+    let project = Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()));
+    Ok(Base::Project { project, commit: Some(resolved.commit), described_as: resolved.described_as })
+}
