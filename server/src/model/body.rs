@@ -208,7 +208,12 @@ pub struct BodyInput<'a> {
 pub fn analyse_function(params: &[&Pat], body: FnBody<'_>, input: &BodyInput<'_>, helper: bool) -> Body {
     let mut walker = Walker { body: Body::default(), bindings: HashMap::new(), args: input.args, depth: 0 };
     for (i, pat) in params.iter().enumerate() {
-        let annotated = annotation_binding(pat, i);
+        let annotated = annotation_binding(pat, i).map(|b| match b {
+            // A helper's typed parameter still comes from the caller: keep where it came from.
+            Binding::Doc { table, .. } if helper => Binding::Doc { table, origin: Origin::Param(i) },
+            Binding::Id { table, .. } if helper => Binding::Id { table, origin: Origin::Param(i) },
+            other => other,
+        });
         let binding = if let Some(b) = annotated {
             Some(b)
         } else if is_ctx_param(pat, i, helper) {
@@ -234,9 +239,7 @@ pub fn analyse_function(params: &[&Pat], body: FnBody<'_>, input: &BodyInput<'_>
             }
         }
         FnBody::Expr(expr) => {
-            if let Some(object) = walker.written_object(expr) {
-                walker.body.returns.push(object);
-            }
+            walker.record_returns(expr);
             expr.visit_with(&mut walker);
         }
     }
@@ -570,6 +573,24 @@ impl Walker<'_> {
         Some(WrittenObject { fields, open, range: range(object.span) })
     }
 
+    /// Object literals a function returns: `{...}`, `c ? {...} : undefined`, `c && {...}`.
+    fn record_returns(&mut self, expr: &Expr) {
+        match unwrap_ts(expr) {
+            Expr::Cond(cond) => {
+                self.record_returns(&cond.cons);
+                self.record_returns(&cond.alt);
+            }
+            Expr::Bin(bin) if matches!(bin.op, swc_ecma_ast::BinaryOp::LogicalAnd | swc_ecma_ast::BinaryOp::LogicalOr | swc_ecma_ast::BinaryOp::NullishCoalescing) => {
+                self.record_returns(&bin.right);
+            }
+            other => {
+                if let Some(object) = self.written_object(other) {
+                    self.body.returns.push(object);
+                }
+            }
+        }
+    }
+
     fn id_target(&mut self, expr: Option<&Expr>) -> (TableRef, Origin) {
         match expr.and_then(|e| self.classify(e)) {
             Some(Binding::Id { table, origin }) => (table, origin),
@@ -765,9 +786,7 @@ impl Visit for Walker<'_> {
 
     fn visit_return_stmt(&mut self, ret: &ReturnStmt) {
         if let Some(arg) = &ret.arg {
-            if let Some(object) = self.written_object(arg) {
-                self.body.returns.push(object);
-            }
+            self.record_returns(arg);
         }
         ret.visit_children_with(self);
     }

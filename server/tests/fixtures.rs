@@ -1,0 +1,210 @@
+//! Data-driven rule tests: every `tests/fixtures/rules/*.fixture` holds a base and a working side
+//! of a project, with the expected findings written under the line they point at:
+//!
+//! ```text
+//! //- base: convex/schema.ts
+//! ...
+//! //- convex/schema.ts
+//!     role: v.string(),
+//! //  ^^^^ error: required-without-backfill -- no backfill for it is deployed
+//! ```
+//!
+//! Annotation lines (`//` then carets) are removed from the file before analysis; the carets give
+//! the column and length on the line above, then `severity: rule`, then optionally `-- text` that
+//! the message must contain. A fixture without `base:` files has no baseline.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use convex_migrate::analysis::{analyze, Input};
+use convex_migrate::config::Config;
+use convex_migrate::line_index::{ColumnUnit, LineIndex};
+use convex_migrate::project::{Layout, Project, SourceFile};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+struct Expected {
+    path: String,
+    line: u32,
+    col: u32,
+    len: u32,
+    severity: String,
+    rule: String,
+}
+
+struct Fixture {
+    base: Vec<(String, String)>,
+    working: Vec<(String, String)>,
+    expected: Vec<Expected>,
+    /// (expectation, substring the message must contain)
+    contains: Vec<(Expected, String)>,
+}
+
+fn parse_annotation(line: &str) -> Option<(u32, u32, String, String, Option<String>)> {
+    let rest = line.trim_start().strip_prefix("//")?;
+    if !rest.trim_start().starts_with('^') {
+        return None;
+    }
+    let col = line.find('^')? as u32;
+    let len = line[col as usize..].chars().take_while(|&c| c == '^').count() as u32;
+    let after = line[col as usize + len as usize..].trim();
+    let (spec, contains) = match after.split_once(" -- ") {
+        Some((s, c)) => (s.trim(), Some(c.trim().to_string())),
+        None => (after, None),
+    };
+    let (severity, rule) = spec.split_once(':')?;
+    Some((col, len, severity.trim().to_string(), rule.trim().to_string(), contains))
+}
+
+type Section = (bool, String, Vec<String>);
+
+fn flush(current: &mut Option<Section>, fixture: &mut Fixture) {
+    if let Some((is_base, path, lines)) = current.take() {
+        let mut text = lines.join("\n");
+        text.push('\n');
+        if is_base {
+            fixture.base.push((path, text));
+        } else {
+            fixture.working.push((path, text));
+        }
+    }
+}
+
+fn parse_fixture(text: &str) -> Fixture {
+    let mut fixture = Fixture { base: Vec::new(), working: Vec::new(), expected: Vec::new(), contains: Vec::new() };
+    let mut current: Option<Section> = None;
+    for line in text.lines() {
+        if let Some(header) = line.strip_prefix("//- ") {
+            flush(&mut current, &mut fixture);
+            let (is_base, path) = match header.strip_prefix("base: ") {
+                Some(p) => (true, p.trim().to_string()),
+                None => (false, header.trim().to_string()),
+            };
+            current = Some((is_base, path, Vec::new()));
+            continue;
+        }
+        let Some((is_base, path, lines)) = current.as_mut() else { continue };
+        if let Some((col, len, severity, rule, contains)) = parse_annotation(line) {
+            assert!(!*is_base, "annotations belong to working files ({path})");
+            assert!(!lines.is_empty(), "an annotation needs a line above it ({path})");
+            let e = Expected { path: path.clone(), line: lines.len() as u32 - 1, col, len, severity, rule };
+            if let Some(c) = contains {
+                fixture.contains.push((e.clone(), c));
+            }
+            fixture.expected.push(e);
+            continue;
+        }
+        lines.push(line.to_string());
+    }
+    flush(&mut current, &mut fixture);
+    fixture
+}
+
+fn project(files: &[(String, String)]) -> (Project, Option<String>) {
+    let convex_json = files.iter().find(|(p, _)| p == "convex.json").map(|(_, t)| t.as_str());
+    let (layout, _) = Layout::from_convex_json(convex_json);
+    let config = files.iter().find(|(p, _)| p == "convex-migrate.json").map(|(_, t)| t.clone());
+    let sources = files
+        .iter()
+        .filter(|(p, _)| layout.is_source(p))
+        .map(|(p, t)| SourceFile::new(p.clone(), Arc::from(t.as_str())))
+        .collect();
+    (Project::build(layout, sources), config)
+}
+
+fn run_fixture(path: &Path) -> Result<(), String> {
+    let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
+    let fixture = parse_fixture(&text);
+    let (working, config_text) = project(&fixture.working);
+    let base = (!fixture.base.is_empty()).then(|| project(&fixture.base).0);
+    let (config, config_errors) = match &config_text {
+        Some(t) => Config::parse(t, &convex_migrate::analysis::Rule::is_known),
+        None => (Config::default(), Vec::new()),
+    };
+    let analysis = analyze(&Input {
+        working: &working,
+        base: base.as_ref(),
+        config: &config,
+        config_errors: config_text.as_ref().map(|_| ("convex-migrate.json", config_errors.as_slice())),
+    });
+    let text_of = |p: &str| fixture.working.iter().find(|(fp, _)| fp == p).map(|(_, t)| t.clone()).unwrap_or_default();
+    let mut actual: Vec<(Expected, String)> = analysis
+        .findings
+        .iter()
+        .map(|f| {
+            let text = text_of(&f.path);
+            let index = LineIndex::new(&text);
+            let start = index.line_col(&text, f.range.start, ColumnUnit::Utf8);
+            let end = index.line_col(&text, f.range.end, ColumnUnit::Utf8);
+            let len = if end.line == start.line { end.col - start.col } else { index.line_range(&text, start.line).len() - start.col };
+            let e = Expected {
+                path: f.path.clone(),
+                line: start.line,
+                col: start.col,
+                len: len.max(1),
+                severity: f.severity.as_str().to_string(),
+                rule: f.rule.id().to_string(),
+            };
+            (e, f.full_message())
+        })
+        .collect();
+    actual.sort();
+    let mut expected = fixture.expected.clone();
+    expected.sort();
+    let actual_keys: Vec<Expected> = actual.iter().map(|(e, _)| e.clone()).collect();
+    let mut problems = Vec::new();
+    if actual_keys != expected {
+        let show = |list: &[Expected]| {
+            list.iter()
+                .map(|e| format!("    {}:{}:{} len {} {}: {}", e.path, e.line + 1, e.col + 1, e.len, e.severity, e.rule))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let messages: Vec<String> = actual.iter().map(|(e, m)| format!("    {}:{} {}", e.path, e.line + 1, m)).collect();
+        problems.push(format!("expected:\n{}\n  actual:\n{}\n  messages:\n{}", show(&expected), show(&actual_keys), messages.join("\n")));
+    }
+    for (e, needle) in &fixture.contains {
+        if let Some((_, message)) = actual.iter().find(|(a, _)| a == e) {
+            if !message.contains(needle.as_str()) {
+                problems.push(format!("message at {}:{} lacks `{needle}`: {message}", e.path, e.line + 1));
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(problems.join("\n"))
+    }
+}
+
+#[test]
+fn rule_fixtures() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/rules");
+    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("fixtures folder").flatten().map(|e| e.path()).collect();
+    paths.retain(|p| p.extension().is_some_and(|e| e == "fixture"));
+    paths.sort();
+    assert!(paths.len() >= 10, "expected the rule fixtures in {}", dir.display());
+    let only = std::env::var("FIXTURE").ok();
+    let mut failures = Vec::new();
+    let mut ran = 0;
+    for path in &paths {
+        let name = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+        if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
+            continue;
+        }
+        ran += 1;
+        if let Err(e) = run_fixture(path) {
+            failures.push(format!("--- {name}\n  {e}"));
+        }
+    }
+    println!("{ran} fixtures run");
+    assert!(failures.is_empty(), "{} of {ran} fixtures failed:\n{}", failures.len(), failures.join("\n"));
+}
+
+#[test]
+fn annotations_parse() {
+    let f = parse_fixture("//- convex/a.ts\nconst a = 1;\n//    ^^^ error: narrowed-type -- narrows\n//- base: convex/a.ts\nx\n");
+    assert_eq!(f.working[0].1, "const a = 1;\n");
+    assert_eq!(f.expected, vec![Expected { path: "convex/a.ts".into(), line: 0, col: 6, len: 3, severity: "error".into(), rule: "narrowed-type".into() }]);
+    assert_eq!(f.contains[0].1, "narrows");
+    assert_eq!(f.base.len(), 1);
+}
