@@ -1,0 +1,271 @@
+//! The `convex-migrate` binary as CI runs it: on real temporary git repositories, every output
+//! format and exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const BIN: &str = env!("CARGO_BIN_EXE_convex-migrate");
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .output()
+        .expect("git runs");
+    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+}
+
+fn git_out(dir: &Path, args: &[&str]) -> String {
+    let out = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+fn schema(role: &str) -> String {
+    format!(
+        "import {{ defineSchema, defineTable }} from \"convex/server\";\nimport {{ v }} from \"convex/values\";\n\nexport default defineSchema({{\n  users: defineTable({{\n    name: v.string(),\n    role: {role},\n  }}),\n}});\n"
+    )
+}
+
+const BACKFILL: &str = r#"import { v } from "convex/values";
+import { internalMutation } from "./_generated/server";
+export const backfillUsersRole = internalMutation({
+  args: { cursor: v.union(v.string(), v.null()) },
+  handler: async (ctx, args) => {
+    const { page } = await ctx.db.query("users").paginate({ cursor: args.cursor, numItems: 100 });
+    for (const user of page) await ctx.db.patch(user._id, { role: "member" });
+  },
+});
+"#;
+
+/// A repository with two commits: the schema with `role` optional, then a deployed backfill.
+/// The working tree makes `role` required.
+fn repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    git(&root, &["init", "-q", "-b", "main"]);
+    write(&root, "package.json", "{ \"name\": \"app\" }\n");
+    write(&root, "convex/schema.ts", &schema("v.optional(v.string())"));
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "schema"]);
+    write(&root, "convex/migrations.ts", BACKFILL);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "backfill"]);
+    write(&root, "convex/schema.ts", &schema("v.string()"));
+    (dir, root)
+}
+
+fn run(dir: &Path, args: &[&str]) -> Output {
+    Command::new(BIN).args(args).current_dir(dir).output().expect("binary runs")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).to_string()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).to_string()
+}
+
+#[test]
+fn human_output_and_exit_codes_against_git_bases() {
+    let (_dir, root) = repo();
+    // HEAD has the backfill: a warning, exit 0.
+    let o = run(&root, &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("warning[backfill-unverified]"), "{}", stdout(&o));
+    // HEAD~1 has no backfill: an error pointing at the field, exit 1.
+    let o = run(&root, &["check", ".", "--base", "HEAD~1"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(out.contains("error[required-without-backfill]: `users.role` becomes required"), "{out}");
+    assert!(out.contains("--> convex/schema.ts:7:5"), "{out}");
+    assert!(out.contains("7 |     role: v.string(),"), "{out}");
+    assert!(out.contains("|     ^^^^"), "{out}");
+    assert!(out.contains("= help: Make it `v.optional(...)` first"), "{out}");
+    assert!(out.contains("1 error, 0 warnings"), "{out}");
+    // Once recorded as verified, nothing is left.
+    write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "remaining": 0 } } }"#);
+    let o = run(&root, &["check"]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(stdout(&o).contains("No migration problems found."), "{}", stdout(&o));
+}
+
+#[test]
+fn json_is_the_documented_contract() {
+    let (_dir, root) = repo();
+    let o = run(&root, &["check", "--base", "HEAD^", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid JSON");
+    let head1 = git_out(&root, &["rev-parse", "HEAD~1"]);
+    assert_eq!(value["version"], 1);
+    assert_eq!(value["base"], head1.as_str());
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["path"], "convex/schema.ts");
+    assert_eq!((d["line"].as_u64(), d["column"].as_u64()), (Some(7), Some(5)));
+    assert_eq!((d["endLine"].as_u64(), d["endColumn"].as_u64()), (Some(7), Some(9)));
+    assert_eq!(d["severity"], "error");
+    assert_eq!(d["rule"], "required-without-backfill");
+    assert!(d["message"].as_str().unwrap().contains("Object is missing the required field `role`"));
+    let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
+    assert_eq!(keys.len(), 8, "{keys:?}");
+    // No base: `base` is null.
+    let o = run(&root, &["check", "--base-dir", ".", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(value["base"].is_null());
+    assert_eq!(value["diagnostics"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn github_and_sarif_formats() {
+    let (_dir, root) = repo();
+    let o = run(&root, &["check", "--base", "HEAD~1", "--format", "github"]);
+    assert_eq!(o.status.code(), Some(1));
+    let out = stdout(&o);
+    assert!(
+        out.starts_with("::error file=convex/schema.ts,line=7,col=5,endLine=7,endColumn=9,title=convex-migrate required-without-backfill::`users.role`"),
+        "{out}"
+    );
+    let o = run(&root, &["check", "--base", "HEAD~1", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("valid SARIF JSON");
+    assert_eq!(value["version"], "2.1.0");
+    let run0 = &value["runs"][0];
+    assert_eq!(run0["tool"]["driver"]["name"], "convex-migrate");
+    let result = &run0["results"][0];
+    assert_eq!(result["ruleId"], "required-without-backfill");
+    assert_eq!(result["level"], "error");
+    let rule_index = result["ruleIndex"].as_u64().unwrap() as usize;
+    assert_eq!(run0["tool"]["driver"]["rules"][rule_index]["id"], "required-without-backfill");
+    let region = &result["locations"][0]["physicalLocation"]["region"];
+    assert_eq!(region["startLine"], 7);
+    assert_eq!(result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "convex/schema.ts");
+}
+
+#[test]
+fn config_base_and_project_in_a_subfolder() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    write(root, "apps/web/convex/schema.ts", &schema("v.optional(v.string())"));
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "one"]);
+    write(root, "README.md", "x\n");
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "two"]);
+    write(root, "apps/web/convex/schema.ts", &schema("v.number()"));
+    write(root, "apps/web/convex-migrate.json", r#"{ "base": "HEAD~1" }"#);
+    let o = run(root, &["check", "apps/web", "--format", "github"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains("file=apps/web/convex/schema.ts,line=7"), "{out}");
+    // --base wins over the config.
+    let o = run(root, &["check", "apps/web", "--base", "does-not-exist"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn cannot_run_is_exit_2_with_one_clear_line() {
+    let (_dir, root) = repo();
+    let o = run(&root, &["check", "--base", "origin/nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: unknown git revision `origin/nope`"), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "");
+
+    let empty = tempfile::tempdir().unwrap();
+    let o = run(empty.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: no Convex project at"), "{}", stderr(&o));
+
+    let o = run(&root, &["check", "no/such/folder"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: cannot read no/such/folder"), "{}", stderr(&o));
+    assert_eq!(stderr(&o).lines().count(), 1);
+
+    let o = run(&root, &["check", "--base-dir", "nowhere"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: --base-dir: cannot read nowhere"), "{}", stderr(&o));
+
+    let o = run(&root, &["check", "--format", "xml"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn without_git_transition_rules_are_off_and_said_once() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "convex/schema.ts", &schema("v.string()"));
+    write(dir.path(), "convex/broken.ts", "export const x = ;\n");
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(1));
+    let err = stderr(&o);
+    assert_eq!(err.matches("not a git repository: transition rules are off").count(), 1, "{err}");
+    let out = stdout(&o);
+    assert!(out.contains("error[parse-error]"), "{out}");
+    assert!(!out.contains("required-without-backfill"), "{out}");
+}
+
+#[test]
+fn a_repository_without_commits_turns_transition_rules_off() {
+    let dir = tempfile::tempdir().unwrap();
+    git(dir.path(), &["init", "-q"]);
+    write(dir.path(), "convex/schema.ts", &schema("v.string()"));
+    let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no commits yet"), "{}", stderr(&o));
+}
+
+#[test]
+fn bundled_example_reports_what_readme_says() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/team-app");
+    let o = run(&example, &["check", "working", "--base-dir", "deployed", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let mut rules: Vec<String> =
+        value["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap().to_string()).collect();
+    rules.sort();
+    assert_eq!(
+        rules,
+        ["backfill-unverified", "backfill-unverified", "narrowed-type", "removed-table", "required-without-backfill"]
+    );
+}
+
+#[test]
+fn explain_prints_the_rule_doc() {
+    let o = run(Path::new("."), &["explain", "required-without-backfill"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+        assert!(out.contains(section), "{out}");
+    }
+    let o = run(Path::new("."), &["explain"]);
+    assert!(stdout(&o).contains("narrowed-type"));
+    let o = run(Path::new("."), &["explain", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+#[test]
+fn every_rule_doc_has_the_four_sections() {
+    let o = run(Path::new("."), &["explain"]);
+    let ids: Vec<String> = stdout(&o)
+        .lines()
+        .filter_map(|l| l.strip_prefix("  "))
+        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
+        .collect();
+    assert!(ids.len() >= 9, "{ids:?}");
+    for id in ids {
+        let out = stdout(&run(Path::new("."), &["explain", &id]));
+        for section in ["## What it does", "## Why is this bad?", "## Example", "## Fix"] {
+            assert!(out.contains(section), "{id} lacks {section}");
+        }
+    }
+}
