@@ -668,7 +668,7 @@ impl Walker<'_> {
                 _ => ArgInfo::Other,
             })
             .collect();
-        if args.iter().any(|a| *a == ArgInfo::Ctx) {
+        if args.contains(&ArgInfo::Ctx) {
             self.body.calls.push(HelperCall { callee, args, range: range(call.span) });
         }
     }

@@ -8,7 +8,6 @@ pub mod value;
 
 use std::collections::HashMap;
 
-use swc_common::Spanned;
 use swc_ecma_ast::{
     Callee, Decl, DefaultDecl, ExportSpecifier, Expr, ImportSpecifier, ModuleDecl, ModuleExportName,
     ModuleItem, Pat, Prop, PropOrSpread, Stmt,
@@ -61,8 +60,6 @@ pub struct FunctionDef {
     pub local: String,
     pub name_range: TextRange,
     pub builder: Value,
-    /// Arguments of the builder call other than the config object (`makeMigration(internalMutation, {...})`).
-    pub builder_args: Vec<Value>,
     /// `args: {...}` validators by name.
     pub args: HashMap<String, Validator>,
     /// `table: "users"` of a migration definition.
@@ -288,8 +285,7 @@ impl FileModel {
                     let config = objects.iter().rposition(|e| matches!(unwrap_ts(e), Expr::Object(_) | Expr::Arrow(_) | Expr::Fn(_)));
                     if let Some(config_at) = config {
                         let builder = eval(callee, names);
-                        let builder_args = objects[..config_at].iter().map(|e| eval(e, names)).collect();
-                        if let Some(def) = function_def(name, name_range, builder, builder_args, objects[config_at], range(call.span), names) {
+                        if let Some(def) = function_def(name, name_range, builder, objects[config_at], range(call.span), names) {
                             self.functions.push(def);
                         }
                     }
@@ -333,7 +329,6 @@ fn function_def(
     local: &str,
     name_range: TextRange,
     builder: Value,
-    builder_args: Vec<Value>,
     config: &Expr,
     call_range: TextRange,
     names: &Names,
@@ -394,6 +389,5 @@ fn function_def(
             _ => Body::default(),
         }
     };
-    let _ = config.span();
-    Some(FunctionDef { local: local.to_string(), name_range, builder, builder_args, args, table, body, range: call_range })
+    Some(FunctionDef { local: local.to_string(), name_range, builder, args, table, body, range: call_range })
 }

@@ -339,7 +339,7 @@ impl<'p> Linker<'p> {
             for export in &source.model.exports {
                 let Export::Local { name, local } = export else { continue };
                 let Some(def) = source.model.functions.iter().find(|d| &d.local == local) else { continue };
-                let Some((kind, internal)) = self.builder_kind(file, &def.builder, &def.builder_args, 0) else { continue };
+                let Some((kind, internal)) = self.builder_kind(file, &def.builder, 0) else { continue };
                 let effects = self.effects(file, &def.body, 0, &mut Vec::new());
                 let mentions = effects
                     .mentions
@@ -366,7 +366,7 @@ impl<'p> Linker<'p> {
     /// The kind of function a builder makes: `mutation`, `internalMutation` from
     /// `_generated/server`, a local wrapper of one (`customMutation(mutation, ...)`),
     /// `migrations.define`, convex-helpers `makeMigration`.
-    fn builder_kind(&self, file: FileId, builder: &Value, builder_args: &[Value], depth: u32) -> Option<(FunctionKind, bool)> {
+    fn builder_kind(&self, file: FileId, builder: &Value, depth: u32) -> Option<(FunctionKind, bool)> {
         if depth > MAX_DEPTH {
             return None;
         }
@@ -388,13 +388,13 @@ impl<'p> Linker<'p> {
                     }
                     let target = self.resolve_module(file, &import.module)?;
                     return match self.resolve_export(target, imported, depth + 1)? {
-                        Resolved::Value(f, v) => self.builder_kind(f, v, &[], depth + 1),
-                        Resolved::Owned(f, v) => self.builder_kind(f, &v, &[], depth + 1),
+                        Resolved::Value(f, v) => self.builder_kind(f, v, depth + 1),
+                        Resolved::Owned(f, v) => self.builder_kind(f, &v, depth + 1),
                         Resolved::Module(_) => None,
                     };
                 }
                 let binding = model.bindings.get(name)?;
-                self.builder_kind(file, &binding.value, builder_args, depth + 1)
+                self.builder_kind(file, &binding.value, depth + 1)
             }
             Value::Ref(SymRef::Member(base, method)) if method == "define" => {
                 match self.resolve_ref(file, base, depth + 1)? {
@@ -407,13 +407,13 @@ impl<'p> Linker<'p> {
                 Value::Ref(r) => r,
                 _ => return None,
             }, depth + 1)? {
-                Resolved::Value(f, v) => self.builder_kind(f, v, &[], depth + 1),
-                Resolved::Owned(f, v) => self.builder_kind(f, &v, &[], depth + 1),
+                Resolved::Value(f, v) => self.builder_kind(f, v, depth + 1),
+                Resolved::Owned(f, v) => self.builder_kind(f, &v, depth + 1),
                 Resolved::Module(_) => None,
             },
             // A wrapper: `customMutation(mutation, customCtx(...))`, `zCustomQuery(query, ...)`.
             Value::Call { args, .. } => args.iter().find_map(|a| match a {
-                Value::Ref(_) => self.builder_kind(file, a, &[], depth + 1),
+                Value::Ref(_) => self.builder_kind(file, a, depth + 1),
                 _ => None,
             }),
             _ => None,
