@@ -377,7 +377,7 @@ def field_pool():
 class Gen:
     def __init__(self, n_tables, n_files, seed):
         self.n_tables = max(3, n_tables)
-        self.n_files = max(1, n_files)
+        self.n_files = max(0, n_files)
         self.seed = seed
         self.rng = random.Random(f"convex-migrate-bench/{seed}")
         self.pool = field_pool()
@@ -507,6 +507,12 @@ class Gen:
                     t.search = (f"search_{texts[0]}", texts[0], filt)
             tables[name] = t
         self.modules = modules
+        schema_tables = [t for t in tables if tables[t].location == "schema"]
+        slots = {}
+        for k, m in enumerate(modules):
+            slots.setdefault(int(len(schema_tables) * (k + 1) / (len(modules) + 1)), []).append(m)
+        self.spread_anchors = [(t, slots.get(i, [])) for i, t in enumerate(schema_tables)]
+        self.spread_anchors.append(("", slots.get(len(schema_tables), [])))
         return Version(tables, groups, validators, [], {})
 
     # -- function files -------------------------------------------------------------------------
@@ -946,18 +952,24 @@ class Renderer:
             if t.location == "schema" and t.style == "const":
                 out.append(self.const_fields(t))
         out.append("export default defineSchema({")
-        mods = list(self.g.modules)
-        schema_tables = [t for t in v.tables.values() if t.location == "schema"]
-        # module spreads interleaved with inline tables, as they accrete in real schemas
-        slots = {}
-        for k, m in enumerate(mods):
-            slots.setdefault(int(len(schema_tables) * (k + 1) / (len(mods) + 1)), []).append(m)
-        for i, t in enumerate(schema_tables):
-            for m in slots.get(i, []):
+        # module spreads sit between inline tables, as they accrete in real schemas; each keeps its
+        # place (before the same base table) in both versions
+        pending = []
+        for name, mods in self.g.spread_anchors:
+            pending.extend(mods)
+            t = v.tables.get(name)
+            if t is None or t.location != "schema":
+                continue
+            for m in pending:
                 out.append(f"  ...{m}Tables,")
+            pending = []
             out.append(f"  {t.name}: {self.table_expr(t, 2)},")
-        for m in slots.get(len(schema_tables), []):
+        for m in pending:
             out.append(f"  ...{m}Tables,")
+        known = {name for name, _ in self.g.spread_anchors}
+        for t in v.tables.values():  # tables new in this version go last
+            if t.location == "schema" and t.name not in known:
+                out.append(f"  {t.name}: {self.table_expr(t, 2)},")
         out.append("});\n")
         return "\n".join(out)
 
