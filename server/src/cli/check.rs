@@ -32,11 +32,11 @@ fn check(args: &Args) -> Result<i32, String> {
         Some(dir) => sources::read_base_dir(dir).map_err(|e| format!("--base-dir: {e}"))?,
         None => {
             let spec = args.base.as_deref().or(working.config.base.as_deref());
-            sources::read_git_base(&working.root, spec).map_err(|e| e.to_string())?
+            sources::read_git_base(&working.root, spec, None).map_err(|e| e.to_string())?
         }
     };
     let (base_project, base_commit) = match &base {
-        Base::Project { project, commit, .. } => (Some(project), commit.clone()),
+        Base::Project { project, commit, .. } => (Some(&**project), commit.clone()),
         Base::Off { .. } => (None, None),
     };
     let mut notes = working.notes.clone();

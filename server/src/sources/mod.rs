@@ -4,8 +4,9 @@
 pub mod disk;
 pub mod git;
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use crate::analysis::Rule;
 use crate::config::{Config, ConfigError, FILE_NAME};
@@ -39,7 +40,7 @@ pub struct Working {
 
 /// The baseline, or why there is none.
 pub enum Base {
-    Project { project: Project, commit: Option<String>, described_as: String },
+    Project { project: Arc<Project>, commit: Option<String>, described_as: String },
     Off { reason: String },
 }
 
@@ -143,13 +144,36 @@ pub fn read_base_dir(dir: &Path) -> Result<Base, SourceError> {
     let dir = project_root(dir)?;
     let mut notes = Vec::new();
     let project = read_dir_project(&dir, &mut notes);
-    Ok(Base::Project { project, commit: None, described_as: dir.display().to_string() })
+    Ok(Base::Project { project: Arc::new(project), commit: None, described_as: dir.display().to_string() })
+}
+
+/// Baseline projects already read, by project root and commit id: the base moves rarely (a
+/// commit, a checkout), while the language server re-analyses on every keystroke.
+#[derive(Default)]
+pub struct BaseCache {
+    entries: Mutex<HashMap<(PathBuf, String), Arc<Project>>>,
+}
+
+impl BaseCache {
+    fn get(&self, root: &Path, commit: &str) -> Option<Arc<Project>> {
+        self.entries.lock().ok()?.get(&(root.to_path_buf(), commit.to_string())).cloned()
+    }
+
+    fn put(&self, root: &Path, commit: &str, project: Arc<Project>) {
+        if let Ok(mut entries) = self.entries.lock() {
+            // A handful of bases per project at most; keep memory bounded all the same.
+            if entries.len() >= 16 {
+                entries.clear();
+            }
+            entries.insert((root.to_path_buf(), commit.to_string()), project);
+        }
+    }
 }
 
 /// The baseline from git: `spec` (from `--base` or the config) or the default base.
 /// No repository, or a repository without commits when no spec was given: the base is off.
-/// An unknown spec is an error.
-pub fn read_git_base(root: &Path, spec: Option<&str>) -> Result<Base, SourceError> {
+/// An unknown spec is an error. With a cache, a commit already read is not read again.
+pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>) -> Result<Base, SourceError> {
     let Some(repo) = git::GitRepo::discover(root)? else {
         if let Some(spec) = spec {
             return Err(SourceError::Git(git::GitError::UnknownRef {
@@ -166,6 +190,9 @@ pub fn read_git_base(root: &Path, spec: Option<&str>) -> Result<Base, SourceErro
         }
         Err(e) => return Err(e.into()),
     };
+    if let Some(project) = cache.and_then(|c| c.get(root, &resolved.commit)) {
+        return Ok(Base::Project { project, commit: Some(resolved.commit), described_as: resolved.described_as });
+    }
     let (meta, _) = repo.read_files(&resolved.commit, root, &|path, is_dir| !is_dir && path == "convex.json")?;
     let (layout, _) = Layout::from_convex_json(meta.first().map(|f| f.text.as_str()));
     let dir = layout.functions_dir.clone();
@@ -179,6 +206,9 @@ pub fn read_git_base(root: &Path, spec: Option<&str>) -> Result<Base, SourceErro
             inside && layout.is_source(path)
         }
     })?;
-    let project = Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()));
+    let project = Arc::new(Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect())));
+    if let Some(cache) = cache {
+        cache.put(root, &resolved.commit, project.clone());
+    }
     Ok(Base::Project { project, commit: Some(resolved.commit), described_as: resolved.described_as })
 }

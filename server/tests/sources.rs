@@ -1,0 +1,58 @@
+//! Reading the baseline from real git repositories, and caching it by commit.
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use convex_migrate::sources::{read_git_base, Base, BaseCache};
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .expect("git runs")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+fn project_of(base: Base) -> Arc<convex_migrate::project::Project> {
+    match base {
+        Base::Project { project, .. } => project,
+        Base::Off { reason } => panic!("base off: {reason}"),
+    }
+}
+
+#[test]
+fn the_base_is_cached_by_commit_and_moves_with_head() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q"]);
+    std::fs::create_dir_all(root.join("convex/node_modules/x")).unwrap();
+    std::fs::write(root.join("convex/schema.ts"), "export default 1;\n").unwrap();
+    std::fs::write(root.join("convex/node_modules/x/index.ts"), "export default 1;\n").unwrap();
+    std::fs::write(root.join("convex/readme.md"), "not source\n").unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "one"]);
+    let cache = BaseCache::default();
+    let first = project_of(read_git_base(root, None, Some(&cache)).unwrap());
+    let paths: Vec<&str> = first.files.iter().map(|f| f.path.as_str()).collect();
+    assert_eq!(paths, ["convex/schema.ts"]);
+    let again = project_of(read_git_base(root, None, Some(&cache)).unwrap());
+    assert!(Arc::ptr_eq(&first, &again), "the same commit is read once");
+
+    std::fs::write(root.join("convex/users.ts"), "export const a = 1;\n").unwrap();
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "two"]);
+    let moved = project_of(read_git_base(root, None, Some(&cache)).unwrap());
+    assert!(!Arc::ptr_eq(&first, &moved));
+    assert_eq!(moved.files.len(), 2);
+    let old = project_of(read_git_base(root, Some("HEAD~1"), Some(&cache)).unwrap());
+    assert!(Arc::ptr_eq(&first, &old), "HEAD~1 is the commit read first");
+}
