@@ -12,6 +12,7 @@ pub mod project;
 pub mod analysis;
 pub mod cli;
 pub mod config;
+pub mod fixes;
 pub mod sources;
 
 /// Stack size for threads that walk syntax trees (deeply nested code must not overflow).

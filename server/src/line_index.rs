@@ -3,10 +3,10 @@
 //! Columns come in the units a consumer needs: UTF-8 bytes, UTF-16 code units (the LSP default) or
 //! characters (what a person counts in a terminal). Out-of-range input is clamped, never a panic.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// A half-open range of byte offsets into one file's text.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct TextRange {
     pub start: u32,
     pub end: u32,

@@ -87,6 +87,12 @@ pub struct FileModel {
     pub line_index: LineIndex,
     /// Whether the file parsed at all.
     pub parsed: bool,
+    /// The local name of `v` from `convex/values`, when the file imports it.
+    pub v_name: Option<String>,
+    /// Whether the file imports `@convex-dev/migrations`.
+    pub uses_migrations_component: bool,
+    /// The offset just after the last top-level import declaration (0 when there is none).
+    pub imports_end: u32,
 }
 
 impl Default for LineIndex {
@@ -108,6 +114,10 @@ impl FileModel {
         };
         if let Some(module) = &parsed.module {
             model.read_imports(&module.body);
+            model.v_name = model.imports.iter().find_map(|(local, import)| {
+                (import.module == "convex/values" && import.name == ImportName::Named("v".into())).then(|| local.clone())
+            });
+            model.uses_migrations_component = model.imports.values().any(|i| i.module == "@convex-dev/migrations");
             let names = model.names();
             for item in &module.body {
                 model.read_item(item, &names);
@@ -127,6 +137,7 @@ impl FileModel {
     fn read_imports(&mut self, items: &[ModuleItem]) {
         for item in items {
             let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else { continue };
+            self.imports_end = self.imports_end.max(range(import.span).end);
             if import.type_only {
                 continue;
             }

@@ -51,6 +51,8 @@ pub struct TableField {
     pub validator: Validator,
     /// The field's name, in the file that defines it.
     pub loc: Loc,
+    /// The field's validator expression (the same as `loc` for a shorthand `{ playerId }`).
+    pub value: Loc,
 }
 
 #[derive(Debug, Clone, PartialEq)]

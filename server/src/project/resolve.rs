@@ -302,7 +302,12 @@ impl<'p> Linker<'p> {
                 let open = self.flatten(shape_file, &entries, depth + 1, &mut |f, field| fields.push((f, field)));
                 for (f, field) in fields {
                     table.fields.retain(|existing| existing.name != field.name);
-                    table.fields.push(TableField { name: field.name, validator: field.validator, loc: Loc { file: f, range: field.name_range } });
+                    table.fields.push(TableField {
+                        name: field.name,
+                        validator: field.validator,
+                        loc: Loc { file: f, range: field.name_range },
+                        value: Loc { file: f, range: field.value_range },
+                    });
                 }
                 table.open = open;
                 let mut entries: Vec<Entry> = table

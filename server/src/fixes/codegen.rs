@@ -1,0 +1,318 @@
+//! The one place that renders generated TypeScript: backfill and verify functions, and the
+//! imports they need, as edits to the project's migrations file.
+
+use crate::analysis::backfill::Goal as BackfillGoal;
+use crate::fixes::{FileEdit, Fix, FixKind, TextEdit};
+use crate::line_index::TextRange;
+use crate::model::validator::{Literal, Validator};
+use crate::model::value::{SymRef, Value};
+use crate::model::ImportName;
+use crate::project::{FileId, Project, Table};
+
+pub use crate::analysis::backfill::Goal;
+
+/// How many documents one batch handles.
+pub const BATCH_SIZE: u32 = 100;
+/// How many documents one verify page reads (well under the 32,000-document scan limit).
+pub const VERIFY_PAGE: u32 = 1000;
+
+/// `users` + `isPro` → `UsersIsPro`.
+pub fn pascal(parts: &[&str]) -> String {
+    let mut out = String::new();
+    for part in parts {
+        for word in part.split(|c: char| !c.is_ascii_alphanumeric()).filter(|w| !w.is_empty()) {
+            let mut chars = word.chars();
+            if let Some(first) = chars.next() {
+                out.push(first.to_ascii_uppercase());
+                out.extend(chars);
+            }
+        }
+    }
+    out
+}
+
+/// The value a backfill writes when the schema allows an obvious one: the first literal of a
+/// union, `""`, `0`, `0n`, `false`, `[]`, `null` for nullable. `None` when no default makes sense
+/// (`v.id`, objects, records): the backfill then takes the value as an argument.
+pub fn default_value(validator: &Validator) -> Option<String> {
+    match validator {
+        Validator::Union(members) => {
+            if members.iter().any(|m| matches!(m, Validator::Null)) {
+                return Some("null".into());
+            }
+            members.first().and_then(default_value)
+        }
+        Validator::Literal(Literal::Number(n)) if !n.is_finite() => None,
+        Validator::Literal(l) => Some(l.to_string()),
+        Validator::String => Some("\"\"".into()),
+        Validator::Number => Some("0".into()),
+        Validator::Int64 => Some("0n".into()),
+        Validator::Boolean => Some("false".into()),
+        Validator::Array(_) => Some("[]".into()),
+        Validator::Null => Some("null".into()),
+        _ => None,
+    }
+}
+
+/// Where generated migrations go, and in which style.
+struct Target {
+    path: String,
+    file: Option<FileId>,
+    typescript: bool,
+    /// The local name of a `new Migrations(...)` instance in that file (component style).
+    component: Option<String>,
+}
+
+fn target(project: &Project) -> Target {
+    // A project using @convex-dev/migrations: the file that holds `new Migrations(...)`.
+    for (i, source) in project.files.iter().enumerate() {
+        let model = &source.model;
+        for (name, binding) in &model.bindings {
+            if let Value::New { callee } = &binding.value {
+                if let Value::Ref(SymRef::Local(class)) = &**callee {
+                    let from_component = model.imports.get(class).is_some_and(|i| i.module == "@convex-dev/migrations");
+                    if from_component && project.layout.module_path(&source.path).is_some() {
+                        return Target {
+                            path: source.path.clone(),
+                            file: Some(FileId(i as u32)),
+                            typescript: !source.path.ends_with(".js"),
+                            component: Some(name.clone()),
+                        };
+                    }
+                }
+            }
+        }
+    }
+    let dir = &project.layout.functions_dir;
+    let typescript = !project.file_id(&format!("{dir}/schema.js")).is_some();
+    let path = format!("{dir}/migrations.{}", if typescript { "ts" } else { "js" });
+    let file = project.file_id(&path);
+    Target { path, file, typescript, component: None }
+}
+
+/// An export name that the file does not use yet: `backfillUsersRole`, `backfillUsersRole2`, …
+fn free_name(project: &Project, file: Option<FileId>, base: &str) -> String {
+    let taken = |name: &str| {
+        file.is_some_and(|f| {
+            let model = &project.file(f).model;
+            model.bindings.contains_key(name)
+                || model.functions.iter().any(|d| d.local == name)
+                || model.helpers.contains_key(name)
+                || model.imports.contains_key(name)
+        })
+    };
+    if !taken(base) {
+        return base.to_string();
+    }
+    (2..).map(|n| format!("{base}{n}")).find(|n| !taken(n)).unwrap_or_else(|| base.to_string())
+}
+
+/// `internal.migrations.backfillUsersRole` for a function of `path`.
+fn internal_ref(project: &Project, path: &str, name: &str) -> String {
+    let reference = project.layout.function_reference(path, name);
+    let (module, export) = reference.split_once(':').unwrap_or((&reference, name));
+    format!("internal.{}.{export}", module.replace('/', "."))
+}
+
+/// The import of `./_generated/<module>` from a file of the functions folder.
+fn generated(project: &Project, path: &str, module: &str) -> String {
+    let depth = project.layout.module_path(path).map(|m| m.matches('/').count()).unwrap_or(0);
+    let prefix = if depth == 0 { "./".to_string() } else { "../".repeat(depth) };
+    format!("{prefix}_generated/{module}")
+}
+
+/// Edits that add `code` to the target file, with the imports it needs.
+fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code: String) -> FileEdit {
+    let model = target.file.map(|f| &project.file(f).model);
+    let has = |name: &str, module: &str| {
+        model.is_some_and(|m| {
+            m.imports.iter().any(|(local, i)| {
+                local == name && i.name == ImportName::Named(name.into()) && i.module.trim_end_matches(".js") == module
+            })
+        })
+    };
+    let mut by_module: Vec<(String, Vec<&str>)> = Vec::new();
+    for (name, module) in needed {
+        if has(name, module) {
+            continue;
+        }
+        match by_module.iter_mut().find(|(m, _)| m == module) {
+            Some((_, names)) => names.push(name),
+            None => by_module.push((module.clone(), vec![name])),
+        }
+    }
+    let imports: String = by_module
+        .iter()
+        .map(|(module, names)| format!("import {{ {} }} from \"{module}\";\n", names.join(", ")))
+        .collect();
+    match target.file {
+        None => FileEdit {
+            path: target.path.clone(),
+            create: true,
+            edits: vec![TextEdit { range: TextRange::empty(0), new_text: format!("{imports}{}", code.trim_start_matches('\n')) }],
+        },
+        Some(file) => {
+            let text = &project.file(file).text;
+            let end = text.len() as u32;
+            let mut edits = Vec::new();
+            if !imports.is_empty() {
+                let at = model.map(|m| m.imports_end).unwrap_or(0);
+                let new_text = if at == 0 { imports } else { format!("\n{}", imports.trim_end_matches('\n')) };
+                edits.push(TextEdit { range: TextRange::empty(at), new_text });
+            }
+            let sep = if text.ends_with('\n') || text.is_empty() { "" } else { "\n" };
+            edits.push(TextEdit { range: TextRange::empty(end), new_text: format!("{sep}{code}") });
+            FileEdit { path: target.path.clone(), create: false, edits }
+        }
+    }
+}
+
+/// The condition that a document still needs the migration.
+fn pending(field: &str, goal: Goal) -> String {
+    match goal {
+        Goal::Fill => format!("doc.{field} === undefined"),
+        Goal::Unset => format!("doc.{field} !== undefined"),
+    }
+}
+
+/// The command that runs a function of the project.
+pub fn run_command(reference: &str, args: Option<&str>) -> String {
+    match args {
+        Some(args) => format!("npx convex run {reference} '{args}'"),
+        None => format!("npx convex run {reference}"),
+    }
+}
+
+/// *Generate backfill for T.f*.
+pub fn backfill(project: &Project, table: &Table, field: &str, validator: &Validator, goal: Goal) -> Option<Fix> {
+    if !is_identifier(field) {
+        return None;
+    }
+    let mut target = target(project);
+    let value = match goal {
+        Goal::Fill => default_value(validator),
+        Goal::Unset => Some("undefined".into()),
+    };
+    // Component migrations take no arguments: a value that must be given needs the hand-written style.
+    if value.is_none() && target.component.is_some() {
+        let dir = &project.layout.functions_dir;
+        let path = format!("{dir}/migrations.{}", if target.typescript { "ts" } else { "js" });
+        target = Target { file: project.file_id(&path), path, typescript: target.typescript, component: None };
+        if target.file.is_some_and(|f| project.file(f).model.uses_migrations_component) {
+            return None;
+        }
+    }
+    let name = free_name(project, target.file, &format!("backfill{}", pascal(&[&table.name, field])));
+    let what = match goal {
+        Goal::Fill => format!("sets `{field}` on every document of `{}` that lacks it", table.name),
+        Goal::Unset => format!("removes `{field}` from every document of `{}`", table.name),
+    };
+    let reference = project.layout.function_reference(&target.path, &name);
+    let condition = pending(field, goal);
+    let table_lit = serde_json::Value::String(table.name.clone());
+    let (code, needed) = if let Some(instance) = &target.component {
+        let value = value.unwrap_or_default();
+        let code = format!(
+            "\n/**\n * Backfill generated by convex-migrate: {what}.\n * Run: npx convex run {module}:run '{{\"fn\": \"{reference}\"}}'\n */\nexport const {name} = {instance}.define({{\n  table: {table_lit},\n  migrateOne: async (ctx, doc) => {{\n    if ({condition}) {{\n      await ctx.db.patch(doc._id, {{ {field}: {value} }});\n    }}\n  }},\n}});\n",
+            module = reference.split(':').next().unwrap_or("migrations"),
+        );
+        (code, Vec::new())
+    } else {
+        let (args_extra, value_expr, pass_extra, run_args) = match &value {
+            Some(v) => (String::new(), v.clone(), String::new(), None),
+            None => {
+                let validator_text = if validator.has_unknown() { "v.any()".to_string() } else { validator.to_string() };
+                (format!(", value: {validator_text}"), "args.value".to_string(), ", value: args.value".to_string(), Some("{\"value\": …}"))
+            }
+        };
+        let next = internal_ref(project, &target.path, &name);
+        let code = format!(
+            "\n/**\n * Backfill generated by convex-migrate: {what}, {BATCH_SIZE} per batch; each batch\n * schedules the next. Run: {run}\n */\nexport const {name} = internalMutation({{\n  args: {{ cursor: v.optional(v.union(v.string(), v.null())){args_extra} }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table_lit})\n      .paginate({{ cursor: args.cursor ?? null, numItems: {BATCH_SIZE} }});\n    for (const doc of page) {{\n      if ({condition}) {{\n        await ctx.db.patch(doc._id, {{ {field}: {value_expr} }});\n      }}\n    }}\n    if (!isDone) {{\n      await ctx.scheduler.runAfter(0, {next}, {{ cursor: continueCursor{pass_extra} }});\n    }}\n  }},\n}});\n",
+            run = run_command(&reference, run_args),
+        );
+        let needed = vec![
+            ("v", "convex/values".to_string()),
+            ("internalMutation", generated(project, &target.path, "server")),
+            ("internal", generated(project, &target.path, "api")),
+        ];
+        (code, needed)
+    };
+    Some(Fix {
+        title: format!("Generate backfill `{name}` for `{}.{field}` in {}", table.name, target.path),
+        kind: FixKind::QuickFix,
+        preferred: false,
+        edits: vec![add_code(project, &target, &needed, code)],
+    })
+}
+
+/// *Generate verify for T.f*: an action that pages through the table with an internal query and
+/// returns `{ scanned, remaining }`, so a large table never hits the read limits.
+pub fn verify(project: &Project, table: &Table, field: &str, goal: BackfillGoal) -> Option<Fix> {
+    if !is_identifier(field) {
+        return None;
+    }
+    let dir = &project.layout.functions_dir;
+    let existing = target(project);
+    let path = if existing.component.is_some() { existing.path.clone() } else { format!("{dir}/migrations.{}", if existing.typescript { "ts" } else { "js" }) };
+    let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None };
+    let name = free_name(project, target.file, &format!("verify{}", pascal(&[&table.name, field])));
+    let page_name = free_name(project, target.file, &format!("{name}Page"));
+    let reference = project.layout.function_reference(&target.path, &name);
+    let page_ref = internal_ref(project, &target.path, &page_name);
+    let condition = pending(field, goal);
+    let table_lit = serde_json::Value::String(table.name.clone());
+    let ts = target.typescript;
+    let (result_type, page_type, cursor_type) = if ts {
+        (
+            ": Promise<{ scanned: number; remaining: number }>",
+            ": { scanned: number; remaining: number; isDone: boolean; continueCursor: string }",
+            ": string | null",
+        )
+    } else {
+        ("", "", "")
+    };
+    let code = format!(
+        "\n/** One page of `{name}`: how many documents it read, and how many still need the migration. */\nexport const {page_name} = internalQuery({{\n  args: {{ cursor: v.union(v.string(), v.null()) }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table_lit})\n      .paginate({{ cursor: args.cursor, numItems: {VERIFY_PAGE} }});\n    const remaining = page.filter((doc) => {condition}).length;\n    return {{ scanned: page.length, remaining, isDone, continueCursor }};\n  }},\n}});\n\n/**\n * Verify generated by convex-migrate: counts the documents of `{table}` where `{field}` is {state}.\n * Run: npx convex run {reference}   (expect `remaining: 0`)\n */\nexport const {name} = internalAction({{\n  args: {{}},\n  handler: async (ctx){result_type} => {{\n    let cursor{cursor_type} = null;\n    let scanned = 0;\n    let remaining = 0;\n    for (;;) {{\n      const result{page_type} = await ctx.runQuery({page_ref}, {{ cursor }});\n      scanned += result.scanned;\n      remaining += result.remaining;\n      if (result.isDone) {{\n        return {{ scanned, remaining }};\n      }}\n      cursor = result.continueCursor;\n    }}\n  }},\n}});\n",
+        table = table.name,
+        state = match goal {
+            Goal::Fill => "still missing",
+            Goal::Unset => "still present",
+        },
+    );
+    let needed = vec![
+        ("v", "convex/values".to_string()),
+        ("internalQuery", generated(project, &target.path, "server")),
+        ("internalAction", generated(project, &target.path, "server")),
+        ("internal", generated(project, &target.path, "api")),
+    ];
+    Some(Fix {
+        title: format!("Generate verify `{name}` for `{}.{field}` in {}", table.name, target.path),
+        kind: FixKind::QuickFix,
+        preferred: false,
+        edits: vec![add_code(project, &target, &needed, code)],
+    })
+}
+
+fn is_identifier(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_defaults() {
+        assert_eq!(pascal(&["users", "isPro"]), "UsersIsPro");
+        assert_eq!(pascal(&["post_tags", "role"]), "PostTagsRole");
+        let lit = |s: &str| Validator::Literal(Literal::String(s.into()));
+        assert_eq!(default_value(&Validator::Union(vec![lit("admin"), lit("member")])).as_deref(), Some("\"admin\""));
+        assert_eq!(default_value(&Validator::nullable(Validator::String)).as_deref(), Some("null"));
+        assert_eq!(default_value(&Validator::Array(Box::new(Validator::Number))).as_deref(), Some("[]"));
+        assert_eq!(default_value(&Validator::Int64).as_deref(), Some("0n"));
+        assert_eq!(default_value(&Validator::Id("teams".into())), None);
+        assert_eq!(default_value(&Validator::Object(Vec::new())), None);
+    }
+}

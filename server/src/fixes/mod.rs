@@ -1,0 +1,276 @@
+//! Findings → text edits: the safe next step as values (code actions in the editor, `plan --apply`
+//! later). Every edit is minimal and keeps the surrounding formatting; nothing here writes files.
+
+pub mod codegen;
+
+use serde::{Deserialize, Serialize};
+
+use crate::analysis::{Finding, Rule};
+use crate::line_index::{ColumnUnit, TextRange};
+use crate::model::validator::Validator;
+use crate::project::{Project, Table, TableField};
+
+/// A replacement of a byte range of a file.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextEdit {
+    pub range: TextRange,
+    pub new_text: String,
+}
+
+/// Edits to one file (relative to the project root); `create` when the file does not exist yet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileEdit {
+    pub path: String,
+    pub create: bool,
+    pub edits: Vec<TextEdit>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FixKind {
+    QuickFix,
+    Refactor,
+}
+
+/// One fix: a title for the menu and the edits it makes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fix {
+    pub title: String,
+    pub kind: FixKind,
+    pub preferred: bool,
+    pub edits: Vec<FileEdit>,
+}
+
+impl Fix {
+    fn single(title: String, kind: FixKind, path: &str, edit: TextEdit) -> Fix {
+        Fix { title, kind, preferred: false, edits: vec![FileEdit { path: path.to_string(), create: false, edits: vec![edit] }] }
+    }
+}
+
+/// Applies edits to a text (edits must not overlap); out-of-range edits are clamped.
+pub fn apply(text: &str, edits: &[TextEdit]) -> String {
+    let mut edits: Vec<&TextEdit> = edits.iter().collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    let mut out = text.to_string();
+    for e in edits {
+        let end = (e.range.end as usize).min(out.len());
+        let start = (e.range.start as usize).min(end);
+        if out.is_char_boundary(start) && out.is_char_boundary(end) {
+            out.replace_range(start..end, &e.new_text);
+        }
+    }
+    out
+}
+
+/// The fixes for a finding of the working project.
+pub fn for_finding(project: &Project, base: Option<&Project>, finding: &Finding) -> Vec<Fix> {
+    let mut fixes = Vec::new();
+    match finding.rule {
+        Rule::RequiredWithoutBackfill | Rule::BackfillUnverified => {
+            if let Some((table, field)) = field_at(project, &finding.path, finding.range) {
+                fixes.extend(make_optional(project, field));
+                if finding.rule == Rule::RequiredWithoutBackfill {
+                    fixes.extend(codegen::backfill(project, table, &field.name, field.validator.required(), codegen::Goal::Fill));
+                }
+                fixes.extend(codegen::verify(project, table, &field.name, codegen::Goal::Fill));
+            }
+        }
+        Rule::RemovedField => {
+            if let (Some(base), Some(table)) = (base, table_at(project, &finding.path, finding.range)) {
+                let working_names: Vec<&str> = table.fields.iter().map(|f| f.name.as_str()).collect();
+                if let Some(base_table) = base.schema.as_ref().and_then(|s| s.table(&table.name)) {
+                    for gone in base_table.fields.iter().filter(|f| !working_names.contains(&f.name.as_str())) {
+                        if finding.message.contains(&format!("`{}.{}`", table.name, gone.name)) {
+                            fixes.extend(restore_optional(project, table, gone));
+                        }
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    if finding.path.ends_with(".json") {
+        return fixes;
+    }
+    if let Some(file) = project.file_id(&finding.path).map(|id| project.file(id)) {
+        fixes.push(disable_next_line(&file.path, &file.text, finding.range, finding.rule));
+        fixes.push(disable_file(&file.path, &file.text, finding.rule));
+    }
+    fixes
+}
+
+fn table_at<'p>(project: &'p Project, path: &str, range: TextRange) -> Option<&'p Table> {
+    let schema = project.schema.as_ref()?;
+    schema.tables.iter().find(|t| project.path(t.loc.file) == path && t.loc.range == range)
+}
+
+/// The table field whose name is at `range` of `path`.
+pub fn field_at<'p>(project: &'p Project, path: &str, range: TextRange) -> Option<(&'p Table, &'p TableField)> {
+    let schema = project.schema.as_ref()?;
+    schema.tables.iter().find_map(|t| {
+        t.fields
+            .iter()
+            .find(|f| project.path(f.loc.file) == path && f.loc.range.start <= range.start && range.start <= f.loc.range.end)
+            .map(|f| (t, f))
+    })
+}
+
+/// The name `v` has in a file (`import { v as val } from "convex/values"`), default `v`.
+fn v_name(project: &Project, path: &str) -> String {
+    project
+        .file_id(path)
+        .and_then(|id| project.file(id).model.v_name.clone())
+        .unwrap_or_else(|| "v".to_string())
+}
+
+/// *Make field optional first*: wraps the validator in `v.optional(...)`; never twice.
+pub fn make_optional(project: &Project, field: &TableField) -> Option<Fix> {
+    if field.validator.is_optional() {
+        return None;
+    }
+    let path = project.path(field.value.file);
+    let text = &project.file(field.value.file).text;
+    let value = text.get(field.value.range.as_usize_range())?;
+    let v = v_name(project, path);
+    let shorthand = field.value.range == field.loc.range;
+    let new_text = if shorthand { format!("{value}: {v}.optional({value})") } else { format!("{v}.optional({value})") };
+    let mut fix = Fix::single(
+        format!("Make `{}` optional first (v.optional)", field.name),
+        FixKind::QuickFix,
+        path,
+        TextEdit { range: field.value.range, new_text },
+    );
+    fix.preferred = true;
+    Some(fix)
+}
+
+/// *Make field required*: unwraps `v.optional(x)` (or `x.optional()`) to `x`.
+pub fn make_required(project: &Project, field: &TableField) -> Option<Fix> {
+    if !field.validator.is_optional() {
+        return None;
+    }
+    let path = project.path(field.value.file);
+    let text = &project.file(field.value.file).text;
+    let value = text.get(field.value.range.as_usize_range())?;
+    let inner = unwrap_optional_text(value, &v_name(project, path))?;
+    Some(Fix::single(
+        format!("Make `{}` required (verified)", field.name),
+        FixKind::Refactor,
+        path,
+        TextEdit { range: field.value.range, new_text: inner.to_string() },
+    ))
+}
+
+/// `v.optional(x)` → `x`; `x.optional()` → `x`.
+fn unwrap_optional_text<'t>(value: &'t str, v: &str) -> Option<&'t str> {
+    let value = value.trim();
+    if let Some(rest) = value.strip_prefix(&format!("{v}.optional(")) {
+        let inner = rest.strip_suffix(')')?.trim();
+        return Some(inner.trim_end_matches(',').trim_end());
+    }
+    value.strip_suffix(".optional()")
+}
+
+/// For `removed-field`: puts the base field back as `v.optional(<base validator>)`, marked deprecated.
+pub fn restore_optional(project: &Project, table: &Table, gone: &TableField) -> Option<Fix> {
+    let first = table.fields.first()?;
+    let path = project.path(first.loc.file);
+    let text = &project.file(first.loc.file).text;
+    let index = &project.file(first.loc.file).model.line_index;
+    let validator = gone.validator.required();
+    if validator.has_unknown() {
+        return None;
+    }
+    let v = v_name(project, path);
+    let rendered = render_with_v(validator, &v);
+    let line = index.line_col(text, first.loc.range.start, ColumnUnit::Utf8).line;
+    let line_start = index.line_range(text, line).start;
+    let before = &text[line_start as usize..first.loc.range.start as usize];
+    let (at, indent, newline) = if before.trim().is_empty() {
+        (line_start, before.to_string(), "\n")
+    } else {
+        // Fields on one line (`defineTable({ a: v.string() })`): insert inline.
+        (first.loc.range.start, String::new(), " ")
+    };
+    let comment = if newline == "\n" {
+        format!("{indent}// Deprecated: kept optional until a migration unsets it everywhere, then removed.\n")
+    } else {
+        String::new()
+    };
+    let new_text = format!("{comment}{indent}{}: {v}.optional({rendered}),{newline}", gone.name);
+    Some(Fix::single(
+        format!("Put `{}` back as optional until it is unset everywhere", gone.name),
+        FixKind::QuickFix,
+        path,
+        TextEdit { range: TextRange::empty(at), new_text },
+    ))
+}
+
+/// A validator as code, with the file's own name for `v`.
+pub fn render_with_v(validator: &Validator, v: &str) -> String {
+    let text = validator.to_string();
+    if v == "v" {
+        text
+    } else {
+        text.replace("v.", &format!("{v}."))
+    }
+}
+
+/// *Disable RULE for this line*: the suppression comment above the line, with a reason to fill in.
+pub fn disable_next_line(path: &str, text: &str, range: TextRange, rule: Rule) -> Fix {
+    let index = crate::line_index::LineIndex::new(text);
+    let line = index.line_col(text, range.start, ColumnUnit::Utf8).line;
+    let line_range = index.line_range(text, line);
+    let line_text = &text[line_range.as_usize_range()];
+    let indent: String = line_text.chars().take_while(|c| c.is_whitespace()).collect();
+    Fix::single(
+        format!("Disable {} for this line", rule.id()),
+        FixKind::QuickFix,
+        path,
+        TextEdit {
+            range: TextRange::empty(line_range.start),
+            new_text: format!("{indent}// convex-migrate-disable-next-line {} -- {}\n", rule.id(), REASON_PLACEHOLDER),
+        },
+    )
+}
+
+/// The reason text a suppression is inserted with (the editor selects it for the user to replace).
+pub const REASON_PLACEHOLDER: &str = "reason";
+
+/// *Disable RULE for this file*.
+pub fn disable_file(path: &str, text: &str, rule: Rule) -> Fix {
+    // After a shebang or a "use node" directive line? Convex files rarely have one; keep line 1.
+    let _ = text;
+    Fix::single(
+        format!("Disable {} for this file", rule.id()),
+        FixKind::QuickFix,
+        path,
+        TextEdit {
+            range: TextRange::empty(0),
+            new_text: format!("// convex-migrate-disable-file {} -- {}\n", rule.id(), REASON_PLACEHOLDER),
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwraps_both_optional_forms() {
+        assert_eq!(unwrap_optional_text("v.optional(v.string())", "v"), Some("v.string()"));
+        assert_eq!(unwrap_optional_text("v.optional(\n  v.string(),\n)", "v"), Some("v.string()"));
+        assert_eq!(unwrap_optional_text("v.string().optional()", "v"), Some("v.string()"));
+        assert_eq!(unwrap_optional_text("vv.optional(x)", "vv"), Some("x"));
+        assert_eq!(unwrap_optional_text("v.string()", "v"), None);
+    }
+
+    #[test]
+    fn applies_edits_back_to_front() {
+        let edits = vec![
+            TextEdit { range: TextRange::new(0, 1), new_text: "A".into() },
+            TextEdit { range: TextRange::new(2, 3), new_text: "CC".into() },
+            TextEdit { range: TextRange::new(99, 99), new_text: "!".into() },
+        ];
+        assert_eq!(apply("abc", &edits), "AbCC!");
+    }
+}

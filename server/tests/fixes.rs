@@ -1,0 +1,180 @@
+//! Fixes applied to projects: the text after each edit, that it parses, and that the finding it
+//! fixes is gone after the edit.
+
+use std::sync::Arc;
+
+use convex_migrate::analysis::{analyze, Finding, Input, Rule};
+use convex_migrate::config::Config;
+use convex_migrate::fixes::{apply, for_finding, Fix};
+use convex_migrate::project::{Layout, Project, SourceFile};
+
+fn project(files: &[(&str, String)]) -> Project {
+    Project::build(Layout::default(), files.iter().map(|(p, t)| SourceFile::new(p.to_string(), Arc::from(t.as_str()))).collect())
+}
+
+fn findings(working: &Project, base: &Project) -> Vec<Finding> {
+    analyze(&Input { working, base: Some(base), config: &Config::default(), config_errors: None }).findings
+}
+
+/// The working files after a fix.
+fn after(files: &[(&str, String)], fix: &Fix) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = files.iter().map(|(p, t)| (p.to_string(), t.clone())).collect();
+    for file in &fix.edits {
+        match out.iter_mut().find(|(p, _)| *p == file.path) {
+            Some((_, text)) => *text = apply(text, &file.edits),
+            None => {
+                assert!(file.create, "{} must be created", file.path);
+                out.push((file.path.clone(), apply("", &file.edits)));
+            }
+        }
+    }
+    out
+}
+
+const BASE_SCHEMA: &str = r#"import { defineSchema, defineTable } from "convex/server";
+import { v as val } from "convex/values";
+export default defineSchema({
+  users: defineTable({
+    name: val.string(),
+    role: val.optional(val.union(val.literal("admin"), val.literal("member"))),
+    isPro: val.optional(val.boolean()),
+    team: val.optional(val.id("teams")),
+  }),
+});
+"#;
+
+const WORKING_SCHEMA: &str = r#"import { defineSchema, defineTable } from "convex/server";
+import { v as val } from "convex/values";
+export default defineSchema({
+  users: defineTable({
+    name: val.string(),
+    role: val.union(val.literal("admin"), val.literal("member")),
+    team: val.id("teams"),
+  }),
+});
+"#;
+
+fn setup() -> (Vec<(&'static str, String)>, Project, Project) {
+    let base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
+    let files = vec![("convex/schema.ts", WORKING_SCHEMA.to_string())];
+    let working = project(&files);
+    (files, working, base)
+}
+
+fn fix_titled<'a>(fixes: &'a [Fix], start: &str) -> &'a Fix {
+    fixes.iter().find(|f| f.title.starts_with(start)).unwrap_or_else(|| panic!("no fix `{start}` in {:?}", fixes.iter().map(|f| &f.title).collect::<Vec<_>>()))
+}
+
+#[test]
+fn make_optional_first_uses_the_files_name_for_v_and_clears_the_finding() {
+    let (files, working, base) = setup();
+    let found = findings(&working, &base);
+    let role = found.iter().find(|f| f.rule == Rule::RequiredWithoutBackfill && f.message.contains("users.role")).unwrap();
+    let fixes = for_finding(&working, Some(&base), role);
+    let fix = fix_titled(&fixes, "Make `role` optional first");
+    assert!(fix.preferred);
+    let new_files = after(&files, fix);
+    let schema = &new_files[0].1;
+    assert!(schema.contains("    role: val.optional(val.union(val.literal(\"admin\"), val.literal(\"member\"))),\n"), "{schema}");
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    let left = findings(&fixed, &base);
+    assert!(!left.iter().any(|f| f.message.contains("users.role")), "{left:#?}");
+    // Never wraps twice: the optional field offers no such fix.
+    let again = for_finding(&fixed, Some(&base), left.iter().find(|f| f.message.contains("users.team")).unwrap());
+    assert!(again.iter().all(|f| !f.title.starts_with("Make `role`")));
+}
+
+#[test]
+fn removed_field_is_put_back_as_optional_with_a_deprecation_comment() {
+    let (files, working, base) = setup();
+    let found = findings(&working, &base);
+    let removed = found.iter().find(|f| f.rule == Rule::RemovedField).unwrap();
+    let fixes = for_finding(&working, Some(&base), removed);
+    let fix = fix_titled(&fixes, "Put `isPro` back as optional");
+    let new_files = after(&files, fix);
+    assert!(
+        new_files[0].1.contains("  users: defineTable({\n    // Deprecated: kept optional until a migration unsets it everywhere, then removed.\n    isPro: val.optional(val.boolean()),\n    name: val.string(),"),
+        "{}",
+        new_files[0].1
+    );
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(!findings(&fixed, &base).iter().any(|f| f.rule == Rule::RemovedField));
+}
+
+#[test]
+fn generated_backfill_creates_migrations_ts_with_imports_and_a_cursor() {
+    let (files, working, base) = setup();
+    let found = findings(&working, &base);
+    let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
+    let fixes = for_finding(&working, Some(&base), role);
+    let fix = fix_titled(&fixes, "Generate backfill `backfillUsersRole`");
+    assert!(fix.edits[0].create);
+    let new_files = after(&files, fix);
+    let (path, text) = new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap();
+    assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n"), "{text}");
+    assert!(text.contains(".paginate({ cursor: args.cursor ?? null, numItems: 100 })"), "{text}");
+    assert!(text.contains("await ctx.db.patch(doc._id, { role: \"admin\" });"), "{text}");
+    assert!(text.contains("internal.migrations.backfillUsersRole, { cursor: continueCursor }"), "{text}");
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    let file = fixed.file(fixed.file_id(path).unwrap());
+    assert!(file.model.errors.is_empty(), "{:?}", file.model.errors);
+    // The analysis recognises what it generated as a backfill (it is still only in the working tree).
+    let left = findings(&fixed, &base);
+    let role = left.iter().find(|f| f.message.contains("users.role")).unwrap();
+    assert!(role.message.contains("`migrations:backfillUsersRole` exists only in the working tree"), "{}", role.message);
+}
+
+#[test]
+fn an_id_field_takes_its_value_as_an_argument_and_names_never_collide() {
+    let (mut files, _, base) = setup();
+    files.push(("convex/migrations.ts", "import { v } from \"convex/values\";\nexport const backfillUsersTeam = 1;\n".to_string()));
+    let working = project(&files);
+    let found = findings(&working, &base);
+    let team = found.iter().find(|f| f.message.contains("users.team")).unwrap();
+    let fixes = for_finding(&working, Some(&base), team);
+    let fix = fix_titled(&fixes, "Generate backfill `backfillUsersTeam2`");
+    assert!(!fix.edits[0].create);
+    let new_files = after(&files, fix);
+    let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
+    assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\nexport const backfillUsersTeam = 1;\n"), "{text}");
+    assert!(text.contains("args: { cursor: v.optional(v.union(v.string(), v.null())), value: v.id(\"teams\") }"), "{text}");
+    assert!(text.contains("{ team: args.value }") && text.contains("{ cursor: continueCursor, value: args.value }"), "{text}");
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+}
+
+#[test]
+fn generated_verify_pages_through_the_table() {
+    let (files, working, base) = setup();
+    let found = findings(&working, &base);
+    let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
+    let fixes = for_finding(&working, Some(&base), role);
+    let fix = fix_titled(&fixes, "Generate verify `verifyUsersRole`");
+    let new_files = after(&files, fix);
+    let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
+    assert!(text.contains("import { internalQuery, internalAction } from \"./_generated/server\";"), "{text}");
+    assert!(text.contains("export const verifyUsersRolePage = internalQuery({"), "{text}");
+    assert!(text.contains("await ctx.runQuery(internal.migrations.verifyUsersRolePage, { cursor })"), "{text}");
+    assert!(text.contains("page.filter((doc) => doc.role === undefined).length"), "{text}");
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    let kinds: Vec<_> = fixed.functions.iter().map(|f| (f.name.as_str(), f.kind, f.internal)).collect();
+    assert!(kinds.contains(&("verifyUsersRole", convex_migrate::project::FunctionKind::Action, true)), "{kinds:?}");
+}
+
+#[test]
+fn disable_comments_keep_indentation_and_suppress() {
+    let (files, working, base) = setup();
+    let found = findings(&working, &base);
+    let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
+    let fixes = for_finding(&working, Some(&base), role);
+    let fix = fix_titled(&fixes, "Disable required-without-backfill for this line");
+    let new_files = after(&files, fix);
+    assert!(new_files[0].1.contains("    // convex-migrate-disable-next-line required-without-backfill -- reason\n    role: val.union("), "{}", new_files[0].1);
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(!findings(&fixed, &base).iter().any(|f| f.message.contains("users.role")));
+    let file_fix = fix_titled(&fixes, "Disable required-without-backfill for this file");
+    let new_files = after(&files, file_fix);
+    assert!(new_files[0].1.starts_with("// convex-migrate-disable-file required-without-backfill -- reason\nimport"));
+}
