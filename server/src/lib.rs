@@ -6,6 +6,7 @@
 //! terminal shell.
 
 pub mod line_index;
+pub mod lsp;
 pub mod model;
 pub mod syntax;
 pub mod project;

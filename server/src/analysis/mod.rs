@@ -5,6 +5,7 @@ pub mod backfill;
 pub mod compat;
 pub mod diff;
 pub mod rules;
+pub mod state;
 pub mod suppress;
 
 use crate::config::{Config, ConfigError, Level, Severity};

@@ -44,6 +44,8 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Run the language server on stdin/stdout (for editors).
+    Lsp,
     /// Print a rule's documentation (all rules without an argument).
     Explain {
         rule: Option<String>,
@@ -68,5 +70,6 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             format,
         }),
         Command::Explain { rule } => explain::run(rule.as_deref()),
+        Command::Lsp => crate::lsp::run_stdio(),
     }
 }

@@ -84,7 +84,7 @@ fn target(project: &Project) -> Target {
         }
     }
     let dir = &project.layout.functions_dir;
-    let typescript = !project.file_id(&format!("{dir}/schema.js")).is_some();
+    let typescript = project.file_id(&format!("{dir}/schema.js")).is_none();
     let path = format!("{dir}/migrations.{}", if typescript { "ts" } else { "js" });
     let file = project.file_id(&path);
     Target { path, file, typescript, component: None }

@@ -1,0 +1,168 @@
+//! The migration state of one field: base vs working validator, where it stands on the
+//! widen → migrate → narrow path, and the functions that migrate and verify it. Shown on hover.
+
+use crate::analysis::backfill::{backfills, Goal};
+use crate::config::Config;
+use crate::model::body::{TableRef, WriteOp};
+use crate::model::validator::Validator;
+use crate::project::{Function, FunctionKind, Loc, Project};
+
+/// One step of the checklist.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    pub label: &'static str,
+    pub done: bool,
+    /// Why it is not done, or what is missing (e.g. the inserts that omit the field).
+    pub note: Option<String>,
+}
+
+/// A function with its `npx convex run` reference and location (in the working tree when it is
+/// there, else at the base).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FunctionRef {
+    pub reference: String,
+    pub path: String,
+    pub loc: Option<Loc>,
+    pub deployed: bool,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldState {
+    pub table: String,
+    pub field: String,
+    /// `None`: the field (or its table) does not exist at the base; also `None` without a base.
+    pub base: Option<Validator>,
+    pub has_base: bool,
+    pub working: Validator,
+    pub phase: &'static str,
+    pub steps: Vec<Step>,
+    pub backfills: Vec<FunctionRef>,
+    pub verifies: Vec<FunctionRef>,
+    /// Inserts into the table that do not write the field.
+    pub inserts_without: Vec<Loc>,
+}
+
+impl FieldState {
+    /// Whether the field is on the migration path at all (hover says nothing otherwise): it
+    /// changed since the base, or a backfill or verify function exists for it.
+    pub fn in_transition(&self) -> bool {
+        let changed = self.has_base && self.base.as_ref().map(ToString::to_string) != Some(self.working.to_string());
+        changed || !self.backfills.is_empty() || !self.verifies.is_empty()
+    }
+}
+
+/// Verify functions for `table.field`: queries that read the table and test the field (and the
+/// action of the same module that pages through them, `verifyXPage` → `verifyX`).
+pub fn verifies<'p>(project: &'p Project, table: &str, field: &str) -> Vec<&'p Function> {
+    let t = TableRef::Name(table.to_string());
+    let mut out: Vec<&Function> = Vec::new();
+    for f in &project.functions {
+        let reads = f.reads.iter().any(|r| r.item.table == t);
+        let tests = f.mentions.iter().any(|(mt, mf)| mt == table && mf == field);
+        if f.kind == FunctionKind::Query && reads && tests && f.writes.is_empty() {
+            let action = f.name.strip_suffix("Page").and_then(|stem| {
+                project.functions.iter().find(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action)
+            });
+            out.push(action.unwrap_or(f));
+        }
+    }
+    out.dedup_by(|a, b| a.reference == b.reference);
+    out
+}
+
+fn refs(working: &Project, base: Option<&Project>, found_working: &[&Function], found_base: &[&Function]) -> Vec<FunctionRef> {
+    let mut out: Vec<FunctionRef> = found_working
+        .iter()
+        .map(|f| FunctionRef {
+            reference: f.reference.clone(),
+            path: working.path(f.file).to_string(),
+            loc: Some(f.loc),
+            deployed: found_base.iter().any(|b| b.reference == f.reference),
+        })
+        .collect();
+    for b in found_base {
+        if !out.iter().any(|o| o.reference == b.reference) {
+            let path = base.map(|p| p.path(b.file).to_string()).unwrap_or_default();
+            out.push(FunctionRef { reference: b.reference.clone(), path, loc: None, deployed: true });
+        }
+    }
+    out
+}
+
+/// The state of `table.field` of the working schema.
+pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, table: &str, field: &str) -> Option<FieldState> {
+    let schema = working.schema.as_ref()?;
+    let working_field = schema.table(table)?.field(field)?;
+    let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|t| t.field(field));
+    let working_backfills = backfills(working, table, field, Goal::Fill);
+    let base_backfills = base.map(|b| backfills(b, table, field, Goal::Fill)).unwrap_or_default();
+    let backfill_refs = refs(working, base, &working_backfills, &base_backfills);
+    let verify_working = verifies(working, table, field);
+    let verify_base = base.map(|b| verifies(b, table, field)).unwrap_or_default();
+    let verify_refs = refs(working, base, &verify_working, &verify_base);
+    let t = TableRef::Name(table.to_string());
+    let inserts_without: Vec<Loc> = working
+        .functions
+        .iter()
+        .flat_map(|f| f.writes.iter())
+        .filter(|w| w.item.op == WriteOp::Insert && w.item.table == t)
+        .filter(|w| w.item.object.as_ref().is_some_and(|o| !o.open && o.field(field).is_none()))
+        .map(|w| Loc { file: w.file, range: w.item.method_range })
+        .collect();
+    let base_validator = base_field.map(|f| f.validator.clone());
+    let base_optional_or_absent = base_validator.as_ref().is_none_or(Validator::is_optional);
+    let working_required = !working_field.validator.is_optional();
+    let verified = config.is_verified(table, field);
+    let steps = vec![
+        Step {
+            label: "widen: the field is optional (deployed)",
+            done: base_validator.as_ref().is_some_and(Validator::is_optional) || (!working_required && base.is_some()),
+            note: None,
+        },
+        Step {
+            label: "new code writes the field",
+            done: inserts_without.is_empty(),
+            note: (!inserts_without.is_empty()).then(|| format!("{} insert(s) omit it", inserts_without.len())),
+        },
+        Step { label: "backfill written", done: !working_backfills.is_empty() || !base_backfills.is_empty(), note: None },
+        Step { label: "backfill deployed", done: !base_backfills.is_empty(), note: None },
+        Step { label: "verified (no document left)", done: verified, note: None },
+        Step { label: "narrowed: the field is required", done: working_required, note: None },
+        Step {
+            label: "migration code removed",
+            done: !base_optional_or_absent && working_backfills.is_empty(),
+            note: None,
+        },
+    ];
+    let phase = if !base_optional_or_absent && working_required {
+        if working_backfills.is_empty() { "done" } else { "cleanup: the field is required everywhere; remove the backfill" }
+    } else if working_required {
+        if base_backfills.is_empty() {
+            "narrowing too early: no backfill is deployed"
+        } else if verified {
+            "narrowing: verified, ready to deploy"
+        } else {
+            "narrowing: the backfill is deployed but not verified"
+        }
+    } else if base_backfills.is_empty() && working_backfills.is_empty() {
+        "widened: write the field from all code, then add a backfill"
+    } else if base_backfills.is_empty() {
+        "widened: deploy the backfill"
+    } else if verified {
+        "migrated: verified; make the field required"
+    } else {
+        "migrating: run the backfill, then verify"
+    };
+    Some(FieldState {
+        table: table.to_string(),
+        field: field.to_string(),
+        has_base: base.and_then(|b| b.schema.as_ref()).is_some(),
+        base: base_validator,
+        working: working_field.validator.clone(),
+        phase,
+        steps,
+        backfills: backfill_refs,
+        verifies: verify_refs,
+        inserts_without,
+    })
+}

@@ -1,0 +1,630 @@
+//! `convex-migrate lsp`: the language server on stdio. A thin shell over the analysis: it keeps
+//! documents, finds projects, and turns findings, fixes and states into protocol messages.
+
+mod document;
+mod hover;
+mod workspace;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+
+use dashmap::DashMap;
+use serde_json::Value as Json;
+use tower_lsp_server::jsonrpc::Result as RpcResult;
+use tower_lsp_server::ls_types::*;
+use tower_lsp_server::{Client, LanguageServer, LspService, Server};
+
+use crate::analysis::Finding;
+use crate::config::{Severity, FILE_NAME};
+use crate::fixes::{self, Fix, FixKind};
+use crate::line_index::{ColumnUnit, LineIndex, TextRange};
+use crate::project::Loc;
+use document::Document;
+use workspace::{Overlay, ProjectState, Settings, Snapshot};
+
+pub use workspace::discover;
+
+/// Runs the server on stdin/stdout until the client exits.
+pub fn run_stdio() -> i32 {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .max_blocking_threads(4)
+        .thread_stack_size(crate::STACK_SIZE)
+        .enable_all()
+        .build();
+    let Ok(runtime) = runtime else {
+        eprintln!("error: cannot start the async runtime");
+        return crate::cli::EXIT_ERROR;
+    };
+    runtime.block_on(async {
+        let (service, socket) = LspService::new(Backend::new);
+        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
+    });
+    0
+}
+
+/// The server: its client connection and its session.
+pub struct Backend {
+    client: Client,
+    session: Arc<Session>,
+}
+
+/// Everything the server knows between requests.
+#[derive(Default)]
+struct Session {
+    unit: RwLock<Option<ColumnUnit>>,
+    folders: RwLock<Vec<PathBuf>>,
+    projects: RwLock<Vec<Arc<ProjectState>>>,
+    documents: DashMap<PathBuf, Document>,
+    settings: RwLock<Settings>,
+    base_cache: crate::sources::BaseCache,
+    /// Whether the client can create files in a workspace edit.
+    can_create_files: RwLock<bool>,
+}
+
+fn path_of(uri: &Uri) -> Option<PathBuf> {
+    uri.to_file_path().map(|p| p.into_owned())
+}
+
+fn uri_of(path: &Path) -> Option<Uri> {
+    Uri::from_file_path(path)
+}
+
+fn severity(s: Severity) -> DiagnosticSeverity {
+    match s {
+        Severity::Error => DiagnosticSeverity::ERROR,
+        Severity::Warning => DiagnosticSeverity::WARNING,
+        Severity::Info => DiagnosticSeverity::INFORMATION,
+        Severity::Hint => DiagnosticSeverity::HINT,
+    }
+}
+
+/// Converts byte ranges of one text to protocol ranges.
+struct Converter<'a> {
+    text: &'a str,
+    index: LineIndex,
+    unit: ColumnUnit,
+}
+
+impl<'a> Converter<'a> {
+    fn new(text: &'a str, unit: ColumnUnit) -> Converter<'a> {
+        Converter { text, index: LineIndex::new(text), unit }
+    }
+
+    fn position(&self, offset: u32) -> Position {
+        let lc = self.index.line_col(self.text, offset, self.unit);
+        Position::new(lc.line, lc.col)
+    }
+
+    fn range(&self, r: TextRange) -> Range {
+        Range { start: self.position(r.start), end: self.position(r.end) }
+    }
+}
+
+impl Session {
+    fn unit(&self) -> ColumnUnit {
+        self.unit.read().ok().and_then(|u| *u).unwrap_or(ColumnUnit::Utf16)
+    }
+
+    fn project_for(&self, path: &Path) -> Option<Arc<ProjectState>> {
+        let projects = self.projects.read().ok()?;
+        projects.iter().filter(|p| path.starts_with(&p.root)).max_by_key(|p| p.root.components().count()).cloned()
+    }
+
+    /// The text of a project file as the latest snapshot saw it.
+    fn snapshot_text<'s>(snapshot: &'s Snapshot, rel: &str) -> Option<&'s str> {
+        if rel == FILE_NAME {
+            return snapshot.config_text.as_deref();
+        }
+        snapshot.working.file_id(rel).map(|id| &*snapshot.working.file(id).text)
+    }
+
+    fn overlays(&self, project: &ProjectState) -> Vec<Overlay> {
+        let mut out = Vec::new();
+        for mut entry in self.documents.iter_mut() {
+            let path = entry.key().clone();
+            let Some(rel) = project.relative(&path) else { continue };
+            let version = entry.version;
+            let source = entry.value_mut().source(&rel);
+            out.push(Overlay { path: rel, version, source });
+        }
+        out
+    }
+}
+
+impl Backend {
+    pub fn new(client: Client) -> Backend {
+        Backend { client, session: Arc::new(Session::default()) }
+    }
+
+    /// Analyses one project in the background and publishes its diagnostics, unless a newer
+    /// analysis of the project started meanwhile.
+    async fn analyse(&self, project: Arc<ProjectState>) {
+        let generation = project.next_generation();
+        let overlays = self.session.overlays(&project);
+        let settings = self.session.settings.read().map(|s| s.clone()).unwrap_or_default();
+        let session = self.session.clone();
+        let p = project.clone();
+        let snapshot = tokio::task::spawn_blocking(move || {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| p.analyse(overlays, &settings, &session.base_cache)))
+        })
+        .await;
+        let snapshot = match snapshot {
+            Ok(Ok(s)) => Arc::new(s),
+            _ => {
+                self.client.log_message(MessageType::ERROR, format!("convex-migrate: the analysis of {} failed", project.root.display())).await;
+                return;
+            }
+        };
+        if !project.is_current(generation) {
+            return;
+        }
+        if let Ok(mut last) = project.last.lock() {
+            *last = Some(snapshot.clone());
+        }
+        self.publish(&project, &snapshot, generation).await;
+    }
+
+    async fn publish(&self, project: &ProjectState, snapshot: &Snapshot, generation: u64) {
+        let unit = self.session.unit();
+        let mut by_path: HashMap<String, Vec<Diagnostic>> = HashMap::new();
+        for finding in &snapshot.analysis.findings {
+            let diagnostic = self.diagnostic(project, snapshot, finding, unit);
+            by_path.entry(finding.path.clone()).or_default().push(diagnostic);
+        }
+        if let Some(note) = &snapshot.base_note {
+            if let Some(schema) = snapshot.working.schema.as_ref() {
+                let rel = snapshot.working.path(schema.loc.file).to_string();
+                let text = Session::snapshot_text(snapshot, &rel).unwrap_or("");
+                let range = Converter::new(text, unit).range(TextRange::new(schema.loc.range.start, schema.loc.range.start + 12));
+                by_path.entry(rel).or_default().push(Diagnostic {
+                    range,
+                    severity: Some(DiagnosticSeverity::INFORMATION),
+                    source: Some("convex-migrate".into()),
+                    message: format!("convex-migrate: {note}"),
+                    ..Diagnostic::default()
+                });
+            }
+        }
+        let previous: Vec<String> = project.published.lock().map(|p| p.clone()).unwrap_or_default();
+        let mut now: Vec<String> = Vec::new();
+        let mut all: Vec<String> = by_path.keys().cloned().collect();
+        all.extend(previous.iter().filter(|p| !by_path.contains_key(*p)).cloned());
+        for rel in all {
+            if !project.is_current(generation) {
+                return;
+            }
+            let path = project.root.join(&rel);
+            let Some(uri) = uri_of(&path) else { continue };
+            // Never publish for a version the analysis did not see.
+            let open_version = self.session.documents.get(&path).map(|d| d.version);
+            let seen = snapshot.versions.get(&rel).copied();
+            if open_version.is_some() && open_version != seen {
+                if by_path.contains_key(&rel) {
+                    now.push(rel);
+                }
+                continue;
+            }
+            let diagnostics = by_path.remove(&rel).unwrap_or_default();
+            if !diagnostics.is_empty() {
+                now.push(rel);
+            }
+            self.client.publish_diagnostics(uri, diagnostics, open_version).await;
+        }
+        if let Ok(mut p) = project.published.lock() {
+            *p = now;
+        }
+    }
+
+    fn diagnostic(&self, project: &ProjectState, snapshot: &Snapshot, finding: &Finding, unit: ColumnUnit) -> Diagnostic {
+        let text = Session::snapshot_text(snapshot, &finding.path).unwrap_or("");
+        let range = Converter::new(text, unit).range(finding.range);
+        let related: Vec<DiagnosticRelatedInformation> = finding
+            .related
+            .iter()
+            .filter_map(|r| {
+                let uri = uri_of(&project.root.join(&r.path))?;
+                let text = Session::snapshot_text(snapshot, &r.path).unwrap_or("");
+                Some(DiagnosticRelatedInformation { location: Location { uri, range: Converter::new(text, unit).range(r.range) }, message: r.message.clone() })
+            })
+            .collect();
+        let fixes = fixes::for_finding(&snapshot.working, snapshot.base.as_deref(), finding);
+        let mut message = finding.message.clone();
+        if let Some(help) = &finding.help {
+            message.push_str(".\n");
+            message.push_str(help);
+        }
+        Diagnostic {
+            range,
+            severity: Some(severity(finding.severity)),
+            code: Some(NumberOrString::String(finding.rule.id().to_string())),
+            source: Some("convex-migrate".into()),
+            message,
+            related_information: (!related.is_empty()).then_some(related),
+            data: serde_json::to_value(serde_json::json!({ "fixes": fixes })).ok(),
+            ..Diagnostic::default()
+        }
+    }
+
+    /// A workspace edit for a fix, converted with the texts of the snapshot it was made from.
+    fn workspace_edit(&self, project: &ProjectState, snapshot: &Snapshot, fix: &Fix) -> Option<WorkspaceEdit> {
+        let unit = self.session.unit();
+        let mut operations = Vec::new();
+        let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
+        let can_create = self.session.can_create_files.read().map(|c| *c).unwrap_or(false);
+        for file in &fix.edits {
+            let uri = uri_of(&project.root.join(&file.path))?;
+            let text = if file.create { "" } else { Session::snapshot_text(snapshot, &file.path)? };
+            let conv = Converter::new(text, unit);
+            let edits: Vec<TextEdit> = file.edits.iter().map(|e| TextEdit { range: conv.range(e.range), new_text: e.new_text.clone() }).collect();
+            if file.create {
+                if !can_create {
+                    return None;
+                }
+                operations.push(DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
+                    uri: uri.clone(),
+                    options: Some(CreateFileOptions { overwrite: Some(false), ignore_if_exists: Some(true) }),
+                    annotation_id: None,
+                })));
+                operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                    text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                    edits: edits.into_iter().map(OneOf::Left).collect(),
+                }));
+            } else {
+                changes.entry(uri).or_default().extend(edits);
+            }
+        }
+        if operations.is_empty() {
+            return Some(WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() });
+        }
+        for (uri, edits) in changes {
+            operations.push(DocumentChangeOperation::Edit(TextDocumentEdit {
+                text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                edits: edits.into_iter().map(OneOf::Left).collect(),
+            }));
+        }
+        Some(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() })
+    }
+
+    fn code_action(&self, project: &ProjectState, snapshot: &Snapshot, fix: &Fix, diagnostic: Option<&Diagnostic>) -> Option<CodeActionOrCommand> {
+        let edit = self.workspace_edit(project, snapshot, fix)?;
+        Some(CodeActionOrCommand::CodeAction(CodeAction {
+            title: fix.title.clone(),
+            kind: Some(match fix.kind {
+                FixKind::QuickFix => CodeActionKind::QUICKFIX,
+                FixKind::Refactor => CodeActionKind::REFACTOR,
+            }),
+            diagnostics: diagnostic.map(|d| vec![d.clone()]),
+            edit: Some(edit),
+            is_preferred: fix.preferred.then_some(true),
+            ..CodeAction::default()
+        }))
+    }
+
+    /// The project and latest snapshot for a document, with its project-relative path and the
+    /// byte offset of `pos` (only when the snapshot saw the document's current version).
+    fn locate(&self, uri: &Uri, pos: Option<Position>) -> Option<(Arc<ProjectState>, Arc<Snapshot>, String, u32)> {
+        let path = path_of(uri)?;
+        let project = self.session.project_for(&path)?;
+        let rel = project.relative(&path)?;
+        let snapshot = project.last.lock().ok()?.clone()?;
+        let offset = match (pos, self.session.documents.get(&path)) {
+            (Some(pos), Some(doc)) => {
+                if snapshot.versions.get(&rel) != Some(&doc.version) {
+                    return None;
+                }
+                doc.offset(pos, self.session.unit())
+            }
+            (Some(pos), None) => {
+                let text = Session::snapshot_text(&snapshot, &rel)?;
+                LineIndex::new(text).offset(text, crate::line_index::LineCol { line: pos.line, col: pos.character }, self.session.unit())
+            }
+            (None, _) => 0,
+        };
+        Some((project, snapshot, rel, offset))
+    }
+
+    async fn analyse_all(&self) {
+        let projects: Vec<Arc<ProjectState>> = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
+        for project in projects {
+            self.analyse(project).await;
+        }
+    }
+
+    /// Finds the projects of the workspace folders (on a blocking thread: it reads the disk),
+    /// keeping those already known.
+    async fn discover_projects(&self) {
+        let session = self.session.clone();
+        let _ = tokio::task::spawn_blocking(move || {
+            let folders = session.folders.read().map(|f| f.clone()).unwrap_or_default();
+            let roots: Vec<PathBuf> = folders.iter().flat_map(|f| discover(f)).collect();
+            let known: Vec<Arc<ProjectState>> = session.projects.read().map(|p| p.clone()).unwrap_or_default();
+            let mut next: Vec<Arc<ProjectState>> = known.into_iter().filter(|p| roots.contains(&p.root)).collect();
+            for root in roots {
+                if !next.iter().any(|p| p.root == root) {
+                    let state = ProjectState::new(root);
+                    state.load();
+                    next.push(Arc::new(state));
+                }
+            }
+            if let Ok(mut projects) = session.projects.write() {
+                *projects = next;
+            }
+        })
+        .await;
+    }
+
+    async fn register_watchers(&self) {
+        let globs = ["**/convex/**", "**/convex.json", "**/convex-migrate.json", "**/.git/HEAD", "**/.git/refs/**", "**/.git/packed-refs"];
+        let mut watchers: Vec<FileSystemWatcher> =
+            globs.iter().map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None }).collect();
+        // Custom functions folders (`convex.json`'s `functions`).
+        let projects: Vec<Arc<ProjectState>> = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
+        for project in projects {
+            let dir = project.layout.lock().map(|l| l.functions_dir.clone()).unwrap_or_default();
+            if dir != "convex" {
+                watchers.push(FileSystemWatcher { glob_pattern: GlobPattern::String(format!("**/{dir}/**")), kind: None });
+            }
+        }
+        let options = DidChangeWatchedFilesRegistrationOptions { watchers };
+        let registration = Registration {
+            id: "convex-migrate-watch".into(),
+            method: "workspace/didChangeWatchedFiles".into(),
+            register_options: serde_json::to_value(options).ok(),
+        };
+        let _ = self.client.register_capability(vec![registration]).await;
+    }
+}
+
+fn read_settings(value: &Json) -> Option<Settings> {
+    // Accept `{ "convexMigrate": {...} }` (VS Code's section) or the settings object itself.
+    let inner = value.get("convexMigrate").unwrap_or(value);
+    serde_json::from_value(inner.clone()).ok()
+}
+
+impl LanguageServer for Backend {
+    async fn initialize(&self, params: InitializeParams) -> RpcResult<InitializeResult> {
+        let offered = params.capabilities.general.as_ref().and_then(|g| g.position_encodings.clone()).unwrap_or_default();
+        let (unit, encoding) = if offered.contains(&PositionEncodingKind::UTF8) {
+            (ColumnUnit::Utf8, PositionEncodingKind::UTF8)
+        } else {
+            (ColumnUnit::Utf16, PositionEncodingKind::UTF16)
+        };
+        if let Ok(mut u) = self.session.unit.write() {
+            *u = Some(unit);
+        }
+        let create = params
+            .capabilities
+            .workspace
+            .as_ref()
+            .and_then(|w| w.workspace_edit.as_ref())
+            .and_then(|e| e.resource_operations.as_ref())
+            .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create));
+        if let Ok(mut c) = self.session.can_create_files.write() {
+            *c = create;
+        }
+        let mut folders: Vec<PathBuf> =
+            params.workspace_folders.unwrap_or_default().iter().filter_map(|f| path_of(&f.uri)).collect();
+        #[allow(deprecated)]
+        if folders.is_empty() {
+            if let Some(root) = params.root_uri.as_ref().and_then(path_of) {
+                folders.push(root);
+            }
+        }
+        if let Ok(mut f) = self.session.folders.write() {
+            *f = folders;
+        }
+        if let Some(settings) = params.initialization_options.as_ref().and_then(read_settings) {
+            if let Ok(mut s) = self.session.settings.write() {
+                *s = settings;
+            }
+        }
+        Ok(InitializeResult {
+            offset_encoding: None,
+            server_info: Some(ServerInfo { name: "convex-migrate".into(), version: Some(env!("CARGO_PKG_VERSION").into()) }),
+            capabilities: ServerCapabilities {
+                position_encoding: Some(encoding),
+                text_document_sync: Some(TextDocumentSyncCapability::Options(TextDocumentSyncOptions {
+                    open_close: Some(true),
+                    change: Some(TextDocumentSyncKind::INCREMENTAL),
+                    ..TextDocumentSyncOptions::default()
+                })),
+                hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
+                    code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR]),
+                    ..CodeActionOptions::default()
+                })),
+                workspace: Some(WorkspaceServerCapabilities {
+                    workspace_folders: Some(WorkspaceFoldersServerCapabilities {
+                        supported: Some(true),
+                        change_notifications: Some(OneOf::Left(true)),
+                    }),
+                    file_operations: None,
+                }),
+                ..ServerCapabilities::default()
+            },
+        })
+    }
+
+    async fn initialized(&self, _: InitializedParams) {
+        self.discover_projects().await;
+        self.register_watchers().await;
+        self.analyse_all().await;
+    }
+
+    async fn shutdown(&self) -> RpcResult<()> {
+        Ok(())
+    }
+
+    async fn did_open(&self, params: DidOpenTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else { return };
+        self.session.documents.insert(path.clone(), Document::new(&params.text_document.text, params.text_document.version));
+        if let Some(project) = self.session.project_for(&path) {
+            self.analyse(project).await;
+        }
+    }
+
+    async fn did_change(&self, params: DidChangeTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else { return };
+        // Apply the edit before any await: handlers run concurrently.
+        let unit = self.session.unit();
+        if let Some(mut doc) = self.session.documents.get_mut(&path) {
+            doc.apply(params.content_changes, params.text_document.version, unit);
+        } else {
+            return;
+        }
+        if let Some(project) = self.session.project_for(&path) {
+            self.analyse(project).await;
+        }
+    }
+
+    async fn did_close(&self, params: DidCloseTextDocumentParams) {
+        let Some(path) = path_of(&params.text_document.uri) else { return };
+        self.session.documents.remove(&path);
+        if let Some(project) = self.session.project_for(&path) {
+            if let Some(rel) = project.relative(&path) {
+                project.refresh(&rel);
+            }
+            self.analyse(project).await;
+        }
+    }
+
+    async fn did_change_watched_files(&self, params: DidChangeWatchedFilesParams) {
+        let mut touched: Vec<Arc<ProjectState>> = Vec::new();
+        let mut rediscover = false;
+        for event in params.changes {
+            let Some(path) = path_of(&event.uri) else { continue };
+            let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+            let in_git = path.components().any(|c| c.as_os_str() == ".git");
+            if in_git {
+                // A commit, checkout or pull: every project's base may have moved.
+                let projects: Vec<Arc<ProjectState>> = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
+                for p in projects {
+                    p.reset_base();
+                    if !touched.iter().any(|t| Arc::ptr_eq(t, &p)) {
+                        touched.push(p);
+                    }
+                }
+                continue;
+            }
+            if name == "convex.json" || (event.typ != FileChangeType::CHANGED && path.is_dir()) {
+                rediscover = true;
+            }
+            if let Some(project) = self.session.project_for(&path) {
+                if let Some(rel) = project.relative(&path) {
+                    if name == "convex.json" {
+                        project.load();
+                    } else if !self.session.documents.contains_key(&path) {
+                        project.refresh(&rel);
+                    }
+                }
+                if !touched.iter().any(|t| Arc::ptr_eq(t, &project)) {
+                    touched.push(project);
+                }
+            } else if event.typ == FileChangeType::CREATED {
+                rediscover = true;
+            }
+        }
+        if rediscover {
+            self.discover_projects().await;
+            touched = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
+        }
+        for project in touched {
+            self.analyse(project).await;
+        }
+    }
+
+    async fn did_change_configuration(&self, params: DidChangeConfigurationParams) {
+        if let Some(settings) = read_settings(&params.settings) {
+            if let Ok(mut s) = self.session.settings.write() {
+                *s = settings;
+            }
+            let projects: Vec<Arc<ProjectState>> = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
+            for p in &projects {
+                p.reset_base();
+            }
+            self.analyse_all().await;
+        }
+    }
+
+    async fn did_change_workspace_folders(&self, params: DidChangeWorkspaceFoldersParams) {
+        if let Ok(mut folders) = self.session.folders.write() {
+            let removed: Vec<PathBuf> = params.event.removed.iter().filter_map(|f| path_of(&f.uri)).collect();
+            folders.retain(|f| !removed.contains(f));
+            folders.extend(params.event.added.iter().filter_map(|f| path_of(&f.uri)));
+        }
+        self.discover_projects().await;
+        self.analyse_all().await;
+    }
+
+    async fn hover(&self, params: HoverParams) -> RpcResult<Option<Hover>> {
+        let position = params.text_document_position_params;
+        let Some((_, snapshot, rel, offset)) = self.locate(&position.text_document.uri, Some(position.position)) else {
+            return Ok(None);
+        };
+        let Some(schema) = snapshot.working.schema.as_ref() else { return Ok(None) };
+        let field = schema.tables.iter().find_map(|t| {
+            t.fields.iter().find(|f| snapshot.working.path(f.loc.file) == rel && f.loc.range.start <= offset && offset <= f.loc.range.end).map(|f| (t, f))
+        });
+        let Some((table, field)) = field else { return Ok(None) };
+        let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
+        let Some(state) = state.filter(|s| s.in_transition()) else { return Ok(None) };
+        let unit = self.session.unit();
+        let locate = |path: &str, loc: Option<Loc>| match loc {
+            Some(loc) => {
+                let text = Session::snapshot_text(&snapshot, path).unwrap_or("");
+                let line = Converter::new(text, unit).position(loc.range.start).line + 1;
+                format!("{path}:{line}")
+            }
+            None => format!("{path} at the base"),
+        };
+        let text = Session::snapshot_text(&snapshot, &rel).unwrap_or("");
+        Ok(Some(Hover {
+            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: hover::field_markdown(&state, &locate) }),
+            range: Some(Converter::new(text, unit).range(field.loc.range)),
+        }))
+    }
+
+    async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
+        let Some((project, snapshot, rel, offset)) = self.locate(&params.text_document.uri, Some(params.range.start)) else {
+            return Ok(None);
+        };
+        let mut actions = Vec::new();
+        for diagnostic in &params.context.diagnostics {
+            let fixes: Vec<Fix> = diagnostic
+                .data
+                .as_ref()
+                .and_then(|d| d.get("fixes"))
+                .and_then(|f| serde_json::from_value(f.clone()).ok())
+                .unwrap_or_default();
+            for fix in &fixes {
+                actions.extend(self.code_action(&project, &snapshot, fix, Some(diagnostic)));
+            }
+        }
+        // Refactors where the cursor is: a schema field on the migration path.
+        if let Some((table, field)) = fixes::field_at(&snapshot.working, &rel, TextRange::empty(offset)) {
+            let mut refactors = Vec::new();
+            if field.validator.is_optional() && snapshot.config.is_verified(&table.name, &field.name) {
+                refactors.extend(fixes::make_required(&snapshot.working, field));
+            }
+            let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
+            if let Some(state) = state.filter(|s| s.in_transition()) {
+                if state.backfills.is_empty() {
+                    refactors.extend(fixes::codegen::backfill(&snapshot.working, table, &field.name, field.validator.required(), fixes::codegen::Goal::Fill));
+                }
+                if state.verifies.is_empty() {
+                    refactors.extend(fixes::codegen::verify(&snapshot.working, table, &field.name, fixes::codegen::Goal::Fill));
+                }
+            }
+            for mut fix in refactors {
+                let duplicate = actions.iter().any(|a| matches!(a, CodeActionOrCommand::CodeAction(c) if c.title == fix.title));
+                if !duplicate {
+                    fix.kind = FixKind::Refactor;
+                    actions.extend(self.code_action(&project, &snapshot, &fix, None));
+                }
+            }
+        }
+        Ok((!actions.is_empty()).then_some(actions))
+    }
+}

@@ -1,0 +1,323 @@
+//! The language server in process, driven with real requests like an editor (ruff's and biome's
+//! habit): over fixture projects in real temporary git repositories.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use convex_migrate::lsp::Backend;
+use futures::{SinkExt, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::mpsc;
+use tower::{Service, ServiceExt};
+use tower_lsp_server::jsonrpc::{Request, Response};
+use tower_lsp_server::ls_types::Uri;
+use tower_lsp_server::LspService;
+
+fn git(dir: &Path, args: &[&str]) {
+    let ok = Command::new("git")
+        .args(args)
+        .current_dir(dir)
+        .env("GIT_CONFIG_NOSYSTEM", "1")
+        .env("GIT_CONFIG_GLOBAL", "/dev/null")
+        .env("GIT_AUTHOR_NAME", "t")
+        .env("GIT_AUTHOR_EMAIL", "t@example.com")
+        .env("GIT_COMMITTER_NAME", "t")
+        .env("GIT_COMMITTER_EMAIL", "t@example.com")
+        .status()
+        .expect("git runs")
+        .success();
+    assert!(ok, "git {args:?}");
+}
+
+fn write(root: &Path, path: &str, text: &str) {
+    let path = root.join(path);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, text).unwrap();
+}
+
+const BASE_SCHEMA: &str = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  users: defineTable({\n    name: v.string(),\n    role: v.optional(v.string()),\n  }),\n});\n";
+const WORKING_SCHEMA: &str = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  users: defineTable({\n    name: v.string(),\n    role: v.string(),\n  }),\n});\n";
+const BACKFILL: &str = "import { internalMutation } from \"./_generated/server\";\nexport const backfillUsersRole = internalMutation({\n  handler: async (ctx) => {\n    for await (const user of ctx.db.query(\"users\")) {\n      await ctx.db.patch(user._id, { role: \"member\" });\n    }\n  },\n});\n";
+
+/// A repository whose HEAD has `role` optional; the working tree makes it required.
+fn repo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q"]);
+    write(&root, "convex/schema.ts", BASE_SCHEMA);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "base"]);
+    write(&root, "convex/schema.ts", WORKING_SCHEMA);
+    (dir, root)
+}
+
+fn uri(path: &Path) -> String {
+    Uri::from_file_path(path).unwrap().to_string()
+}
+
+struct Client {
+    service: LspService<Backend>,
+    messages: mpsc::UnboundedReceiver<Value>,
+    next_id: i64,
+    /// Server → client messages seen so far.
+    seen: Vec<Value>,
+}
+
+impl Client {
+    fn start() -> Client {
+        let (service, socket) = LspService::new(Backend::new);
+        let (tx, messages) = mpsc::unbounded_channel();
+        let (mut requests, mut responses) = socket.split();
+        tokio::spawn(async move {
+            while let Some(request) = requests.next().await {
+                let value = serde_json::to_value(&request).unwrap();
+                let (_, id, _) = request.into_parts();
+                if let Some(id) = id {
+                    // Answer the server's requests (registerCapability, …) like an editor.
+                    let _ = responses.send(Response::from_ok(id, Value::Null)).await;
+                }
+                let _ = tx.send(value);
+            }
+        });
+        Client { service, messages, next_id: 1, seen: Vec::new() }
+    }
+
+    async fn request(&mut self, method: &'static str, params: Value) -> Value {
+        self.next_id += 1;
+        let request = Request::build(method).params(params).id(self.next_id).finish();
+        let response = self.service.ready().await.unwrap().call(request).await.unwrap().expect("a response");
+        let (_, result) = response.into_parts();
+        result.expect("no error")
+    }
+
+    async fn notify(&mut self, method: &'static str, params: Value) {
+        let request = Request::build(method).params(params).finish();
+        let response = self.service.ready().await.unwrap().call(request).await.unwrap();
+        assert!(response.is_none());
+    }
+
+    async fn initialize(&mut self, root: &Path, capabilities: Value) -> Value {
+        let result = self
+            .request("initialize", json!({ "capabilities": capabilities, "workspaceFolders": [{ "uri": uri(root), "name": "w" }] }))
+            .await;
+        self.notify("initialized", json!({})).await;
+        result
+    }
+
+    /// Waits for a diagnostics publication for `uri` that satisfies `check`.
+    async fn diagnostics(&mut self, uri: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+        loop {
+            for m in &self.seen {
+                if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && check(&m["params"]) {
+                    return m["params"].clone();
+                }
+            }
+            let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match tokio::time::timeout(remaining, self.messages.recv()).await {
+                Ok(Some(m)) => self.seen.push(m),
+                _ => panic!("no matching diagnostics for {uri}; seen: {:#?}", self.seen),
+            }
+        }
+    }
+
+    fn drain(&mut self) {
+        while let Ok(m) = self.messages.try_recv() {
+            self.seen.push(m);
+        }
+    }
+}
+
+fn rules(params: &Value) -> Vec<String> {
+    params["diagnostics"].as_array().unwrap().iter().map(|d| d["code"].as_str().unwrap_or("").to_string()).collect()
+}
+
+/// Applies LSP text edits (UTF-16 positions, ASCII texts here) to a text.
+fn apply(text: &str, edits: &[Value]) -> String {
+    let offset = |pos: &Value| {
+        let line = pos["line"].as_u64().unwrap() as usize;
+        let col = pos["character"].as_u64().unwrap() as usize;
+        text.split_inclusive('\n').take(line).map(str::len).sum::<usize>() + col
+    };
+    let mut edits: Vec<(usize, usize, String)> = edits
+        .iter()
+        .map(|e| (offset(&e["range"]["start"]), offset(&e["range"]["end"]), e["newText"].as_str().unwrap().to_string()))
+        .collect();
+    edits.sort_by_key(|e| std::cmp::Reverse(e.0));
+    let mut out = text.to_string();
+    for (s, e, t) in edits {
+        out.replace_range(s..e, &t);
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn negotiates_utf8_and_declares_capabilities() {
+    let (_dir, root) = repo();
+    let mut client = Client::start();
+    let result = client.initialize(&root, json!({ "general": { "positionEncodings": ["utf-8", "utf-16"] } })).await;
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-8");
+    assert_eq!(result["capabilities"]["textDocumentSync"]["change"], 2);
+    assert_eq!(result["capabilities"]["hoverProvider"], true);
+    assert_eq!(result["serverInfo"]["name"], "convex-migrate");
+    let mut client = Client::start();
+    let result = client.initialize(&root, json!({})).await;
+    assert_eq!(result["capabilities"]["positionEncoding"], "utf-16");
+    // The server registers its file watchers, git's HEAD and refs included.
+    client.diagnostics(&uri(&root.join("convex/schema.ts")), |_| true).await;
+    client.drain();
+    let registration = client.seen.iter().find(|m| m["method"] == "client/registerCapability").expect("watchers registered");
+    let globs: Vec<&str> = registration["params"]["registrations"][0]["registerOptions"]["watchers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["globPattern"].as_str().unwrap())
+        .collect();
+    assert!(globs.contains(&"**/.git/HEAD") && globs.contains(&"**/convex-migrate.json"), "{globs:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn diagnostics_appear_change_with_edits_and_clear() {
+    let (_dir, root) = repo();
+    let schema = root.join("convex/schema.ts");
+    let schema_uri = uri(&schema);
+    let mut client = Client::start();
+    client.initialize(&root, json!({})).await;
+    // From disk, before the file is opened.
+    let first = client.diagnostics(&schema_uri, |p| !p["diagnostics"].as_array().unwrap().is_empty()).await;
+    let d = &first["diagnostics"][0];
+    assert_eq!(d["code"], "required-without-backfill");
+    assert_eq!(d["source"], "convex-migrate");
+    assert_eq!(d["severity"], 1);
+    assert_eq!(d["range"], json!({ "start": { "line": 6, "character": 4 }, "end": { "line": 6, "character": 8 } }));
+    assert!(d["data"]["fixes"].as_array().unwrap().len() >= 3);
+
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } })).await;
+    client.diagnostics(&schema_uri, |p| p["version"] == 1 && rules(p) == ["required-without-backfill"]).await;
+    // Type `v.optional(` … `)` around the validator, in two incremental edits.
+    client
+        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [
+            { "range": { "start": { "line": 6, "character": 10 }, "end": { "line": 6, "character": 10 } }, "text": "v.optional(" } ] }))
+        .await;
+    client
+        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 3 }, "contentChanges": [
+            { "range": { "start": { "line": 6, "character": 31 }, "end": { "line": 6, "character": 31 } }, "text": ")" } ] }))
+        .await;
+    client.diagnostics(&schema_uri, |p| p["version"] == 3 && rules(p).is_empty()).await;
+    // Versions only move forward.
+    client.drain();
+    let versions: Vec<i64> = client
+        .seen
+        .iter()
+        .filter(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == schema_uri)
+        .filter_map(|m| m["params"]["version"].as_i64())
+        .collect();
+    assert!(versions.windows(2).all(|w| w[0] <= w[1]), "{versions:?}");
+    // A parse error in another open file is reported there, and the schema keeps its state.
+    let broken = uri(&root.join("convex/broken.ts"));
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": broken, "languageId": "typescript", "version": 1, "text": "export const = ;" } })).await;
+    client.diagnostics(&broken, |p| rules(p) == ["parse-error"]).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_action_make_optional_and_hover() {
+    let (_dir, root) = repo();
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({ "workspace": { "workspaceEdit": { "resourceOperations": ["create"] } } })).await;
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } })).await;
+    let published = client.diagnostics(&schema_uri, |p| p["version"] == 1 && !p["diagnostics"].as_array().unwrap().is_empty()).await;
+    let diagnostic = published["diagnostics"][0].clone();
+    let actions = client
+        .request("textDocument/codeAction", json!({ "textDocument": { "uri": schema_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }))
+        .await;
+    let titles: Vec<&str> = actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
+    assert!(titles.contains(&"Make `role` optional first (v.optional)"), "{titles:?}");
+    assert!(titles.iter().any(|t| t.starts_with("Generate backfill `backfillUsersRole`")), "{titles:?}");
+    assert!(titles.iter().any(|t| t.starts_with("Generate verify `verifyUsersRole`")), "{titles:?}");
+    assert!(titles.contains(&"Disable required-without-backfill for this line"), "{titles:?}");
+    let make_optional = actions.as_array().unwrap().iter().find(|a| a["title"] == "Make `role` optional first (v.optional)").unwrap();
+    assert_eq!(make_optional["kind"], "quickfix");
+    assert_eq!(make_optional["isPreferred"], true);
+    let edits = make_optional["edit"]["changes"][&schema_uri].as_array().unwrap();
+    let fixed = apply(WORKING_SCHEMA, edits);
+    assert_eq!(fixed, WORKING_SCHEMA.replace("role: v.string()", "role: v.optional(v.string())"));
+    // The generated backfill creates convex/migrations.ts through a resource operation.
+    let backfill = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().starts_with("Generate backfill")).unwrap();
+    let ops = backfill["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(ops[0]["kind"], "create");
+    assert!(ops[0]["uri"].as_str().unwrap().ends_with("/convex/migrations.ts"));
+    assert!(ops[1]["edits"][0]["newText"].as_str().unwrap().contains("export const backfillUsersRole = internalMutation({"));
+
+    // Hover on the field: base vs working, the phase, the checklist.
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 6, "character": 5 } })).await;
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.contains("**`users.role`** — narrowing too early: no backfill is deployed"), "{markdown}");
+    assert!(markdown.contains("| `v.optional(v.string())` | `v.string()` |"), "{markdown}");
+    assert!(markdown.contains("- ✓ widen: the field is optional (deployed)"), "{markdown}");
+    assert!(markdown.contains("- ☐ backfill written"), "{markdown}");
+    assert!(markdown.contains("- ✓ narrowed: the field is required"), "{markdown}");
+    assert_eq!(hover["range"], json!({ "start": { "line": 6, "character": 4 }, "end": { "line": 6, "character": 8 } }));
+
+    // Apply the quick fix as an editor would; the diagnostic clears, and the field, optional at
+    // the base and now, is no longer on a migration path.
+    client
+        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }))
+        .await;
+    client.diagnostics(&schema_uri, |p| p["version"] == 2 && rules(p).is_empty()).await;
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 6, "character": 5 } })).await;
+    assert!(hover.is_null(), "{hover}");
+    // Hover elsewhere says nothing.
+    let none = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 0, "character": 1 } })).await;
+    assert!(none.is_null());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_new_commit_moves_the_base() {
+    let (_dir, root) = repo();
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({})).await;
+    client.diagnostics(&schema_uri, |p| rules(p) == ["required-without-backfill"]).await;
+    // Commit a backfill (deployed now) with the schema still optional at HEAD: the finding
+    // becomes backfill-unverified once the watcher reports the new commit and file.
+    write(&root, "convex/migrations.ts", BACKFILL);
+    std::fs::write(root.join("convex/schema.ts"), BASE_SCHEMA).unwrap();
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "backfill"]);
+    std::fs::write(root.join("convex/schema.ts"), WORKING_SCHEMA).unwrap();
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [
+            { "uri": uri(&root.join(".git/HEAD")), "type": 2 },
+            { "uri": uri(&root.join("convex/migrations.ts")), "type": 1 } ] }))
+        .await;
+    let params = client.diagnostics(&schema_uri, |p| rules(p) == ["backfill-unverified"]).await;
+    let message = params["diagnostics"][0]["message"].as_str().unwrap();
+    assert!(message.contains("npx convex run migrations:backfillUsersRole"), "{message}");
+    // Recording it verified in the config (a watched file) clears it.
+    write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "remaining": 0 } } }"#);
+    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&root.join("convex-migrate.json")), "type": 1 }] })).await;
+    client.diagnostics(&schema_uri, |p| rules(p).is_empty()).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hostile_positions_and_unknown_files_do_not_break_the_server() {
+    let (_dir, root) = repo();
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({})).await;
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } })).await;
+    client
+        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [
+            { "range": { "start": { "line": 999, "character": 999 }, "end": { "line": 0, "character": 0 } }, "text": "// tail\n" } ] }))
+        .await;
+    client.diagnostics(&schema_uri, |p| p["version"] == 2).await;
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 4000, "character": 4000 } })).await;
+    assert!(hover.is_null());
+    let outside = "file:///nowhere/x.ts";
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": outside, "languageId": "typescript", "version": 1, "text": "x" } })).await;
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": outside }, "position": { "line": 0, "character": 0 } })).await;
+    assert!(hover.is_null());
+    client.request("shutdown", Value::Null).await;
+}
