@@ -14,6 +14,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod fixes;
+pub mod ledger;
 pub mod sources;
 
 /// Stack size for threads that walk syntax trees (deeply nested code must not overflow).

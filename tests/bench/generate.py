@@ -865,8 +865,9 @@ class Gen:
                 fp = w.files[cand[0]]
                 used = {e["name"] for e in fp.exports}
                 fp.exports.append({"kind": "dual", "name": self_uniq("rename", used), "rev": nm, "x": 0.0})
-                note("added-export", fp.path, f"writes {src}.{w.tables[src].own[0].name} and inserts into {nm}",
-                     "dual-write-one-side")
+                note("added-export", fp.path, f"writes {src}.{w.tables[src].own[0].name} and inserts into {nm} "
+                     f"(new table): an inferred dual-write pair; the other writers of "
+                     f"{src}.{w.tables[src].own[0].name} write one side", "dual-write-one-side")
             self.table_folder[nm] = self.table_folder[src]
             fp = self.plan_file(w, nm, 0, tag="nf")
             w.files[fp.path] = fp
