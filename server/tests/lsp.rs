@@ -72,23 +72,28 @@ impl Client {
         tokio::spawn(async move {
             while let Some(request) = requests.next().await {
                 let value = serde_json::to_value(&request).unwrap();
-                let (_, id, _) = request.into_parts();
-                if let Some(id) = id {
-                    // Answer the server's requests (registerCapability, …) like an editor.
-                    let _ = responses.send(Response::from_ok(id, Value::Null)).await;
-                }
+                let (method, id, _) = request.into_parts();
                 let _ = tx.send(value);
+                if let Some(id) = id {
+                    // Answer the server's requests (registerCapability, applyEdit, …) like an editor.
+                    let result = if method == "workspace/applyEdit" { json!({ "applied": true }) } else { Value::Null };
+                    let _ = responses.send(Response::from_ok(id, result)).await;
+                }
             }
         });
         Client { service, messages, next_id: 1, seen: Vec::new() }
     }
 
     async fn request(&mut self, method: &'static str, params: Value) -> Value {
+        self.try_request(method, params).await.expect("no error")
+    }
+
+    async fn try_request(&mut self, method: &'static str, params: Value) -> Result<Value, String> {
         self.next_id += 1;
         let request = Request::build(method).params(params).id(self.next_id).finish();
         let response = self.service.ready().await.unwrap().call(request).await.unwrap().expect("a response");
         let (_, result) = response.into_parts();
-        result.expect("no error")
+        result.map_err(|e| e.message.to_string())
     }
 
     async fn notify(&mut self, method: &'static str, params: Value) {
@@ -320,4 +325,100 @@ async fn hostile_positions_and_unknown_files_do_not_break_the_server() {
     let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": outside }, "position": { "line": 0, "character": 0 } })).await;
     assert!(hover.is_null());
     client.request("shutdown", Value::Null).await;
+}
+
+const MIGRATIONS: &str = "import { v } from \"convex/values\";\nimport { internalMutation, internalQuery, internalAction } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n\nexport const backfillUsersRole = internalMutation({\n  args: { cursor: v.optional(v.union(v.string(), v.null())) },\n  handler: async (ctx, args) => {\n    const { page } = await ctx.db.query(\"users\").paginate({ cursor: args.cursor ?? null, numItems: 100 });\n    for (const doc of page) {\n      if (doc.role === undefined) await ctx.db.patch(doc._id, { role: \"member\" });\n    }\n  },\n});\n\nexport const verifyUsersRolePage = internalQuery({\n  args: { cursor: v.union(v.string(), v.null()) },\n  handler: async (ctx, args) => {\n    const { page, isDone, continueCursor } = await ctx.db.query(\"users\").paginate({ cursor: args.cursor, numItems: 1000 });\n    return { scanned: page.length, remaining: page.filter((doc) => doc.role === undefined).length, isDone, continueCursor };\n  },\n});\n\nexport const verifyUsersRole = internalAction({\n  args: {},\n  handler: async (ctx) => {\n    return await ctx.runQuery(internal.migrations.verifyUsersRolePage, { cursor: null });\n  },\n});\n";
+
+/// A stand-in for `npx` (no Convex deployment can run here): it records its arguments and
+/// working folder, and answers like the Convex CLI.
+fn stand_in_npx(dir: &Path, stdout: &str, exit: i32) -> (PathBuf, PathBuf) {
+    let log = dir.join("npx.log");
+    let script = dir.join("npx");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$PWD $*\" >> '{}'\ncat <<'OUT'\n{stdout}\nOUT\necho 'boom: deployment not found' >&2\nexit {exit}\n", log.display())).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
+    let (_dir, root) = repo();
+    write(&root, "convex/migrations.ts", MIGRATIONS);
+    git(&root, &["add", "convex/migrations.ts"]);
+    git(&root, &["commit", "-qm", "migrations"]);
+    let tools = tempfile::tempdir().unwrap();
+    let (npx, log) = stand_in_npx(tools.path(), "{\n  \"remaining\": 0,\n  \"scanned\": 250\n}", 0);
+    let mut client = Client::start();
+    client
+        .request("initialize", json!({
+            "capabilities": { "window": { "workDoneProgress": true } },
+            "workspaceFolders": [{ "uri": uri(&root), "name": "w" }],
+            "initializationOptions": { "convexMigrate": { "npxPath": npx } } }))
+        .await;
+    client.notify("initialized", json!({})).await;
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    client.diagnostics(&schema_uri, |p| rules(p) == ["backfill-unverified"]).await;
+
+    let migrations_uri = uri(&root.join("convex/migrations.ts"));
+    let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": migrations_uri } })).await;
+    let lenses = lenses.as_array().unwrap();
+    let titles: Vec<&str> = lenses.iter().map(|l| l["command"]["title"].as_str().unwrap()).collect();
+    assert_eq!(
+        titles,
+        ["▶ Run backfill of users.role: npx convex run migrations:backfillUsersRole", "✓ Verify users.role: npx convex run migrations:verifyUsersRole"]
+    );
+    assert_eq!(lenses[0]["range"]["start"], json!({ "line": 4, "character": 13 }));
+    let verify = &lenses[1]["command"];
+    assert_eq!(verify["command"], "convex-migrate.verify");
+
+    // Nothing ran before the user asked.
+    assert!(!log.exists());
+    let result = client.request("workspace/executeCommand", json!({ "command": verify["command"], "arguments": verify["arguments"] })).await;
+    assert_eq!(result["recorded"], true, "{result}");
+    assert_eq!(result["scanned"], 250);
+    let ran = std::fs::read_to_string(&log).unwrap();
+    assert_eq!(ran.trim(), format!("{} convex run migrations:verifyUsersRole", root.display()));
+    client.drain();
+    let apply = client.seen.iter().find(|m| m["method"] == "workspace/applyEdit").expect("the ledger goes through the editor");
+    let ops = apply["params"]["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(ops[0]["kind"], "create");
+    let ledger = ops[1]["edits"][0]["newText"].as_str().unwrap();
+    let config = convex_migrate::config::Config::parse(ledger, &|_| true).0;
+    assert!(config.is_verified("users", "role"), "{ledger}");
+    assert!(ledger.contains("\"deployment\": \"dev\""), "{ledger}");
+    // The output was streamed to the client's log.
+    assert!(client.seen.iter().any(|m| m["method"] == "window/logMessage" && m["params"]["message"].as_str().unwrap_or("").contains("\"scanned\": 250")));
+    assert!(client.seen.iter().any(|m| m["method"] == "$/progress"));
+
+    // Arguments that do not name a project of the workspace, or a function, are refused.
+    let bad = client
+        .try_request("workspace/executeCommand", json!({ "command": "convex-migrate.run", "arguments": [{ "root": "/", "function": "migrations:x" }] }))
+        .await;
+    assert!(bad.unwrap_err().contains("not a Convex project"));
+    let bad = client
+        .try_request("workspace/executeCommand", json!({ "command": "convex-migrate.run", "arguments": [{ "root": root, "function": "--help" }] }))
+        .await;
+    assert!(bad.unwrap_err().contains("not a Convex function reference"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_run_is_reported_and_leaves_the_ledger() {
+    let (_dir, root) = repo();
+    let tools = tempfile::tempdir().unwrap();
+    let (npx, _log) = stand_in_npx(tools.path(), "", 1);
+    let mut client = Client::start();
+    client
+        .request("initialize", json!({ "capabilities": {}, "workspaceFolders": [{ "uri": uri(&root), "name": "w" }], "initializationOptions": { "npxPath": npx } }))
+        .await;
+    client.notify("initialized", json!({})).await;
+    let result = client
+        .request("workspace/executeCommand", json!({ "command": "convex-migrate.verify", "arguments": [{ "root": root, "function": "migrations:verifyUsersRole", "field": "users.role" }] }))
+        .await;
+    assert_eq!(result["success"], false);
+    client.drain();
+    let shown = client.seen.iter().find(|m| m["method"] == "window/showMessage").expect("an error is shown");
+    assert_eq!(shown["params"]["type"], 1);
+    assert!(shown["params"]["message"].as_str().unwrap().contains("boom: deployment not found"), "{shown}");
+    assert!(!client.seen.iter().any(|m| m["method"] == "workspace/applyEdit"));
+    assert!(!root.join("convex-migrate.json").exists());
 }

@@ -166,3 +166,46 @@ pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, t
         inserts_without,
     })
 }
+
+/// What a migration function does, for code lenses and hover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MigrationRole {
+    Backfill { table: String, field: String, goal: Goal },
+    Verify { table: String, field: String },
+}
+
+/// The backfill and verify functions defined in `file` of the working project.
+pub fn migration_functions<'p>(working: &'p Project, base: Option<&Project>, file: crate::project::FileId) -> Vec<(&'p Function, MigrationRole)> {
+    let Some(schema) = working.schema.as_ref() else { return Vec::new() };
+    let mut fields: Vec<(&str, &str)> = schema.tables.iter().flat_map(|t| t.fields.iter().map(move |f| (t.name.as_str(), f.name.as_str()))).collect();
+    // Fields removed since the base: their unset migrations are backfills too.
+    let removed: Vec<(String, String)> = base
+        .and_then(|b| b.schema.as_ref())
+        .map(|bs| {
+            bs.tables
+                .iter()
+                .flat_map(|t| t.fields.iter().map(move |f| (t.name.clone(), f.name.clone())))
+                .filter(|(t, f)| schema.table(t).is_some_and(|wt| wt.field(f).is_none()))
+                .collect()
+        })
+        .unwrap_or_default();
+    fields.extend(removed.iter().map(|(t, f)| (t.as_str(), f.as_str())));
+    let mut out = Vec::new();
+    for function in working.functions.iter().filter(|f| f.file == file) {
+        for (table, field) in &fields {
+            for goal in [Goal::Fill, Goal::Unset] {
+                if crate::analysis::backfill::is_backfill(function, table, field, goal) {
+                    out.push((function, MigrationRole::Backfill { table: table.to_string(), field: field.to_string(), goal }));
+                }
+            }
+        }
+    }
+    for (table, field) in &fields {
+        for function in verifies(working, table, field) {
+            if function.file == file && !out.iter().any(|(f, r)| std::ptr::eq(*f, function) && matches!(r, MigrationRole::Verify { .. })) {
+                out.push((function, MigrationRole::Verify { table: table.to_string(), field: field.to_string() }));
+            }
+        }
+    }
+    out
+}

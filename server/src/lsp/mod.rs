@@ -1,6 +1,7 @@
 //! `convex-migrate lsp`: the language server on stdio. A thin shell over the analysis: it keeps
 //! documents, finds projects, and turns findings, fixes and states into protocol messages.
 
+mod commands;
 mod document;
 mod hover;
 mod workspace;
@@ -61,6 +62,8 @@ struct Session {
     base_cache: crate::sources::BaseCache,
     /// Whether the client can create files in a workspace edit.
     can_create_files: RwLock<bool>,
+    /// Counts command runs (progress tokens).
+    runs: std::sync::atomic::AtomicU64,
 }
 
 fn path_of(uri: &Uri) -> Option<PathBuf> {
@@ -325,6 +328,63 @@ impl Backend {
         Some((project, snapshot, rel, offset))
     }
 
+    /// Records `field` as verified in the project's config through `workspace/applyEdit`, so the
+    /// editor owns the change (and its undo).
+    async fn record_verified(&self, project: &ProjectState, field: &str, prod: bool) -> bool {
+        let path = project.root.join(FILE_NAME);
+        let open_text = self.session.documents.get(&path).map(|d| d.text());
+        let disk_text = crate::sources::disk::read_optional(&project.root, FILE_NAME).ok().flatten();
+        let exists = open_text.is_some() || disk_text.is_some();
+        let current = open_text.or(disk_text);
+        let entry = crate::config::Verified {
+            deployment: Some(if prod { "prod" } else { "dev" }.to_string()),
+            at: Some(crate::ledger::now()),
+            remaining: Some(0),
+        };
+        let text = match crate::ledger::record(current.as_deref(), field, &entry) {
+            Ok(text) => text,
+            Err(e) => {
+                self.client.show_message(MessageType::ERROR, format!("convex-migrate: cannot record the verification: {e}")).await;
+                return false;
+            }
+        };
+        let Some(uri) = uri_of(&path) else { return false };
+        let edit = if exists {
+            let old = current.unwrap_or_default();
+            let end = Converter::new(&old, self.session.unit()).position(old.len() as u32);
+            let mut changes = HashMap::new();
+            changes.insert(uri, vec![TextEdit { range: Range { start: Position::new(0, 0), end }, new_text: text }]);
+            WorkspaceEdit { changes: Some(changes), ..WorkspaceEdit::default() }
+        } else {
+            WorkspaceEdit {
+                document_changes: Some(DocumentChanges::Operations(vec![
+                    DocumentChangeOperation::Op(ResourceOp::Create(CreateFile {
+                        uri: uri.clone(),
+                        options: Some(CreateFileOptions { overwrite: Some(false), ignore_if_exists: Some(true) }),
+                        annotation_id: None,
+                    })),
+                    DocumentChangeOperation::Edit(TextDocumentEdit {
+                        text_document: OptionalVersionedTextDocumentIdentifier { uri, version: None },
+                        edits: vec![OneOf::Left(TextEdit { range: Range::default(), new_text: text })],
+                    }),
+                ])),
+                ..WorkspaceEdit::default()
+            }
+        };
+        match self.client.apply_edit(edit).await {
+            Ok(response) if response.applied => true,
+            Ok(response) => {
+                let reason = response.failure_reason.unwrap_or_else(|| "the editor did not apply it".into());
+                self.client.show_message(MessageType::ERROR, format!("convex-migrate: the ledger edit was not applied: {reason}")).await;
+                false
+            }
+            Err(e) => {
+                self.client.show_message(MessageType::ERROR, format!("convex-migrate: the ledger edit failed: {e}")).await;
+                false
+            }
+        }
+    }
+
     async fn analyse_all(&self) {
         let projects: Vec<Arc<ProjectState>> = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
         for project in projects {
@@ -431,6 +491,11 @@ impl LanguageServer for Backend {
                     ..TextDocumentSyncOptions::default()
                 })),
                 hover_provider: Some(HoverProviderCapability::Simple(true)),
+                code_lens_provider: Some(CodeLensOptions { resolve_provider: Some(false) }),
+                execute_command_provider: Some(ExecuteCommandOptions {
+                    commands: vec![commands::RUN.to_string(), commands::VERIFY.to_string()],
+                    ..ExecuteCommandOptions::default()
+                }),
                 code_action_provider: Some(CodeActionProviderCapability::Options(CodeActionOptions {
                     code_action_kinds: Some(vec![CodeActionKind::QUICKFIX, CodeActionKind::REFACTOR]),
                     ..CodeActionOptions::default()
@@ -626,5 +691,104 @@ impl LanguageServer for Backend {
             }
         }
         Ok((!actions.is_empty()).then_some(actions))
+    }
+
+    async fn code_lens(&self, params: CodeLensParams) -> RpcResult<Option<Vec<CodeLens>>> {
+        let Some((project, snapshot, rel, _)) = self.locate(&params.text_document.uri, None) else { return Ok(None) };
+        let Some(path) = path_of(&params.text_document.uri) else { return Ok(None) };
+        if let Some(doc) = self.session.documents.get(&path) {
+            if snapshot.versions.get(&rel) != Some(&doc.version) {
+                return Ok(None);
+            }
+        }
+        let Some(file) = snapshot.working.file_id(&rel) else { return Ok(None) };
+        let text = &*snapshot.working.file(file).text;
+        let conv = Converter::new(text, self.session.unit());
+        let lenses: Vec<CodeLens> = crate::analysis::state::migration_functions(&snapshot.working, snapshot.base.as_deref(), file)
+            .into_iter()
+            .map(|(function, role)| {
+                let (command, title, field) = match &role {
+                    crate::analysis::state::MigrationRole::Backfill { table, field, .. } => (
+                        commands::RUN,
+                        format!("▶ Run backfill of {table}.{field}: npx convex run {}", function.reference),
+                        None,
+                    ),
+                    crate::analysis::state::MigrationRole::Verify { table, field } => (
+                        commands::VERIFY,
+                        format!("✓ Verify {table}.{field}: npx convex run {}", function.reference),
+                        Some(format!("{table}.{field}")),
+                    ),
+                };
+                let args = commands::RunArgs { root: project.root.clone(), function: function.reference.clone(), field, prod: false };
+                CodeLens {
+                    range: conv.range(function.loc.range),
+                    command: Some(Command { title, command: command.to_string(), arguments: serde_json::to_value(args).ok().map(|a| vec![a]) }),
+                    data: None,
+                }
+            })
+            .collect();
+        Ok(Some(lenses))
+    }
+
+    async fn execute_command(&self, params: ExecuteCommandParams) -> RpcResult<Option<LSPAny>> {
+        use tower_lsp_server::jsonrpc::Error;
+        if params.command != commands::RUN && params.command != commands::VERIFY {
+            return Err(Error::invalid_params(format!("unknown command `{}`", params.command)));
+        }
+        let args: Option<commands::RunArgs> = params.arguments.first().and_then(|a| serde_json::from_value(a.clone()).ok());
+        let Some(args) = args else {
+            return Err(Error::invalid_params("expected one argument { root, function, field?, prod? }"));
+        };
+        let project = self.session.projects.read().ok().and_then(|p| p.iter().find(|p| p.root == args.root).cloned());
+        let Some(project) = project else {
+            return Err(Error::invalid_params(format!("{} is not a Convex project of this workspace", args.root.display())));
+        };
+        if !commands::valid_reference(&args.function) {
+            return Err(Error::invalid_params(format!("`{}` is not a Convex function reference", args.function)));
+        }
+        let verify_field = if params.command == commands::VERIFY {
+            match args.field.as_deref().filter(|f| f.split('.').count() == 2) {
+                Some(f) => Some(f.to_string()),
+                None => return Err(Error::invalid_params("verify needs `field` as `table.field`")),
+            }
+        } else {
+            None
+        };
+        let npx = self.session.settings.read().ok().and_then(|s| s.npx_path.clone()).unwrap_or_else(|| "npx".to_string());
+        let token = self.session.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        let line = commands::command_line(&args);
+        let output = match commands::run(&self.client, &npx, &args, token).await {
+            Ok(output) => output,
+            Err(e) => {
+                let message = format!("convex-migrate: cannot run `{line}` ({npx}: {e}). Is Node.js installed, or set convexMigrate.npxPath?");
+                self.client.show_message(MessageType::ERROR, &message).await;
+                return Err(Error { code: tower_lsp_server::jsonrpc::ErrorCode::InternalError, message: message.into(), data: None });
+            }
+        };
+        if !output.success {
+            let last = output.stderr.lines().rev().find(|l| !l.trim().is_empty()).unwrap_or("see the output log");
+            self.client.show_message(MessageType::ERROR, format!("convex-migrate: `{line}` failed: {last}")).await;
+            return Ok(Some(serde_json::json!({ "success": false, "output": output.stdout, "error": output.stderr })));
+        }
+        let Some(field) = verify_field else {
+            self.client.show_message(MessageType::INFO, format!("convex-migrate: `{line}` finished")).await;
+            return Ok(Some(serde_json::json!({ "success": true, "output": output.stdout })));
+        };
+        let result = crate::ledger::parse_verify_output(&output.stdout);
+        let Some(result) = result else {
+            self.client.show_message(MessageType::WARNING, format!("convex-migrate: `{line}` did not return {{ remaining }}; the ledger is unchanged")).await;
+            return Ok(Some(serde_json::json!({ "success": true, "recorded": false, "output": output.stdout })));
+        };
+        if result.remaining > 0 {
+            self.client
+                .show_message(MessageType::WARNING, format!("convex-migrate: {} documents still need the migration of {field}; run the backfill again. The ledger is unchanged", result.remaining))
+                .await;
+            return Ok(Some(serde_json::json!({ "success": true, "recorded": false, "remaining": result.remaining })));
+        }
+        let recorded = self.record_verified(&project, &field, args.prod).await;
+        if recorded {
+            self.client.show_message(MessageType::INFO, format!("convex-migrate: {field} verified (nothing left); recorded in {FILE_NAME}")).await;
+        }
+        Ok(Some(serde_json::json!({ "success": true, "recorded": recorded, "remaining": 0, "scanned": result.scanned })))
     }
 }

@@ -51,6 +51,8 @@ pub struct Settings {
     /// Rule severities, overridden by the project's `convex-migrate.json`.
     #[serde(default)]
     pub rules: HashMap<String, String>,
+    /// The `npx` that runs migrations (default: `npx` on PATH).
+    pub npx_path: Option<String>,
 }
 
 /// What one analysis saw and found.
