@@ -110,21 +110,26 @@ impl Client {
         result
     }
 
-    /// Waits for a diagnostics publication for `uri` that satisfies `check`.
-    async fn diagnostics(&mut self, uri: &str, check: impl Fn(&Value) -> bool) -> Value {
+    /// Waits for a server → client message that satisfies `check` (notifications may arrive
+    /// after the response to the request that caused them).
+    async fn wait(&mut self, what: &str, check: impl Fn(&Value) -> bool) -> Value {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
         loop {
-            for m in &self.seen {
-                if m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && check(&m["params"]) {
-                    return m["params"].clone();
-                }
+            if let Some(m) = self.seen.iter().find(|m| check(m)) {
+                return m.clone();
             }
             let remaining = deadline.saturating_duration_since(tokio::time::Instant::now());
             match tokio::time::timeout(remaining, self.messages.recv()).await {
                 Ok(Some(m)) => self.seen.push(m),
-                _ => panic!("no matching diagnostics for {uri}; seen: {:#?}", self.seen),
+                _ => panic!("no {what}; seen: {:#?}", self.seen),
             }
         }
+    }
+
+    /// Waits for a diagnostics publication for `uri` that satisfies `check`.
+    async fn diagnostics(&mut self, uri: &str, check: impl Fn(&Value) -> bool) -> Value {
+        let what = format!("matching diagnostics for {uri}");
+        self.wait(&what, |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && check(&m["params"])).await["params"].clone()
     }
 
     fn drain(&mut self) {
@@ -378,8 +383,7 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     assert_eq!(result["scanned"], 250);
     let ran = std::fs::read_to_string(&log).unwrap();
     assert_eq!(ran.trim(), format!("{} convex run migrations:verifyUsersRole", root.display()));
-    client.drain();
-    let apply = client.seen.iter().find(|m| m["method"] == "workspace/applyEdit").expect("the ledger goes through the editor");
+    let apply = client.wait("the ledger edit, through the editor", |m| m["method"] == "workspace/applyEdit").await;
     let ops = apply["params"]["edit"]["documentChanges"].as_array().unwrap();
     assert_eq!(ops[0]["kind"], "create");
     let ledger = ops[1]["edits"][0]["newText"].as_str().unwrap();
@@ -387,8 +391,8 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     assert!(config.is_verified("users", "role"), "{ledger}");
     assert!(ledger.contains("\"deployment\": \"dev\""), "{ledger}");
     // The output was streamed to the client's log.
-    assert!(client.seen.iter().any(|m| m["method"] == "window/logMessage" && m["params"]["message"].as_str().unwrap_or("").contains("\"scanned\": 250")));
-    assert!(client.seen.iter().any(|m| m["method"] == "$/progress"));
+    client.wait("the output in the log", |m| m["method"] == "window/logMessage" && m["params"]["message"].as_str().unwrap_or("").contains("\"scanned\": 250")).await;
+    client.wait("progress", |m| m["method"] == "$/progress").await;
 
     // Arguments that do not name a project of the workspace, or a function, are refused.
     let bad = client
@@ -415,8 +419,8 @@ async fn a_failed_run_is_reported_and_leaves_the_ledger() {
         .request("workspace/executeCommand", json!({ "command": "convex-migrate.verify", "arguments": [{ "root": root, "function": "migrations:verifyUsersRole", "field": "users.role" }] }))
         .await;
     assert_eq!(result["success"], false);
+    let shown = client.wait("an error shown", |m| m["method"] == "window/showMessage").await;
     client.drain();
-    let shown = client.seen.iter().find(|m| m["method"] == "window/showMessage").expect("an error is shown");
     assert_eq!(shown["params"]["type"], 1);
     assert!(shown["params"]["message"].as_str().unwrap().contains("boom: deployment not found"), "{shown}");
     assert!(!client.seen.iter().any(|m| m["method"] == "workspace/applyEdit"));
