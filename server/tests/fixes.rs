@@ -178,3 +178,22 @@ fn disable_comments_keep_indentation_and_suppress() {
     let new_files = after(&files, file_fix);
     assert!(new_files[0].1.starts_with("// convex-migrate-disable-file required-without-backfill -- reason\nimport"));
 }
+
+#[test]
+fn a_finished_backfill_can_be_removed_once_the_field_is_required_at_the_base() {
+    let required = WORKING_SCHEMA.replace("    team: val.id(\"teams\"),\n", "");
+    let base = project(&[("convex/schema.ts", required.clone())]);
+    let migrations = "import { internalMutation } from \"./_generated/server\";\n\nexport const keep = 1;\n\n/**\n * Backfill users.role.\n */\nexport const backfillUsersRole = internalMutation({\n  handler: async (ctx) => {\n    for await (const u of ctx.db.query(\"users\")) await ctx.db.patch(u._id, { role: \"member\" });\n  },\n});\n\nexport const after = 2;\n";
+    let files = vec![("convex/schema.ts", required.clone()), ("convex/migrations.ts", migrations.to_string())];
+    let working = project(&files);
+    let function = working.functions.iter().find(|f| f.name == "backfillUsersRole").unwrap();
+    let fix = convex_migrate::fixes::remove_finished_migration(&working, Some(&base), function).expect("offered");
+    let new_files = after(&files, &fix);
+    assert_eq!(
+        new_files[1].1,
+        "import { internalMutation } from \"./_generated/server\";\n\nexport const keep = 1;\n\nexport const after = 2;\n"
+    );
+    // Not while the field is still optional at the base (the backfill is still needed).
+    let optional_base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
+    assert!(convex_migrate::fixes::remove_finished_migration(&working, Some(&optional_base), function).is_none());
+}

@@ -376,6 +376,17 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     let verify = &lenses[1]["command"];
     assert_eq!(verify["command"], "convex-migrate.verify");
 
+    // Hover on the backfill's name: its field's state; on the table it reads: what is in flight.
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": migrations_uri }, "position": { "line": 4, "character": 16 } })).await;
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.starts_with("Backfill of `users.role`"), "{markdown}");
+    assert!(markdown.contains("- ✓ backfill deployed"), "{markdown}");
+    assert!(markdown.contains("`npx convex run migrations:backfillUsersRole --prod`"), "{markdown}");
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": migrations_uri }, "position": { "line": 7, "character": 40 } })).await;
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.starts_with("**Migrations in flight on `users`**"), "{markdown}");
+    assert!(markdown.contains("- `users.role`: narrowing: the backfill is deployed but not verified"), "{markdown}");
+
     // Nothing ran before the user asked.
     assert!(!log.exists());
     let result = client.request("workspace/executeCommand", json!({ "command": verify["command"], "arguments": verify["arguments"] })).await;

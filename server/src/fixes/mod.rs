@@ -274,3 +274,54 @@ mod tests {
         assert_eq!(apply("abc", &edits), "AbCC!");
     }
 }
+
+/// *Remove finished migration*: on a backfill whose field is already required at the base (the
+/// narrowing is deployed), deletes its declaration with the comment block right above it.
+pub fn remove_finished_migration(working: &Project, base: Option<&Project>, function: &crate::project::Function) -> Option<Fix> {
+    let base_schema = base?.schema.as_ref()?;
+    let schema = working.schema.as_ref()?;
+    let (table, field) = schema.tables.iter().find_map(|t| {
+        t.fields
+            .iter()
+            .find(|f| crate::analysis::backfill::is_backfill(function, &t.name, &f.name, crate::analysis::backfill::Goal::Fill))
+            .map(|f| (t, f))
+    })?;
+    let deployed_required = base_schema.table(&table.name)?.field(&field.name).is_some_and(|f| !f.validator.is_optional());
+    if !deployed_required || field.validator.is_optional() {
+        return None;
+    }
+    let file = working.file(function.statement.file);
+    let text = &*file.text;
+    let index = &file.model.line_index;
+    let first_line = index.line_col(text, function.statement.range.start, ColumnUnit::Utf8).line;
+    let last_line = index.line_col(text, function.statement.range.end, ColumnUnit::Utf8).line;
+    // Take the comment block directly above (JSDoc or line comments), if any.
+    let mut start_line = first_line;
+    while start_line > 0 {
+        let above = &text[index.line_range(text, start_line - 1).as_usize_range()];
+        let t = above.trim_start();
+        if t.starts_with("//") || t.starts_with("/*") || t.starts_with('*') {
+            start_line -= 1;
+        } else {
+            break;
+        }
+    }
+    let start = index.line_range(text, start_line).start as usize;
+    let mut end = index.line_range(text, last_line).end as usize;
+    if text[end..].starts_with("\r\n") {
+        end += 2;
+    } else if text[end..].starts_with('\n') {
+        end += 1;
+    }
+    // Do not leave two blank lines where the declaration was.
+    if text[..start].ends_with("\n\n") && text[end..].starts_with('\n') {
+        end += 1;
+    }
+    let (start, end) = (start as u32, end as u32);
+    Some(Fix::single(
+        format!("Remove finished migration `{}` (`{}.{}` is required in what is deployed)", function.name, table.name, field.name),
+        FixKind::Refactor,
+        &file.path,
+        TextEdit { range: TextRange::new(start, end), new_text: String::new() },
+    ))
+}

@@ -385,6 +385,91 @@ impl Backend {
         }
     }
 
+    fn code_actions(&self, params: CodeActionParams) -> Option<CodeActionResponse> {
+        let (project, snapshot, rel, offset) = self.locate(&params.text_document.uri, Some(params.range.start))?;
+        let mut actions = Vec::new();
+        for diagnostic in &params.context.diagnostics {
+            let fixes: Vec<Fix> = diagnostic
+                .data
+                .as_ref()
+                .and_then(|d| d.get("fixes"))
+                .and_then(|f| serde_json::from_value(f.clone()).ok())
+                .unwrap_or_default();
+            for fix in &fixes {
+                actions.extend(self.code_action(&project, &snapshot, fix, Some(diagnostic)));
+            }
+        }
+        // Refactors where the cursor is: a finished backfill…
+        if let Some(file) = snapshot.working.file_id(&rel) {
+            for function in snapshot.working.functions.iter().filter(|f| f.file == file && f.statement.range.contains(offset)) {
+                if let Some(fix) = fixes::remove_finished_migration(&snapshot.working, snapshot.base.as_deref(), function) {
+                    actions.extend(self.code_action(&project, &snapshot, &fix, None));
+                }
+            }
+        }
+        // …or a schema field on the migration path.
+        if let Some((table, field)) = fixes::field_at(&snapshot.working, &rel, TextRange::empty(offset)) {
+            let mut refactors = Vec::new();
+            if field.validator.is_optional() && snapshot.config.is_verified(&table.name, &field.name) {
+                refactors.extend(fixes::make_required(&snapshot.working, field));
+            }
+            let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
+            if let Some(state) = state.filter(|s| s.in_transition()) {
+                if state.backfills.is_empty() {
+                    refactors.extend(fixes::codegen::backfill(&snapshot.working, table, &field.name, field.validator.required(), fixes::codegen::Goal::Fill));
+                }
+                if state.verifies.is_empty() {
+                    refactors.extend(fixes::codegen::verify(&snapshot.working, table, &field.name, fixes::codegen::Goal::Fill));
+                }
+            }
+            for mut fix in refactors {
+                let duplicate = actions.iter().any(|a| matches!(a, CodeActionOrCommand::CodeAction(c) if c.title == fix.title));
+                if !duplicate {
+                    fix.kind = FixKind::Refactor;
+                    actions.extend(self.code_action(&project, &snapshot, &fix, None));
+                }
+            }
+        }
+        (!actions.is_empty()).then_some(actions)
+    }
+
+    fn code_lenses(&self, params: CodeLensParams) -> Option<Vec<CodeLens>> {
+        let (project, snapshot, rel, _) = self.locate(&params.text_document.uri, None)?;
+        let path = path_of(&params.text_document.uri)?;
+        if let Some(doc) = self.session.documents.get(&path) {
+            if snapshot.versions.get(&rel) != Some(&doc.version) {
+                return None;
+            }
+        }
+        let file = snapshot.working.file_id(&rel)?;
+        let text = &*snapshot.working.file(file).text;
+        let conv = Converter::new(text, self.session.unit());
+        let lenses: Vec<CodeLens> = crate::analysis::state::migration_functions(&snapshot.working, snapshot.base.as_deref(), file)
+            .into_iter()
+            .map(|(function, role)| {
+                let (command, title, field) = match &role {
+                    crate::analysis::state::MigrationRole::Backfill { table, field, .. } => (
+                        commands::RUN,
+                        format!("▶ Run backfill of {table}.{field}: npx convex run {}", function.reference),
+                        None,
+                    ),
+                    crate::analysis::state::MigrationRole::Verify { table, field } => (
+                        commands::VERIFY,
+                        format!("✓ Verify {table}.{field}: npx convex run {}", function.reference),
+                        Some(format!("{table}.{field}")),
+                    ),
+                };
+                let args = commands::RunArgs { root: project.root.clone(), function: function.reference.clone(), field, prod: false };
+                CodeLens {
+                    range: conv.range(function.loc.range),
+                    command: Some(Command { title, command: command.to_string(), arguments: serde_json::to_value(args).ok().map(|a| vec![a]) }),
+                    data: None,
+                }
+            })
+            .collect();
+        Some(lenses)
+    }
+
     async fn analyse_all(&self) {
         let projects: Vec<Arc<ProjectState>> = self.session.projects.read().map(|p| p.clone()).unwrap_or_default();
         for project in projects {
@@ -435,6 +520,80 @@ impl Backend {
         };
         let _ = self.client.register_capability(vec![registration]).await;
     }
+}
+
+/// The hover at `offset` of `rel`: a schema field in transition, a backfill or verify function
+/// (its field's state), or a table read or written (the migrations in flight on it).
+fn hover_at(snapshot: &Snapshot, rel: &str, offset: u32, unit: ColumnUnit) -> Option<Hover> {
+    use crate::analysis::state::{field_state, migration_functions, MigrationRole};
+    let working = &snapshot.working;
+    let text = Session::snapshot_text(snapshot, rel)?;
+    let conv = Converter::new(text, unit);
+    let locate = |path: &str, loc: Option<Loc>| match loc {
+        Some(loc) => {
+            let text = Session::snapshot_text(snapshot, path).unwrap_or("");
+            format!("{path}:{}", Converter::new(text, unit).position(loc.range.start).line + 1)
+        }
+        None => format!("{path} at the base"),
+    };
+    let state_of = |table: &str, field: &str| field_state(working, snapshot.base.as_deref(), &snapshot.config, table, field);
+    let markdown = |value: String, range: TextRange| Hover {
+        contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value }),
+        range: Some(conv.range(range)),
+    };
+    let schema = working.schema.as_ref()?;
+    // A schema field.
+    let field = schema.tables.iter().find_map(|t| {
+        t.fields.iter().find(|f| working.path(f.loc.file) == rel && f.loc.range.start <= offset && offset <= f.loc.range.end).map(|f| (t, f))
+    });
+    if let Some((table, field)) = field {
+        let state = state_of(&table.name, &field.name).filter(|s| s.in_transition())?;
+        return Some(markdown(hover::field_markdown(&state, &locate), field.loc.range));
+    }
+    let file = working.file_id(rel)?;
+    // A backfill or verify function's name.
+    for (function, role) in migration_functions(working, snapshot.base.as_deref(), file) {
+        if !function.loc.range.contains(offset) {
+            continue;
+        }
+        let (what, table, field) = match &role {
+            MigrationRole::Backfill { table, field, .. } => ("Backfill", table, field),
+            MigrationRole::Verify { table, field } => ("Verify", table, field),
+        };
+        let mut value = format!("{what} of `{table}.{field}`\n\n");
+        if let Some(state) = state_of(table, field) {
+            value.push_str(&hover::field_markdown(&state, &locate));
+        }
+        return Some(markdown(value, function.loc.range));
+    }
+    // A table read or written here.
+    for function in working.functions.iter() {
+        let reads = function.reads.iter().filter(|r| r.file == file).map(|r| (&r.item.table, r.item.range));
+        let writes = function.writes.iter().filter(|w| w.file == file).map(|w| (&w.item.table, w.item.method_range));
+        for (table, range) in reads.chain(writes) {
+            let crate::model::body::TableRef::Name(table) = table else { continue };
+            if !range.contains(offset) {
+                continue;
+            }
+            let fields: Vec<String> = schema
+                .table(table)?
+                .fields
+                .iter()
+                .filter_map(|f| state_of(table, &f.name).filter(|s| s.in_transition()))
+                .map(|s| format!("- `{}.{}`: {}", s.table, s.field, s.phase))
+                .collect();
+            if fields.is_empty() {
+                return None;
+            }
+            return Some(markdown(format!("**Migrations in flight on `{table}`**\n\n{}\n", fields.join("\n")), range));
+        }
+    }
+    None
+}
+
+/// Runs a request's computation; a panic becomes an error answer and the server keeps serving.
+fn guarded<T>(f: impl FnOnce() -> T) -> RpcResult<T> {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).map_err(|_| tower_lsp_server::jsonrpc::Error::internal_error())
 }
 
 fn read_settings(value: &Json) -> Option<Settings> {
@@ -628,106 +787,16 @@ impl LanguageServer for Backend {
         let Some((_, snapshot, rel, offset)) = self.locate(&position.text_document.uri, Some(position.position)) else {
             return Ok(None);
         };
-        let Some(schema) = snapshot.working.schema.as_ref() else { return Ok(None) };
-        let field = schema.tables.iter().find_map(|t| {
-            t.fields.iter().find(|f| snapshot.working.path(f.loc.file) == rel && f.loc.range.start <= offset && offset <= f.loc.range.end).map(|f| (t, f))
-        });
-        let Some((table, field)) = field else { return Ok(None) };
-        let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
-        let Some(state) = state.filter(|s| s.in_transition()) else { return Ok(None) };
         let unit = self.session.unit();
-        let locate = |path: &str, loc: Option<Loc>| match loc {
-            Some(loc) => {
-                let text = Session::snapshot_text(&snapshot, path).unwrap_or("");
-                let line = Converter::new(text, unit).position(loc.range.start).line + 1;
-                format!("{path}:{line}")
-            }
-            None => format!("{path} at the base"),
-        };
-        let text = Session::snapshot_text(&snapshot, &rel).unwrap_or("");
-        Ok(Some(Hover {
-            contents: HoverContents::Markup(MarkupContent { kind: MarkupKind::Markdown, value: hover::field_markdown(&state, &locate) }),
-            range: Some(Converter::new(text, unit).range(field.loc.range)),
-        }))
+        guarded(|| hover_at(&snapshot, &rel, offset, unit))
     }
 
     async fn code_action(&self, params: CodeActionParams) -> RpcResult<Option<CodeActionResponse>> {
-        let Some((project, snapshot, rel, offset)) = self.locate(&params.text_document.uri, Some(params.range.start)) else {
-            return Ok(None);
-        };
-        let mut actions = Vec::new();
-        for diagnostic in &params.context.diagnostics {
-            let fixes: Vec<Fix> = diagnostic
-                .data
-                .as_ref()
-                .and_then(|d| d.get("fixes"))
-                .and_then(|f| serde_json::from_value(f.clone()).ok())
-                .unwrap_or_default();
-            for fix in &fixes {
-                actions.extend(self.code_action(&project, &snapshot, fix, Some(diagnostic)));
-            }
-        }
-        // Refactors where the cursor is: a schema field on the migration path.
-        if let Some((table, field)) = fixes::field_at(&snapshot.working, &rel, TextRange::empty(offset)) {
-            let mut refactors = Vec::new();
-            if field.validator.is_optional() && snapshot.config.is_verified(&table.name, &field.name) {
-                refactors.extend(fixes::make_required(&snapshot.working, field));
-            }
-            let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
-            if let Some(state) = state.filter(|s| s.in_transition()) {
-                if state.backfills.is_empty() {
-                    refactors.extend(fixes::codegen::backfill(&snapshot.working, table, &field.name, field.validator.required(), fixes::codegen::Goal::Fill));
-                }
-                if state.verifies.is_empty() {
-                    refactors.extend(fixes::codegen::verify(&snapshot.working, table, &field.name, fixes::codegen::Goal::Fill));
-                }
-            }
-            for mut fix in refactors {
-                let duplicate = actions.iter().any(|a| matches!(a, CodeActionOrCommand::CodeAction(c) if c.title == fix.title));
-                if !duplicate {
-                    fix.kind = FixKind::Refactor;
-                    actions.extend(self.code_action(&project, &snapshot, &fix, None));
-                }
-            }
-        }
-        Ok((!actions.is_empty()).then_some(actions))
+        guarded(|| self.code_actions(params))
     }
 
     async fn code_lens(&self, params: CodeLensParams) -> RpcResult<Option<Vec<CodeLens>>> {
-        let Some((project, snapshot, rel, _)) = self.locate(&params.text_document.uri, None) else { return Ok(None) };
-        let Some(path) = path_of(&params.text_document.uri) else { return Ok(None) };
-        if let Some(doc) = self.session.documents.get(&path) {
-            if snapshot.versions.get(&rel) != Some(&doc.version) {
-                return Ok(None);
-            }
-        }
-        let Some(file) = snapshot.working.file_id(&rel) else { return Ok(None) };
-        let text = &*snapshot.working.file(file).text;
-        let conv = Converter::new(text, self.session.unit());
-        let lenses: Vec<CodeLens> = crate::analysis::state::migration_functions(&snapshot.working, snapshot.base.as_deref(), file)
-            .into_iter()
-            .map(|(function, role)| {
-                let (command, title, field) = match &role {
-                    crate::analysis::state::MigrationRole::Backfill { table, field, .. } => (
-                        commands::RUN,
-                        format!("▶ Run backfill of {table}.{field}: npx convex run {}", function.reference),
-                        None,
-                    ),
-                    crate::analysis::state::MigrationRole::Verify { table, field } => (
-                        commands::VERIFY,
-                        format!("✓ Verify {table}.{field}: npx convex run {}", function.reference),
-                        Some(format!("{table}.{field}")),
-                    ),
-                };
-                let args = commands::RunArgs { root: project.root.clone(), function: function.reference.clone(), field, prod: false };
-                CodeLens {
-                    range: conv.range(function.loc.range),
-                    command: Some(Command { title, command: command.to_string(), arguments: serde_json::to_value(args).ok().map(|a| vec![a]) }),
-                    data: None,
-                }
-            })
-            .collect();
-        Ok(Some(lenses))
+        guarded(|| self.code_lenses(params))
     }
 
     async fn execute_command(&self, params: ExecuteCommandParams) -> RpcResult<Option<LSPAny>> {

@@ -66,6 +66,8 @@ pub struct FunctionDef {
     pub table: Option<String>,
     pub body: Body,
     pub range: TextRange,
+    /// The whole declaration (`export const x = mutation({...});`).
+    pub statement: TextRange,
 }
 
 /// A function of the file (not a Convex function) that receives `ctx`.
@@ -185,9 +187,9 @@ impl FileModel {
 
     fn read_item(&mut self, item: &ModuleItem, names: &Names) {
         match item {
-            ModuleItem::Stmt(Stmt::Decl(decl)) => self.read_decl(decl, names, None),
+            ModuleItem::Stmt(Stmt::Decl(decl)) => self.read_decl(decl, names, false, range(swc_common::Spanned::span(decl))),
             ModuleItem::ModuleDecl(ModuleDecl::ExportDecl(export)) => {
-                self.read_decl(&export.decl, names, Some(()));
+                self.read_decl(&export.decl, names, true, range(export.span));
             }
             ModuleItem::ModuleDecl(ModuleDecl::ExportNamed(named)) => {
                 let from = named.src.as_ref().map(|s| s.value.to_atom_lossy().to_string());
@@ -228,7 +230,7 @@ impl FileModel {
                 let local = match unwrap_ts(&export.expr) {
                     Expr::Ident(i) => i.sym.to_string(),
                     _ => {
-                        self.read_binding("default", &export.expr, range(export.span), names);
+                        self.read_binding("default", &export.expr, range(export.span), range(export.span), names);
                         "default".into()
                     }
                 };
@@ -250,23 +252,25 @@ impl FileModel {
         }
     }
 
-    fn read_decl(&mut self, decl: &Decl, names: &Names, exported: Option<()>) {
+    fn read_decl(&mut self, decl: &Decl, names: &Names, exported: bool, statement: TextRange) {
         match decl {
             Decl::Var(var) => {
                 for d in &var.decls {
                     let Pat::Ident(id) = &d.name else { continue };
                     let name = id.id.sym.to_string();
-                    if exported.is_some() {
+                    if exported {
                         self.exports.push(Export::Local { name: name.clone(), local: name.clone() });
                     }
                     if let Some(init) = &d.init {
-                        self.read_binding(&name, init, range(id.id.span), names);
+                        // The whole statement when it declares one binding (what removing it deletes).
+                        let statement = if var.decls.len() == 1 { statement } else { range(d.span) };
+                        self.read_binding(&name, init, range(id.id.span), statement, names);
                     }
                 }
             }
             Decl::Fn(f) => {
                 let name = f.ident.sym.to_string();
-                if exported.is_some() {
+                if exported {
                     self.exports.push(Export::Local { name: name.clone(), local: name.clone() });
                 }
                 let body = analyse_function(
@@ -288,7 +292,7 @@ impl FileModel {
     }
 
     /// A top-level `const name = init`: its value, and a function definition or helper if it is one.
-    fn read_binding(&mut self, name: &str, init: &Expr, name_range: TextRange, names: &Names) {
+    fn read_binding(&mut self, name: &str, init: &Expr, name_range: TextRange, statement: TextRange, names: &Names) {
         match unwrap_ts(init) {
             Expr::Call(call) => {
                 if let Callee::Expr(callee) = &call.callee {
@@ -296,7 +300,8 @@ impl FileModel {
                     let config = objects.iter().rposition(|e| matches!(unwrap_ts(e), Expr::Object(_) | Expr::Arrow(_) | Expr::Fn(_)));
                     if let Some(config_at) = config {
                         let builder = eval(callee, names);
-                        if let Some(def) = function_def(name, name_range, builder, objects[config_at], range(call.span), names) {
+                        if let Some(mut def) = function_def(name, name_range, builder, objects[config_at], range(call.span), names) {
+                            def.statement = statement;
                             self.functions.push(def);
                         }
                     }
@@ -400,5 +405,5 @@ fn function_def(
             _ => Body::default(),
         }
     };
-    Some(FunctionDef { local: local.to_string(), name_range, builder, args, table, body, range: call_range })
+    Some(FunctionDef { local: local.to_string(), name_range, builder, args, table, body, range: call_range, statement: call_range })
 }

@@ -129,6 +129,8 @@ pub struct Function {
     /// `migrations:backfillUsersRole`, as `npx convex run` takes it.
     pub reference: String,
     pub loc: Loc,
+    /// The whole declaration statement.
+    pub statement: Loc,
     /// The table a migration definition runs over.
     pub migration_table: Option<String>,
     pub reads: Vec<Located<Read>>,

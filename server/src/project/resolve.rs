@@ -357,6 +357,7 @@ impl<'p> Linker<'p> {
                     internal,
                     reference: layout.function_reference(&source.path, name),
                     loc: Loc { file, range: def.name_range },
+                    statement: Loc { file, range: def.statement },
                     migration_table: def.table.clone(),
                     reads: effects.reads,
                     writes: effects.writes,

@@ -1,0 +1,175 @@
+// The extension's own logic, without VS Code (which cannot be downloaded here; see
+// protocol.test.ts for the server side): finding the binary, shaping settings, building the
+// `npx convex run` command lines and rewriting code lens commands, and the package manifest.
+
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { describe, it } from "node:test";
+import { binaryName, bundledPath, expandConfigured, findServer, ServerLookup } from "../src/binary";
+import { convexRunCommandLine, EXTENSION_COMMANDS, LensCommand, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "../src/commands";
+import { LEVELS, shapeSettings } from "../src/settings";
+
+const extensionRoot = path.resolve(__dirname, "..", "..");
+
+function lookup(files: string[], overrides: Partial<ServerLookup> = {}): ServerLookup {
+  return {
+    configured: "",
+    extensionPath: "/ext",
+    workspaceFolder: "/work/app",
+    home: "/home/dev",
+    pathEnv: "/usr/local/bin:/usr/bin",
+    platform: "linux",
+    isExecutable: (f) => files.includes(f),
+    ...overrides,
+  };
+}
+
+describe("findServer", () => {
+  it("prefers the setting over the bundled binary and PATH", () => {
+    const found = findServer(lookup(["/opt/cm/convex-migrate", "/ext/server/convex-migrate", "/usr/bin/convex-migrate"], { configured: "/opt/cm/convex-migrate" }));
+    assert.deepEqual(found, { ok: true, path: "/opt/cm/convex-migrate", source: "setting" });
+  });
+
+  it("expands ~/ and resolves a relative setting against the workspace folder", () => {
+    assert.equal(expandConfigured("~/bin/convex-migrate", "/home/dev"), "/home/dev/bin/convex-migrate");
+    assert.equal(expandConfigured("./target/debug/convex-migrate", "/home/dev", "/work/app"), "/work/app/target/debug/convex-migrate");
+    const found = findServer(lookup(["/home/dev/.cargo/bin/convex-migrate"], { configured: "~/.cargo/bin/convex-migrate" }));
+    assert.deepEqual(found, { ok: true, path: "/home/dev/.cargo/bin/convex-migrate", source: "setting" });
+  });
+
+  it("looks a bare name in the setting up on PATH", () => {
+    const found = findServer(lookup(["/usr/bin/convex-migrate-nightly"], { configured: "convex-migrate-nightly" }));
+    assert.deepEqual(found, { ok: true, path: "/usr/bin/convex-migrate-nightly", source: "setting" });
+  });
+
+  it("does not fall back when the setting points nowhere: it says which setting to fix", () => {
+    const found = findServer(lookup(["/ext/server/convex-migrate"], { configured: "/nope/convex-migrate" }));
+    assert.equal(found.ok, false);
+    assert.match(!found.ok ? found.message : "", /`convexMigrate.path` is "\/nope\/convex-migrate"/);
+  });
+
+  it("uses the bundled server, then PATH in order", () => {
+    assert.deepEqual(findServer(lookup(["/ext/server/convex-migrate", "/usr/bin/convex-migrate"])), { ok: true, path: "/ext/server/convex-migrate", source: "bundled" });
+    assert.deepEqual(findServer(lookup(["/usr/local/bin/convex-migrate", "/usr/bin/convex-migrate"])), { ok: true, path: "/usr/local/bin/convex-migrate", source: "PATH" });
+  });
+
+  it("explains how to fix a missing binary", () => {
+    const found = findServer(lookup([]));
+    assert.equal(found.ok, false);
+    const message = !found.ok ? found.message : "";
+    assert.match(message, /not found/);
+    assert.match(message, /cargo install --path server/);
+    assert.match(message, /convexMigrate\.path/);
+  });
+
+  it("knows the Windows file name and PATH separator", () => {
+    assert.equal(binaryName("win32"), "convex-migrate.exe");
+    assert.equal(bundledPath("/ext", "linux"), path.join("/ext", "server", "convex-migrate"));
+    const found = findServer(lookup([path.join("C:\\tools", "convex-migrate.exe")], { platform: "win32", pathEnv: "C:\\tools;C:\\other" }));
+    assert.equal(found.ok && found.source, "PATH");
+  });
+});
+
+describe("shapeSettings", () => {
+  const from = (values: Record<string, unknown>) => shapeSettings((key) => values[key]);
+
+  it("sends the server's shape, with an empty base as null", () => {
+    assert.deepEqual(from({ base: "", rules: {} }), { settings: { convexMigrate: { base: null, rules: {} } }, problems: [] });
+    assert.deepEqual(from({}).settings, { convexMigrate: { base: null, rules: {} } });
+    assert.deepEqual(from({ base: " origin/main ", rules: { "removed-table": "off", "backfill-unverified": "warn" } }).settings, {
+      convexMigrate: { base: "origin/main", rules: { "removed-table": "off", "backfill-unverified": "warning" } },
+    });
+  });
+
+  it("drops bad values and says why", () => {
+    const shaped = from({ base: 3, rules: { "removed-table": "loud", "narrowed-type": "hint" } });
+    assert.deepEqual(shaped.settings, { convexMigrate: { base: null, rules: { "narrowed-type": "hint" } } });
+    assert.equal(shaped.problems.length, 2);
+    assert.match(shaped.problems[1], /removed-table.*loud/);
+    assert.equal(from({ rules: ["off"] }).problems.length, 1);
+  });
+});
+
+describe("migration commands", () => {
+  const args = { root: "/work/app", function: "migrations:backfillUsersRole", field: "users.role", prod: false };
+
+  it("builds the exact npx convex run command line", () => {
+    assert.equal(convexRunCommandLine(args), "npx convex run migrations:backfillUsersRole");
+    assert.equal(convexRunCommandLine({ ...args, prod: true }), "npx convex run migrations:backfillUsersRole --prod");
+    assert.equal(convexRunCommandLine({ ...args, function: "admin/migrations:backfill" }), "npx convex run admin/migrations:backfill");
+  });
+
+  it("plans a terminal in the project root, asking first for production", () => {
+    const dev = terminalPlan("run", args);
+    assert.deepEqual(dev, { name: "convex-migrate: run migrations:backfillUsersRole (dev)", cwd: "/work/app", commandLine: "npx convex run migrations:backfillUsersRole" });
+    const prod = terminalPlan("verify", { ...args, function: "migrations:verifyUsersRole", prod: true });
+    assert.equal(prod.name, "convex-migrate: verify users.role (prod)");
+    assert.equal(prod.commandLine, "npx convex run migrations:verifyUsersRole --prod");
+    assert.match(prod.confirm ?? "", /PRODUCTION/);
+  });
+
+  it("checks the code lens argument: an absolute root and a real function name, nothing to inject", () => {
+    assert.deepEqual(parseMigrationArgs({ root: "/work/app", function: "migrations:backfillUsersRole" }), {
+      ok: true,
+      args: { root: "/work/app", function: "migrations:backfillUsersRole", field: undefined, prod: false },
+    });
+    assert.equal(parseMigrationArgs(undefined).ok, false);
+    assert.equal(parseMigrationArgs({ root: "relative", function: "m:f" }).ok, false);
+    assert.equal(parseMigrationArgs({ root: "/w", function: "m:f; rm -rf ~" }).ok, false);
+    assert.equal(parseMigrationArgs({ root: "/w", function: "$(touch x):f" }).ok, false);
+    assert.equal(parseMigrationArgs({ root: "/w", function: "m:f", prod: "yes" }).ok, false);
+  });
+
+  it("points the server's code lens commands at the extension's terminal commands", () => {
+    assert.equal(migrationKind(SERVER_COMMANDS.run), "run");
+    assert.equal(migrationKind(EXTENSION_COMMANDS.verify), "verify");
+    assert.equal(migrationKind("editor.action.showReferences"), undefined);
+    const lens: LensCommand = { title: "▶ Run backfill", command: SERVER_COMMANDS.run, arguments: [{ ...args, field: undefined }] };
+    const rewritten = rewriteLensCommand(lens);
+    assert.equal(rewritten.command, EXTENSION_COMMANDS.run);
+    assert.deepEqual(rewritten.arguments, lens.arguments);
+    assert.equal(rewritten.tooltip, "Runs `npx convex run migrations:backfillUsersRole` in /work/app");
+    assert.equal(rewriteLensCommand({ ...lens, command: SERVER_COMMANDS.verify }).command, EXTENSION_COMMANDS.verify);
+    const other = { title: "3 references", command: "editor.action.showReferences" };
+    assert.equal(rewriteLensCommand(other), other);
+    assert.equal(runsSomething(lens), true);
+    assert.equal(runsSomething(other), false);
+  });
+});
+
+describe("package.json", () => {
+  const manifest = JSON.parse(fs.readFileSync(path.join(extensionRoot, "package.json"), "utf8"));
+  const schema = JSON.parse(fs.readFileSync(path.join(extensionRoot, "schemas", "convex-migrate.schema.json"), "utf8"));
+
+  it("activates on Convex projects and supports untrusted workspaces in a limited way", () => {
+    assert.ok(manifest.activationEvents.includes("workspaceContains:**/convex/schema.ts"));
+    assert.ok(manifest.activationEvents.includes("workspaceContains:**/convex.json"));
+    assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ["convexMigrate.path"]);
+    assert.equal(manifest.engines.vscode, "^1.82.0");
+  });
+
+  it("contributes every command the extension registers, and settings with descriptions", () => {
+    const contributed = manifest.contributes.commands.map((c: { command: string }) => c.command).sort();
+    assert.deepEqual(contributed, Object.values(EXTENSION_COMMANDS).sort());
+    for (const command of manifest.contributes.commands.filter((c: { command: string }) => migrationKind(c.command))) {
+      assert.equal(command.enablement, "isWorkspaceTrusted");
+    }
+    const properties = manifest.contributes.configuration.properties;
+    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.trace.server"]) {
+      assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
+    }
+    assert.deepEqual(properties["convexMigrate.rules"].additionalProperties.enum, [...LEVELS]);
+  });
+
+  it("validates convex-migrate.json with a schema of its real keys", () => {
+    assert.deepEqual(manifest.contributes.jsonValidation, [{ fileMatch: "convex-migrate.json", url: "./schemas/convex-migrate.schema.json" }]);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ["$schema", "base", "deferToTypeScript", "dualWrites", "rules", "verified"]);
+    assert.equal(schema.additionalProperties, false);
+    assert.deepEqual(schema.properties.dualWrites.items.required, ["from", "to"]);
+    assert.deepEqual(schema.properties.rules.additionalProperties.enum, [...LEVELS]);
+    assert.deepEqual(Object.keys(schema.properties.verified.additionalProperties.properties), ["deployment", "at", "remaining"]);
+    assert.ok(schema.properties.rules.properties["required-without-backfill"]);
+  });
+});

@@ -1,0 +1,7 @@
+import { defineApp } from "convex/server";
+import migrations from "@convex-dev/migrations/convex.config";
+
+const app = defineApp();
+app.use(migrations);
+
+export default app;
