@@ -251,30 +251,6 @@ pub fn disable_file(path: &str, text: &str, rule: Rule) -> Fix {
     )
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn unwraps_both_optional_forms() {
-        assert_eq!(unwrap_optional_text("v.optional(v.string())", "v"), Some("v.string()"));
-        assert_eq!(unwrap_optional_text("v.optional(\n  v.string(),\n)", "v"), Some("v.string()"));
-        assert_eq!(unwrap_optional_text("v.string().optional()", "v"), Some("v.string()"));
-        assert_eq!(unwrap_optional_text("vv.optional(x)", "vv"), Some("x"));
-        assert_eq!(unwrap_optional_text("v.string()", "v"), None);
-    }
-
-    #[test]
-    fn applies_edits_back_to_front() {
-        let edits = vec![
-            TextEdit { range: TextRange::new(0, 1), new_text: "A".into() },
-            TextEdit { range: TextRange::new(2, 3), new_text: "CC".into() },
-            TextEdit { range: TextRange::new(99, 99), new_text: "!".into() },
-        ];
-        assert_eq!(apply("abc", &edits), "AbCC!");
-    }
-}
-
 /// *Remove finished migration*: on a backfill whose field is already required at the base (the
 /// narrowing is deployed), deletes its declaration with the comment block right above it.
 pub fn remove_finished_migration(working: &Project, base: Option<&Project>, function: &crate::project::Function) -> Option<Fix> {
@@ -324,4 +300,28 @@ pub fn remove_finished_migration(working: &Project, base: Option<&Project>, func
         &file.path,
         TextEdit { range: TextRange::new(start, end), new_text: String::new() },
     ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unwraps_both_optional_forms() {
+        assert_eq!(unwrap_optional_text("v.optional(v.string())", "v"), Some("v.string()"));
+        assert_eq!(unwrap_optional_text("v.optional(\n  v.string(),\n)", "v"), Some("v.string()"));
+        assert_eq!(unwrap_optional_text("v.string().optional()", "v"), Some("v.string()"));
+        assert_eq!(unwrap_optional_text("vv.optional(x)", "vv"), Some("x"));
+        assert_eq!(unwrap_optional_text("v.string()", "v"), None);
+    }
+
+    #[test]
+    fn applies_edits_back_to_front() {
+        let edits = vec![
+            TextEdit { range: TextRange::new(0, 1), new_text: "A".into() },
+            TextEdit { range: TextRange::new(2, 3), new_text: "CC".into() },
+            TextEdit { range: TextRange::new(99, 99), new_text: "!".into() },
+        ];
+        assert_eq!(apply("abc", &edits), "AbCC!");
+    }
 }
