@@ -1,5 +1,5 @@
 // Packages the extension as a .vsix for Linux x64 with the server binary inside (server/convex-migrate).
-// The binary: $CONVEX_MIGRATE_BIN, else the repository's target/release, else target/debug build.
+// The binary: $CONVEX_MIGRATE_BIN, else the newer of the repository's target/release and target/debug builds.
 // It is stripped of debug info (when `strip` is there) to keep the .vsix small.
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
@@ -8,12 +8,10 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const repo = path.resolve(here, "..", "..");
-const candidates = [
-  process.env.CONVEX_MIGRATE_BIN,
-  path.join(repo, "target", "release", "convex-migrate"),
-  path.join(repo, "target", "debug", "convex-migrate"),
-].filter(Boolean);
-const binary = candidates.find((c) => fs.existsSync(c));
+const builds = [path.join(repo, "target", "release", "convex-migrate"), path.join(repo, "target", "debug", "convex-migrate")];
+const candidates = process.env.CONVEX_MIGRATE_BIN ? [process.env.CONVEX_MIGRATE_BIN] : builds;
+// The newest build: a release binary left from long ago must not win over today's debug build.
+const binary = candidates.filter((c) => fs.existsSync(c)).sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs)[0];
 if (!binary) {
   console.error(`error: no server binary to bundle (looked at ${candidates.join(", ")}); run \`cargo build -p convex-migrate\` at the repository root`);
   process.exit(2);

@@ -6,10 +6,10 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { DidChangeConfigurationNotification, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
+import { DidChangeConfigurationNotification, ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
 import { findServer } from "./binary";
-import { EXTENSION_COMMANDS, MigrationArgs, MigrationKind, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, terminalPlan } from "./commands";
-import { FORWARDED, RESTARTING, shapeSettings } from "./settings";
+import { convexRunCommandLine, EXTENSION_COMMANDS, MigrationArgs, MigrationKind, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "./commands";
+import { FORWARDED, RESTARTING, runner, shapeSettings } from "./settings";
 
 const SECTION = "convexMigrate";
 let client: LanguageClient | undefined;
@@ -202,6 +202,20 @@ async function runMigration(kind: MigrationKind, rawArgs: unknown): Promise<void
   if (plan.confirm) {
     const go = await vscode.window.showWarningMessage(plan.confirm, { modal: true }, "Run on production");
     if (go !== "Run on production") return;
+  }
+  if (runner(vscode.workspace.getConfiguration(SECTION).get("runMigrationsIn")) === "server") {
+    // The server runs it, streams its output to the output channel, and records a verification.
+    if (!client?.isRunning()) {
+      void vscode.window.showErrorMessage("convex-migrate: the server is not running: cannot run the migration (Convex Migrate: Restart Server).");
+      return;
+    }
+    output.appendLine(`asking the server to run \`${convexRunCommandLine(args)}\` in ${args.root}`);
+    try {
+      await client.sendRequest(ExecuteCommandRequest.type, { command: SERVER_COMMANDS[kind], arguments: [args] });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`convex-migrate: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return;
   }
   output.appendLine(`${plan.cwd}$ ${plan.commandLine}`);
   const key = `${plan.cwd}\0${plan.name}`;

@@ -1,6 +1,6 @@
-// Shapes the extension's settings (`convexMigrate.base`, `convexMigrate.rules`) into what the server
-// reads from `initializationOptions` and `workspace/didChangeConfiguration`:
-// `{ "convexMigrate": { "base": "origin/main" | null, "rules": { "<rule id>": "<level>" } } }`.
+// Shapes the extension's settings (`convexMigrate.base`, `convexMigrate.rules`, `convexMigrate.npxPath`)
+// into what the server reads from `initializationOptions` and `workspace/didChangeConfiguration`:
+// `{ "convexMigrate": { "base": "origin/main" | null, "rules": { "<rule id>": "<level>" }, "npxPath"?: "…" } }`.
 
 /** The levels a rule can be set to (the server also takes "warn" for "warning"). */
 export const LEVELS = ["error", "warning", "info", "hint", "off"] as const;
@@ -11,6 +11,8 @@ export interface ServerSettings {
     /** The git revision to compare with; null lets the project's config or the default decide. */
     base: string | null;
     rules: Record<string, Level>;
+    /** The `npx` the server runs migrations with (when the extension lets the server run them). */
+    npxPath?: string;
   };
 }
 
@@ -44,10 +46,20 @@ export function shapeSettings(get: (key: string) => unknown): Shaped {
   } else if (rawRules !== undefined && rawRules !== null) {
     problems.push(`convexMigrate.rules must be an object of rule ids to levels: ignored`);
   }
-  return { settings: { convexMigrate: { base, rules } }, problems };
+  const settings: ServerSettings = { convexMigrate: { base, rules } };
+  const npxPath = get("npxPath");
+  if (typeof npxPath === "string" && npxPath.trim() !== "") settings.convexMigrate.npxPath = npxPath.trim();
+  return { settings, problems };
+}
+
+/** Where migrations run: an integrated terminal (default), or the server (which records verifications in the ledger). */
+export type Runner = "terminal" | "server";
+
+export function runner(value: unknown): Runner {
+  return value === "server" ? "server" : "terminal";
 }
 
 /** The settings whose change is sent to the running server (others need a restart, or nothing). */
-export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules"] as const;
+export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules", "convexMigrate.npxPath"] as const;
 /** The settings whose change restarts the server. */
 export const RESTARTING = ["convexMigrate.path"] as const;

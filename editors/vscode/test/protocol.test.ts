@@ -88,6 +88,7 @@ class Server {
   readonly diagnostics = new Map<string, PublishDiagnosticsParams>();
   readonly registrations: { method: string; registerOptions?: unknown }[] = [];
   readonly stderr: string[] = [];
+  readonly appliedEdits: WorkspaceEdit[] = [];
   private waiters: (() => void)[] = [];
 
   constructor(root: string) {
@@ -106,6 +107,11 @@ class Server {
     });
     // Anything else the server asks (workspace/configuration, progress, refreshes): answer as VS Code would, with nothing.
     this.connection.onRequest("workspace/configuration", () => []);
+    this.connection.onRequest("workspace/applyEdit", (params: { edit: WorkspaceEdit }) => {
+      this.appliedEdits.push(params.edit);
+      this.wake();
+      return { applied: true };
+    });
     for (const method of ["window/workDoneProgress/create", "workspace/codeLens/refresh", "workspace/diagnostic/refresh", "window/showMessageRequest"]) {
       this.connection.onRequest(method, () => null);
     }
@@ -339,6 +345,39 @@ describe("the server, driven as VS Code drives it", () => {
   });
 });
 
+describe("running a migration through the server (convexMigrate.runMigrationsIn: server)", () => {
+  it("runs `npx convex run` in the project root only when asked, and records a clean verify in the ledger", async () => {
+    const { root } = fixture();
+    const npxLog = path.join(root, "..", `${path.basename(root)}-npx.log`);
+    const fakeNpx = path.join(root, "..", `${path.basename(root)}-npx`);
+    // Stands in for npx (there is no Convex deployment here): logs the call, prints a verify result.
+    fs.writeFileSync(fakeNpx, `#!/bin/sh\necho "$(pwd -P) | $*" >> "${npxLog}"\necho '{ "remaining": 0, "scanned": 3 }'\n`, { mode: 0o755 });
+    const server = new Server(root);
+    try {
+      const settings = shapeSettings((key) => (key === "npxPath" ? fakeNpx : undefined)).settings;
+      const init = await server.initialize(root, ["utf-16"], settings);
+      assert.ok(init.capabilities.executeCommandProvider?.commands.includes(SERVER_COMMANDS.verify));
+      await server.until("the first analysis", () => (server.diagnostics.size > 0 ? true : undefined));
+      assert.equal(fs.existsSync(npxLog), false, "nothing runs before the user asks");
+      await server.connection.sendRequest("workspace/executeCommand", {
+        command: SERVER_COMMANDS.verify,
+        arguments: [{ root, function: "migrations:verifyUsersRole", field: "users.role", prod: false }],
+      });
+      assert.equal(fs.readFileSync(npxLog, "utf8"), `${root} | convex run migrations:verifyUsersRole\n`);
+      const edit = await server.until("the ledger edit", () => server.appliedEdits[0]);
+      const ledgerUri = pathToFileURL(path.join(root, "convex-migrate.json")).href;
+      const ledger = JSON.parse(applyEdits("", editsFor(edit, ledgerUri)));
+      assert.equal(ledger.verified["users.role"].remaining, 0);
+      assert.equal(ledger.verified["users.role"].deployment, "dev");
+    } finally {
+      assert.equal(await server.stop(), 0);
+      fs.rmSync(root, { recursive: true, force: true });
+      fs.rmSync(npxLog, { force: true });
+      fs.rmSync(fakeNpx, { force: true });
+    }
+  });
+});
+
 describe("position encoding", () => {
   it("takes UTF-8 when the client offers it (as Neovim does)", async () => {
     const { root } = fixture();
@@ -346,6 +385,8 @@ describe("position encoding", () => {
     try {
       const init = await server.initialize(root, ["utf-8", "utf-16"]);
       assert.equal(init.capabilities.positionEncoding, "utf-8");
+      // Let `initialized` finish (it asks the client to register watchers) before shutting down.
+      await server.until("the watcher registration", () => (server.registrations.length > 0 ? true : undefined));
     } finally {
       assert.equal(await server.stop(), 0);
       fs.rmSync(root, { recursive: true, force: true });

@@ -8,7 +8,7 @@ import * as path from "node:path";
 import { describe, it } from "node:test";
 import { binaryName, bundledPath, expandConfigured, findServer, ServerLookup } from "../src/binary";
 import { convexRunCommandLine, EXTENSION_COMMANDS, LensCommand, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "../src/commands";
-import { LEVELS, shapeSettings } from "../src/settings";
+import { LEVELS, runner, shapeSettings } from "../src/settings";
 
 const extensionRoot = path.resolve(__dirname, "..", "..");
 
@@ -89,6 +89,14 @@ describe("shapeSettings", () => {
     assert.match(shaped.problems[1], /removed-table.*loud/);
     assert.equal(from({ rules: ["off"] }).problems.length, 1);
   });
+
+  it("forwards npxPath only when set, and runs migrations in a terminal unless told otherwise", () => {
+    assert.equal(from({ npxPath: "" }).settings.convexMigrate.npxPath, undefined);
+    assert.equal(from({ npxPath: "/opt/node/bin/npx" }).settings.convexMigrate.npxPath, "/opt/node/bin/npx");
+    assert.equal(runner(undefined), "terminal");
+    assert.equal(runner("nonsense"), "terminal");
+    assert.equal(runner("server"), "server");
+  });
 });
 
 describe("migration commands", () => {
@@ -146,7 +154,7 @@ describe("package.json", () => {
     assert.ok(manifest.activationEvents.includes("workspaceContains:**/convex/schema.ts"));
     assert.ok(manifest.activationEvents.includes("workspaceContains:**/convex.json"));
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
-    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ["convexMigrate.path"]);
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ["convexMigrate.path", "convexMigrate.npxPath"]);
     assert.equal(manifest.engines.vscode, "^1.82.0");
   });
 
@@ -157,7 +165,7 @@ describe("package.json", () => {
       assert.equal(command.enablement, "isWorkspaceTrusted");
     }
     const properties = manifest.contributes.configuration.properties;
-    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.trace.server"]) {
+    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.trace.server"]) {
       assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
     }
     assert.deepEqual(properties["convexMigrate.rules"].additionalProperties.enum, [...LEVELS]);
@@ -171,5 +179,37 @@ describe("package.json", () => {
     assert.deepEqual(schema.properties.rules.additionalProperties.enum, [...LEVELS]);
     assert.deepEqual(Object.keys(schema.properties.verified.additionalProperties.properties), ["deployment", "at", "remaining"]);
     assert.ok(schema.properties.rules.properties["required-without-backfill"]);
+  });
+});
+
+describe("the bundle (dist/extension.js)", () => {
+  it("loads with only `vscode` left external, and exports activate and deactivate", () => {
+    const bundle = path.join(extensionRoot, "dist", "extension.js");
+    assert.ok(fs.existsSync(bundle), "run `node esbuild.mjs` first (npm test does)");
+    // Outside VS Code there is no `vscode` module: hand the bundle a stand-in, and see that it asks
+    // for nothing else that is not bundled.
+    // Any property is a class (the client extends vscode.CompletionItem and others) whose members are more of the same.
+    const vscodeStandIn: unknown = new Proxy(function standIn() {}, {
+      get: (target, key) => (key === "prototype" ? {} : typeof key === "symbol" ? Reflect.get(target, key) : vscodeStandIn),
+      construct: () => ({}),
+      apply: () => vscodeStandIn,
+    });
+    const Module = require("node:module") as { _load: (request: string, ...rest: unknown[]) => unknown };
+    const load = Module._load;
+    const asked: string[] = [];
+    Module._load = (request: string, ...rest: unknown[]) => {
+      if (request === "vscode") return vscodeStandIn;
+      asked.push(request);
+      return load(request, ...rest);
+    };
+    try {
+      const extension = require(bundle) as { activate?: unknown; deactivate?: unknown };
+      assert.equal(typeof extension.activate, "function");
+      assert.equal(typeof extension.deactivate, "function");
+    } finally {
+      Module._load = load;
+    }
+    const notNode = asked.filter((r) => r !== bundle && !r.startsWith("node:") && !require("node:module").builtinModules.includes(r));
+    assert.deepEqual(notNode, [], "everything but vscode and Node's own modules is bundled");
   });
 });

@@ -1,0 +1,155 @@
+---@brief
+---
+--- convex-migrate: safe Convex schema migrations (widen → migrate → narrow), checked as you type.
+--- Diagnostics on schema changes that the next `npx convex deploy` would reject, code actions that
+--- make a field optional first or write the backfill, hover with a field's migration state, and
+--- code lenses over backfill and verify functions.
+---
+--- Install the server so `convex-migrate` is on PATH (from the convex-migrate repository):
+--- ```sh
+--- cargo install --path server
+--- ```
+--- Then: `vim.lsp.enable('convex_migrate')`.
+---
+--- Buffer-local commands (as nvim-lspconfig does it, through `client:exec_cmd()`):
+--- - `:LspConvexMigrateRun [function]` runs a backfill with `npx convex run` in the project root:
+---   the one under the cursor (its code lens), or the named one (`migrations:backfillUsersRole`).
+--- - `:LspConvexMigrateVerify [function table.field]` runs a verify function and, when nothing is
+---   left, records the field as verified in `convex-migrate.json`.
+--- With a bang (`:LspConvexMigrateRun!`) they run against the production deployment (`--prod`),
+--- after a confirmation.
+---
+--- Settings (`settings.convexMigrate`): `base` (the git revision that is deployed, e.g.
+--- `"origin/main"`), `rules` (rule id → `"error"|"warning"|"info"|"hint"|"off"`), `npxPath`.
+
+local RUN = 'convex-migrate.run'
+local VERIFY = 'convex-migrate.verify'
+
+--- The Convex project holding the buffer: the nearest folder with `convex.json`, else with `convex/`.
+---@param bufnr integer
+---@return string?
+local function project_root(bufnr)
+  return vim.fs.root(bufnr, 'convex.json') or vim.fs.root(bufnr, 'convex')
+end
+
+--- The server's code lens for `command` at the cursor: the lens of the function the cursor is in
+--- (the nearest at or above the cursor line), or the only one of the buffer.
+---@param lenses lsp.CodeLens[]
+---@param command string
+---@param line integer 0-based cursor line
+---@return lsp.Command?
+local function lens_command_at(lenses, command, line)
+  local best, only, count
+  count = 0
+  for _, lens in ipairs(lenses or {}) do
+    if lens.command and lens.command.command == command then
+      count = count + 1
+      only = lens
+      local start = lens.range.start.line
+      if start <= line and (not best or start > best.range.start.line) then
+        best = lens
+      end
+    end
+  end
+  local chosen = best or (count == 1 and only) or nil
+  return chosen and chosen.command or nil
+end
+
+---@param client vim.lsp.Client
+---@param bufnr integer
+---@param command string
+---@param opts { fargs: string[], bang: boolean }
+local function run_migration(client, bufnr, command, opts)
+  local what = command == RUN and 'backfill' or 'verify function'
+  local function notify(message, level)
+    vim.notify('convex-migrate: ' .. message, level or vim.log.levels.ERROR)
+  end
+
+  ---@param cmd lsp.Command
+  local function execute(cmd)
+    local args = vim.deepcopy(cmd.arguments and cmd.arguments[1] or {})
+    args.prod = opts.bang
+    if opts.bang then
+      local prompt = ('Run %s on the PRODUCTION deployment?'):format(args['function'])
+      if vim.fn.confirm(prompt, '&Yes\n&No', 2) ~= 1 then
+        return
+      end
+    end
+    local line = ('npx convex run %s%s'):format(args['function'], opts.bang and ' --prod' or '')
+    notify(('running `%s` in %s'):format(line, args.root), vim.log.levels.INFO)
+    client:exec_cmd({ title = cmd.title or line, command = command, arguments = { args } }, { bufnr = bufnr }, function(err)
+      -- The server reports the outcome itself (window/showMessage, progress, log); only a refusal
+      -- (bad arguments, not a project of this workspace) comes back here.
+      if err then
+        notify(err.message)
+      end
+    end)
+  end
+
+  if opts.fargs[1] then
+    local root = project_root(bufnr) or client.root_dir
+    if not root then
+      return notify('this buffer is not in a Convex project (no convex.json or convex/ above it)')
+    end
+    local field = opts.fargs[2]
+    if command == VERIFY and not (field and field:match('^[^.]+%.[^.]+$')) then
+      return notify('usage: :LspConvexMigrateVerify[!] FUNCTION TABLE.FIELD (e.g. migrations:verifyUsersRole users.role)')
+    end
+    return execute({
+      title = opts.fargs[1],
+      command = command,
+      arguments = { { root = root, ['function'] = opts.fargs[1], field = command == VERIFY and field or nil } },
+    })
+  end
+
+  local line = vim.api.nvim_win_get_cursor(0)[1] - 1
+  local params = { textDocument = vim.lsp.util.make_text_document_params(bufnr) }
+  client:request('textDocument/codeLens', params, function(err, lenses)
+    if err then
+      return notify('code lenses: ' .. err.message)
+    end
+    local cmd = lens_command_at(lenses, command, line)
+    if not cmd then
+      return notify(('no %s here: put the cursor on one (it has a code lens), or name it: :%s FUNCTION%s'):format(
+        what,
+        command == RUN and 'LspConvexMigrateRun' or 'LspConvexMigrateVerify',
+        command == VERIFY and ' TABLE.FIELD' or ''
+      ))
+    end
+    execute(cmd)
+  end, bufnr)
+end
+
+---@type vim.lsp.Config
+return {
+  cmd = { 'convex-migrate', 'lsp' },
+  filetypes = { 'typescript', 'javascript', 'typescriptreact', 'javascriptreact' },
+  root_markers = { 'convex.json', 'package.json', '.git' },
+  settings = {
+    convexMigrate = {
+      rules = vim.empty_dict(),
+    },
+  },
+  -- The server reads its settings at start too: the first analysis already uses them.
+  before_init = function(params, config)
+    if params.initializationOptions == nil and config.settings then
+      params.initializationOptions = config.settings
+    end
+  end,
+  on_attach = function(client, bufnr)
+    vim.api.nvim_buf_create_user_command(bufnr, 'LspConvexMigrateRun', function(opts)
+      run_migration(client, bufnr, RUN, opts)
+    end, {
+      nargs = '?',
+      bang = true,
+      desc = 'Run a Convex backfill (the one under the cursor, or FUNCTION) with npx convex run; ! for --prod',
+    })
+    vim.api.nvim_buf_create_user_command(bufnr, 'LspConvexMigrateVerify', function(opts)
+      run_migration(client, bufnr, VERIFY, opts)
+    end, {
+      nargs = '*',
+      bang = true,
+      desc = 'Run a Convex verify function (under the cursor, or FUNCTION TABLE.FIELD) and record it; ! for --prod',
+    })
+  end,
+}
