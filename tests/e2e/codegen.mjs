@@ -176,7 +176,10 @@ function snapshot(dir) {
 const generatedDir = path.join(project, "convex", "_generated");
 if (check) {
   // Generate into a copy and compare, leaving the project untouched.
-  const copy = fs.mkdtempSync(path.join(path.dirname(project), ".codegen-check-"));
+  // (in convex/work/, git-ignored, where node finds the npm project's packages)
+  const scratch = path.join(here, "convex", "work");
+  fs.mkdirSync(scratch, { recursive: true });
+  const copy = fs.mkdtempSync(path.join(scratch, ".codegen-check-"));
   try {
     fs.cpSync(project, copy, { recursive: true });
     await generate(copy);

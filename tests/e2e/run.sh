@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# End-to-end checks of the migrations convex-migrate generates (issue 4): installs the npm
+# project in tests/e2e/convex from its lockfile, builds the binary when there is none, and runs
+# driver.mjs (real language server → code actions applied → codegen → tsc → vitest/convex-test).
+# Prints a closing `N passed, N failed, N skipped` line; exits non-zero on any failure.
+#
+#   tests/e2e/run.sh [FIXTURE...]      CONVEX_MIGRATE_BIN=path overrides target/debug/convex-migrate
+set -uo pipefail
+here="$(cd "$(dirname "$0")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+
+die() {
+  echo "e2e: $*" >&2
+  echo "0 passed, 1 failed"
+  exit 1
+}
+
+command -v git >/dev/null || die "git is not installed"
+command -v node >/dev/null || die "node is not installed (Node 20.19 or later is needed)"
+node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
+  || die "node $(node --version) is too old: vitest 4.1 needs 20.19 or later"
+
+# npm packages, exactly as locked; skipped when node_modules was installed from this lockfile.
+cd "$here/convex" || die "no $here/convex"
+stamp=node_modules/.e2e-lockfile.sha256
+want="$(sha256sum package-lock.json | cut -d' ' -f1)"
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "e2e: npm ci (tests/e2e/convex)"
+  npm ci --prefer-offline --no-audit --no-fund --loglevel=error || die "npm ci failed"
+  echo "$want" > "$stamp"
+fi
+
+bin="${CONVEX_MIGRATE_BIN:-$root/target/debug/convex-migrate}"
+if [ ! -x "$bin" ]; then
+  echo "e2e: cargo build -p convex-migrate"
+  (cd "$root" && cargo build --locked -p convex-migrate) || die "cargo build failed"
+  bin="$root/target/debug/convex-migrate"
+fi
+
+cd "$here" || die "no $here"
+node driver.mjs --bin "$bin" "$@"
