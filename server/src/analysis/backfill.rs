@@ -1,12 +1,16 @@
 //! Recognising backfills: functions that go over the documents of a table that may lack a field
 //! and write it (or, for a removed field, unset it). An app mutation that sets the field on one
 //! document, or on a range chosen by other conditions, is not a backfill.
+//!
+//! Every function is looked at once per project: [`backfills`] reads an index built on first use.
 
-use crate::model::body::{Origin, TableRef, Terminal, WriteOp, WrittenValue};
+use std::collections::HashMap;
+
+use crate::model::body::{Origin, TableRef, Terminal, WriteOp, WrittenObject, WrittenValue};
 use crate::project::{Function, FunctionKind, Project};
 
 /// What the backfill must do to the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Goal {
     /// Write a defined value (the field becomes required).
     Fill,
@@ -14,46 +18,87 @@ pub enum Goal {
     Unset,
 }
 
-/// The backfills for `table.field` in a project.
-pub fn backfills<'p>(project: &'p Project, table: &str, field: &str, goal: Goal) -> Vec<&'p Function> {
-    project.functions.iter().filter(|f| is_backfill(f, table, field, goal)).collect()
+/// `(table, field, goal)` → indexes into [`Project::functions`] of its backfills.
+#[derive(Debug, Default)]
+pub struct BackfillIndex {
+    by_field: HashMap<(String, String, Goal), Vec<usize>>,
 }
 
-fn writes_goal(value: Option<&WrittenValue>, goal: Goal) -> bool {
-    match (value, goal) {
-        (Some(WrittenValue::Undefined), Goal::Unset) => true,
-        (Some(WrittenValue::Undefined), Goal::Fill) | (None, _) => false,
-        (Some(_), Goal::Fill) => true,
-        (Some(_), Goal::Unset) => false,
+impl BackfillIndex {
+    /// Indexes every backfill of a project's functions.
+    pub fn build(functions: &[Function]) -> BackfillIndex {
+        let mut index = BackfillIndex::default();
+        for (i, function) in functions.iter().enumerate() {
+            for (table, field, goal) in backfilled_fields(function) {
+                let list = index.by_field.entry((table, field, goal)).or_default();
+                if list.last() != Some(&i) {
+                    list.push(i);
+                }
+            }
+        }
+        index
     }
+}
+
+/// The backfills for `table.field` in a project.
+pub fn backfills<'p>(project: &'p Project, table: &str, field: &str, goal: Goal) -> Vec<&'p Function> {
+    project
+        .backfill_index()
+        .by_field
+        .get(&(table.to_string(), field.to_string(), goal))
+        .map(|list| list.iter().map(|&i| &project.functions[i]).collect())
+        .unwrap_or_default()
+}
+
+fn goal_of(value: &WrittenValue) -> Goal {
+    match value {
+        WrittenValue::Undefined => Goal::Unset,
+        _ => Goal::Fill,
+    }
+}
+
+fn fields_of(object: &WrittenObject) -> impl Iterator<Item = (&str, Goal)> {
+    object.fields.iter().map(|f| (f.name.as_str(), goal_of(&f.value)))
+}
+
+/// Every `(table, field, goal)` a function is a backfill for.
+fn backfilled_fields(function: &Function) -> Vec<(String, String, Goal)> {
+    let mut out = Vec::new();
+    match function.kind {
+        FunctionKind::Migration => {
+            let Some(table) = function.migration_table.as_deref() else { return out };
+            let patched = function
+                .writes
+                .iter()
+                .filter(|w| matches!(w.item.op, WriteOp::Patch | WriteOp::Replace) && w.item.target == Origin::MigrateOne)
+                .filter_map(|w| w.item.object.as_ref());
+            let returned = function.returns.iter().map(|r| &r.item);
+            for object in patched.chain(returned) {
+                out.extend(fields_of(object).map(|(f, g)| (table.to_string(), f.to_string(), g)));
+            }
+        }
+        FunctionKind::Mutation => {
+            for w in &function.writes {
+                let (Origin::Read(read), TableRef::Name(table)) = (w.item.target, &w.item.table) else { continue };
+                let Some(read) = function.reads.get(read) else { continue };
+                let scans = matches!(read.item.terminal, Terminal::Collect | Terminal::Take(_) | Terminal::Paginate { .. } | Terminal::Iterate);
+                if !matches!(w.item.op, WriteOp::Patch | WriteOp::Replace) || read.item.table != w.item.table || !scans {
+                    continue;
+                }
+                let Some(object) = &w.item.object else { continue };
+                for (field, goal) in fields_of(object) {
+                    if read.item.scans_for(field) {
+                        out.push((table.clone(), field.to_string(), goal));
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    out
 }
 
 /// Whether `function` is a backfill for `table.field`.
 pub fn is_backfill(function: &Function, table: &str, field: &str, goal: Goal) -> bool {
-    let table_ref = TableRef::Name(table.to_string());
-    match function.kind {
-        FunctionKind::Migration => {
-            if function.migration_table.as_deref() != Some(table) {
-                return false;
-            }
-            let patches = function.writes.iter().any(|w| {
-                matches!(w.item.op, WriteOp::Patch | WriteOp::Replace)
-                    && w.item.target == Origin::MigrateOne
-                    && writes_goal(w.item.object.as_ref().and_then(|o| o.field(field)).map(|f| &f.value), goal)
-            });
-            let returns = function.returns.iter().any(|r| writes_goal(r.item.field(field).map(|f| &f.value), goal));
-            patches || returns
-        }
-        FunctionKind::Mutation => function.writes.iter().any(|w| {
-            let Origin::Read(read) = w.item.target else { return false };
-            let Some(read) = function.reads.get(read) else { return false };
-            matches!(w.item.op, WriteOp::Patch | WriteOp::Replace)
-                && w.item.table == table_ref
-                && read.item.table == table_ref
-                && read.item.scans_for(field)
-                && matches!(read.item.terminal, Terminal::Collect | Terminal::Take(_) | Terminal::Paginate { .. } | Terminal::Iterate)
-                && writes_goal(w.item.object.as_ref().and_then(|o| o.field(field)).map(|f| &f.value), goal)
-        }),
-        _ => false,
-    }
+    backfilled_fields(function).iter().any(|(t, f, g)| t == table && f == field && *g == goal)
 }

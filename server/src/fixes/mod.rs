@@ -92,8 +92,8 @@ pub fn for_finding(project: &Project, base: Option<&Project>, finding: &Finding)
         return fixes;
     }
     if let Some(file) = project.file_id(&finding.path).map(|id| project.file(id)) {
-        fixes.push(disable_next_line(&file.path, &file.text, finding.range, finding.rule));
-        fixes.push(disable_file(&file.path, &file.text, finding.rule));
+        fixes.push(disable_next_line(file, finding.range, finding.rule));
+        fixes.push(disable_file(&file.path, finding.rule));
     }
     fixes
 }
@@ -216,8 +216,8 @@ pub fn render_with_v(validator: &Validator, v: &str) -> String {
 }
 
 /// *Disable RULE for this line*: the suppression comment above the line, with a reason to fill in.
-pub fn disable_next_line(path: &str, text: &str, range: TextRange, rule: Rule) -> Fix {
-    let index = crate::line_index::LineIndex::new(text);
+pub fn disable_next_line(file: &crate::project::SourceFile, range: TextRange, rule: Rule) -> Fix {
+    let (path, text, index) = (&file.path, &*file.text, &file.model.line_index);
     let line = index.line_col(text, range.start, ColumnUnit::Utf8).line;
     let line_range = index.line_range(text, line);
     let line_text = &text[line_range.as_usize_range()];
@@ -237,9 +237,7 @@ pub fn disable_next_line(path: &str, text: &str, range: TextRange, rule: Rule) -
 pub const REASON_PLACEHOLDER: &str = "reason";
 
 /// *Disable RULE for this file*.
-pub fn disable_file(path: &str, text: &str, rule: Rule) -> Fix {
-    // After a shebang or a "use node" directive line? Convex files rarely have one; keep line 1.
-    let _ = text;
+pub fn disable_file(path: &str, rule: Rule) -> Fix {
     Fix::single(
         format!("Disable {} for this file", rule.id()),
         FixKind::QuickFix,

@@ -86,13 +86,24 @@ fn severity(s: Severity) -> DiagnosticSeverity {
 /// Converts byte ranges of one text to protocol ranges.
 struct Converter<'a> {
     text: &'a str,
-    index: LineIndex,
+    index: std::borrow::Cow<'a, LineIndex>,
     unit: ColumnUnit,
 }
 
 impl<'a> Converter<'a> {
     fn new(text: &'a str, unit: ColumnUnit) -> Converter<'a> {
-        Converter { text, index: LineIndex::new(text), unit }
+        Converter { text, index: std::borrow::Cow::Owned(LineIndex::new(text)), unit }
+    }
+
+    /// For a file of a snapshot: reuses the line index its model already has.
+    fn for_file(snapshot: &'a Snapshot, rel: &str, unit: ColumnUnit) -> Converter<'a> {
+        match snapshot.working.file_id(rel) {
+            Some(id) => {
+                let file = snapshot.working.file(id);
+                Converter { text: &file.text, index: std::borrow::Cow::Borrowed(&file.model.line_index), unit }
+            }
+            None => Converter::new(Session::snapshot_text(snapshot, rel).unwrap_or(""), unit),
+        }
     }
 
     fn position(&self, offset: u32) -> Position {
@@ -192,8 +203,13 @@ impl Backend {
         }
         let previous: Vec<String> = project.published.lock().map(|p| p.clone()).unwrap_or_default();
         let mut now: Vec<String> = Vec::new();
+        // Files with findings, files that had some, and every open document of the project (so
+        // the editor learns that its current version was analysed, even when it is clean).
         let mut all: Vec<String> = by_path.keys().cloned().collect();
-        all.extend(previous.iter().filter(|p| !by_path.contains_key(*p)).cloned());
+        all.extend(previous.iter().cloned());
+        all.extend(snapshot.versions.keys().cloned());
+        all.sort();
+        all.dedup();
         for rel in all {
             if !project.is_current(generation) {
                 return;
@@ -221,15 +237,14 @@ impl Backend {
     }
 
     fn diagnostic(&self, project: &ProjectState, snapshot: &Snapshot, finding: &Finding, unit: ColumnUnit) -> Diagnostic {
-        let text = Session::snapshot_text(snapshot, &finding.path).unwrap_or("");
-        let range = Converter::new(text, unit).range(finding.range);
+        let range = Converter::for_file(snapshot, &finding.path, unit).range(finding.range);
         let related: Vec<DiagnosticRelatedInformation> = finding
             .related
             .iter()
             .filter_map(|r| {
                 let uri = uri_of(&project.root.join(&r.path))?;
-                let text = Session::snapshot_text(snapshot, &r.path).unwrap_or("");
-                Some(DiagnosticRelatedInformation { location: Location { uri, range: Converter::new(text, unit).range(r.range) }, message: r.message.clone() })
+                let range = Converter::for_file(snapshot, &r.path, unit).range(r.range);
+                Some(DiagnosticRelatedInformation { location: Location { uri, range }, message: r.message.clone() })
             })
             .collect();
         let fixes = fixes::for_finding(&snapshot.working, snapshot.base.as_deref(), finding);

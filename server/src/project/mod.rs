@@ -141,22 +141,28 @@ pub struct Function {
 }
 
 /// A Convex project at one revision.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct Project {
     pub layout: Layout,
     pub files: Vec<SourceFile>,
     by_path: HashMap<String, FileId>,
     pub schema: Option<Schema>,
     pub functions: Vec<Function>,
+    backfills: std::sync::OnceLock<crate::analysis::backfill::BackfillIndex>,
 }
 
 impl Project {
+    /// The backfills of the project's functions, indexed on first use.
+    pub fn backfill_index(&self) -> &crate::analysis::backfill::BackfillIndex {
+        self.backfills.get_or_init(|| crate::analysis::backfill::BackfillIndex::build(&self.functions))
+    }
+
     /// Links the files of a project (paths relative to its root).
     pub fn build(layout: Layout, mut files: Vec<SourceFile>) -> Project {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
-        let mut project = Project { layout, files, by_path, schema: None, functions: Vec::new() };
+        let mut project = Project { layout, files, by_path, schema: None, functions: Vec::new(), backfills: std::sync::OnceLock::new() };
         let linker = resolve::Linker::new(&project);
         let schema = linker.schema();
         let functions = linker.functions();
