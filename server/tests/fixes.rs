@@ -197,3 +197,71 @@ fn a_finished_backfill_can_be_removed_once_the_field_is_required_at_the_base() {
     let optional_base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
     assert!(convex_migrate::fixes::remove_finished_migration(&working, Some(&optional_base), function).is_none());
 }
+
+#[test]
+fn a_field_being_removed_gets_an_unset_migration_and_verify() {
+    // What "Put back as optional" leaves: the field optional, marked deprecated.
+    let schema = WORKING_SCHEMA.replace(
+        "    name: val.string(),\n",
+        "    name: val.string(),\n    // Deprecated: kept optional until a migration unsets it everywhere, then removed.\n    isPro: val.optional(val.boolean()),\n",
+    );
+    let files = vec![("convex/schema.ts", schema)];
+    let working = project(&files);
+    let base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
+    let state = convex_migrate::analysis::state::field_state(&working, Some(&base), &Config::default(), "users", "isPro").unwrap();
+    assert_eq!(state.goal, convex_migrate::analysis::backfill::Goal::Unset);
+    assert!(state.in_transition());
+    assert!(state.phase.starts_with("removing"), "{}", state.phase);
+    let table = working.schema.as_ref().unwrap().table("users").unwrap();
+    let fix = convex_migrate::fixes::codegen::backfill(&working, table, "isPro", &convex_migrate::model::validator::Validator::Boolean, state.goal).unwrap();
+    let new_files = after(&files, &fix);
+    let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
+    assert!(text.contains("if (doc.isPro !== undefined) {\n        await ctx.db.patch(doc._id, { isPro: undefined });"), "{text}");
+    let step: Vec<(&str, String)> = new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
+    let with_backfill = project(&step);
+    let table = with_backfill.schema.as_ref().unwrap().table("users").unwrap();
+    let verify = convex_migrate::fixes::codegen::verify(&with_backfill, table, "isPro", state.goal).unwrap();
+    assert!(!verify.edits[0].create);
+    let with_verify = after(&step, &verify);
+    let text = &with_verify.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
+    assert!(text.contains("page.filter((doc) => doc.isPro !== undefined).length"), "{text}");
+    // Imports join the existing `import { … }` lines rather than repeating them.
+    assert_eq!(text.matches("from \"./_generated/server\"").count(), 1, "{text}");
+    assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation, internalQuery, internalAction } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n\n/**"), "{text}");
+    // The analysis recognises the generated unset migration.
+    let fixed = project(&with_verify.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    let backfills = convex_migrate::analysis::backfill::backfills(&fixed, "users", "isPro", convex_migrate::analysis::backfill::Goal::Unset);
+    assert_eq!(backfills.len(), 1);
+
+    // Once the field is gone at the base and now, the unset migration can be removed.
+    let gone = project(&[("convex/schema.ts", WORKING_SCHEMA.to_string())]);
+    let mut done_files: Vec<(&str, String)> = with_verify.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
+    done_files[0].1 = WORKING_SCHEMA.to_string();
+    let done = project(&done_files);
+    let function = done.functions.iter().find(|f| f.name == "backfillUsersIsPro").unwrap();
+    let fix = convex_migrate::fixes::remove_finished_migration(&done, Some(&gone), function).expect("offered");
+    assert!(fix.title.starts_with("Remove finished migration `backfillUsersIsPro`"), "{}", fix.title);
+}
+
+#[test]
+fn component_projects_get_component_migrations_and_argument_backfills_next_to_them() {
+    let migrations = "import { Migrations } from \"@convex-dev/migrations\";\nimport { components } from \"./_generated/api\";\nimport { DataModel } from \"./_generated/dataModel\";\n\nexport const migrations = new Migrations<DataModel>(components.migrations);\nexport const run = migrations.runner();\n";
+    let (mut files, _, base) = setup();
+    files.push(("convex/migrations.ts", migrations.to_string()));
+    let working = project(&files);
+    let found = findings(&working, &base);
+    let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
+    let fix = fix_titled(&for_finding(&working, Some(&base), role), "Generate backfill `backfillUsersRole`").clone();
+    let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
+    assert!(text.contains("export const backfillUsersRole = migrations.define({\n  table: \"users\",\n  migrateOne: async (ctx, doc) => {"), "{text}");
+    assert!(!text.contains("internalMutation"), "{text}");
+    // v.id: the value comes as an argument, so a hand-written backfill goes in the same file, its
+    // imports joining the existing `./_generated/api` import.
+    let team = found.iter().find(|f| f.message.contains("users.team")).unwrap();
+    let fix = fix_titled(&for_finding(&working, Some(&base), team), "Generate backfill `backfillUsersTeam`").clone();
+    let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
+    assert!(text.contains("import { components, internal } from \"./_generated/api\";"), "{text}");
+    assert!(text.contains("export const backfillUsersTeam = internalMutation({"), "{text}");
+    let fixed = project(&after(&files, &fix).iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+}

@@ -34,6 +34,8 @@ pub struct FieldState {
     pub base: Option<Validator>,
     pub has_base: bool,
     pub working: Validator,
+    /// Fill (the field becomes required) or unset (it is being removed).
+    pub goal: Goal,
     pub phase: &'static str,
     pub steps: Vec<Step>,
     pub backfills: Vec<FunctionRef>,
@@ -47,7 +49,7 @@ impl FieldState {
     /// changed since the base, or a backfill or verify function exists for it.
     pub fn in_transition(&self) -> bool {
         let changed = self.has_base && self.base.as_ref().map(ToString::to_string) != Some(self.working.to_string());
-        changed || !self.backfills.is_empty() || !self.verifies.is_empty()
+        changed || self.goal == Goal::Unset || !self.backfills.is_empty() || !self.verifies.is_empty()
     }
 }
 
@@ -89,34 +91,88 @@ fn refs(working: &Project, base: Option<&Project>, found_working: &[&Function], 
     out
 }
 
+/// Whether a working-schema field is being removed: kept optional with a comment right above it
+/// that says it is deprecated (what *Put back as optional* writes), or `deprecated` from
+/// convex-helpers (`v.optional(v.any())`).
+pub fn being_removed(project: &Project, field: &crate::project::TableField) -> bool {
+    let file = project.file(field.loc.file);
+    let (text, index) = (&*file.text, &file.model.line_index);
+    let line = index.line_col(text, field.loc.range.start, crate::line_index::ColumnUnit::Utf8).line;
+    let above = if line > 0 { &text[index.line_range(text, line - 1).as_usize_range()] } else { "" };
+    let marked = above.trim_start().starts_with("//") && above.to_ascii_lowercase().contains("deprecated");
+    let helper = text.get(field.value.range.as_usize_range()).is_some_and(|v| v.trim() == "deprecated");
+    field.validator.is_optional() && (marked || helper)
+}
+
+/// What migrating `table.field` means now: fill it (it becomes required) or unset it (it is
+/// being removed).
+pub fn goal(project: &Project, table: &str, field: &str) -> Goal {
+    let field = project.schema.as_ref().and_then(|s| s.table(table)).and_then(|t| t.field(field));
+    match field {
+        Some(f) if being_removed(project, f) => Goal::Unset,
+        _ => Goal::Fill,
+    }
+}
+
 /// The state of `table.field` of the working schema.
 pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, table: &str, field: &str) -> Option<FieldState> {
     let schema = working.schema.as_ref()?;
     let working_field = schema.table(table)?.field(field)?;
+    let goal = goal(working, table, field);
     let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|t| t.field(field));
-    let working_backfills = backfills(working, table, field, Goal::Fill);
-    let base_backfills = base.map(|b| backfills(b, table, field, Goal::Fill)).unwrap_or_default();
+    let working_backfills = backfills(working, table, field, goal);
+    let base_backfills = base.map(|b| backfills(b, table, field, goal)).unwrap_or_default();
     let backfill_refs = refs(working, base, &working_backfills, &base_backfills);
     let verify_working = verifies(working, table, field);
     let verify_base = base.map(|b| verifies(b, table, field)).unwrap_or_default();
     let verify_refs = refs(working, base, &verify_working, &verify_base);
     let t = TableRef::Name(table.to_string());
-    let inserts_without: Vec<Loc> = working
-        .functions
-        .iter()
-        .flat_map(|f| f.writes.iter())
-        .filter(|w| w.item.op == WriteOp::Insert && w.item.table == t)
-        .filter(|w| w.item.object.as_ref().is_some_and(|o| !o.open && o.field(field).is_none()))
+    let inserts = working.functions.iter().flat_map(|f| f.writes.iter()).filter(|w| w.item.op == WriteOp::Insert && w.item.table == t);
+    // Filling: inserts that omit the field; unsetting: inserts that still write it.
+    let inserts_wrong: Vec<Loc> = inserts
+        .filter(|w| match (&w.item.object, goal) {
+            (Some(o), Goal::Fill) => !o.open && o.field(field).is_none(),
+            (Some(o), Goal::Unset) => o.field(field).is_some(),
+            (None, _) => false,
+        })
         .map(|w| Loc { file: w.file, range: w.item.method_range })
         .collect();
-    let base_validator = base_field.map(|f| f.validator.clone());
-    let base_optional_or_absent = base_validator.as_ref().is_none_or(Validator::is_optional);
-    let working_required = !working_field.validator.is_optional();
     let verified = config.is_verified(table, field);
+    let base_validator = base_field.map(|f| f.validator.clone());
+    let (phase, steps) = match goal {
+        Goal::Fill => fill_steps(base, base_validator.as_ref(), &working_field.validator, &working_backfills, &base_backfills, verified, &inserts_wrong),
+        Goal::Unset => unset_steps(&working_backfills, &base_backfills, verified, &inserts_wrong),
+    };
+    Some(FieldState {
+        table: table.to_string(),
+        field: field.to_string(),
+        has_base: base.and_then(|b| b.schema.as_ref()).is_some(),
+        base: base_validator,
+        working: working_field.validator.clone(),
+        goal,
+        phase,
+        steps,
+        backfills: backfill_refs,
+        verifies: verify_refs,
+        inserts_without: inserts_wrong,
+    })
+}
+
+fn fill_steps(
+    base: Option<&Project>,
+    base_validator: Option<&Validator>,
+    working: &Validator,
+    working_backfills: &[&Function],
+    base_backfills: &[&Function],
+    verified: bool,
+    inserts_without: &[Loc],
+) -> (&'static str, Vec<Step>) {
+    let base_optional_or_absent = base_validator.is_none_or(Validator::is_optional);
+    let working_required = !working.is_optional();
     let steps = vec![
         Step {
             label: "widen: the field is optional (deployed)",
-            done: base_validator.as_ref().is_some_and(Validator::is_optional) || (!working_required && base.is_some()),
+            done: base_validator.is_some_and(Validator::is_optional) || (!working_required && base.is_some()),
             note: None,
         },
         Step {
@@ -128,11 +184,7 @@ pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, t
         Step { label: "backfill deployed", done: !base_backfills.is_empty(), note: None },
         Step { label: "verified (no document left)", done: verified, note: None },
         Step { label: "narrowed: the field is required", done: working_required, note: None },
-        Step {
-            label: "migration code removed",
-            done: !base_optional_or_absent && working_backfills.is_empty(),
-            note: None,
-        },
+        Step { label: "migration code removed", done: !base_optional_or_absent && working_backfills.is_empty(), note: None },
     ];
     let phase = if !base_optional_or_absent && working_required {
         if working_backfills.is_empty() { "done" } else { "cleanup: the field is required everywhere; remove the backfill" }
@@ -153,18 +205,33 @@ pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, t
     } else {
         "migrating: run the backfill, then verify"
     };
-    Some(FieldState {
-        table: table.to_string(),
-        field: field.to_string(),
-        has_base: base.and_then(|b| b.schema.as_ref()).is_some(),
-        base: base_validator,
-        working: working_field.validator.clone(),
-        phase,
-        steps,
-        backfills: backfill_refs,
-        verifies: verify_refs,
-        inserts_without,
-    })
+    (phase, steps)
+}
+
+fn unset_steps(working_backfills: &[&Function], base_backfills: &[&Function], verified: bool, inserts_writing: &[Loc]) -> (&'static str, Vec<Step>) {
+    let steps = vec![
+        Step { label: "kept optional and marked deprecated", done: true, note: None },
+        Step {
+            label: "new code stops writing the field",
+            done: inserts_writing.is_empty(),
+            note: (!inserts_writing.is_empty()).then(|| format!("{} insert(s) still write it", inserts_writing.len())),
+        },
+        Step { label: "unset migration written", done: !working_backfills.is_empty() || !base_backfills.is_empty(), note: None },
+        Step { label: "unset migration deployed", done: !base_backfills.is_empty(), note: None },
+        Step { label: "verified (no document holds it)", done: verified, note: None },
+        Step { label: "removed from the schema", done: false, note: None },
+        Step { label: "migration code removed", done: false, note: None },
+    ];
+    let phase = if base_backfills.is_empty() && working_backfills.is_empty() {
+        "removing: stop writing the field, then add a migration that unsets it"
+    } else if base_backfills.is_empty() {
+        "removing: deploy the unset migration"
+    } else if verified {
+        "removing: verified; remove the field from the schema"
+    } else {
+        "removing: run the unset migration, then verify"
+    };
+    (phase, steps)
 }
 
 /// What a migration function does, for code lenses and hover.

@@ -13,8 +13,9 @@ pub use crate::analysis::backfill::Goal;
 
 /// How many documents one batch handles.
 pub const BATCH_SIZE: u32 = 100;
-/// How many documents one verify page reads (well under the 32,000-document scan limit).
-pub const VERIFY_PAGE: u32 = 1000;
+/// How many documents one verify page reads: well under the 32,000-document scan limit, and
+/// under the 16 MiB read limit for documents up to 32 KiB on average.
+pub const VERIFY_PAGE: u32 = 500;
 
 /// `users` + `isPro` → `UsersIsPro`.
 pub fn pascal(parts: &[&str]) -> String {
@@ -141,6 +142,18 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
             None => by_module.push((module.clone(), vec![name])),
         }
     }
+    // Names from a module the file already imports with `{ … }` join that import.
+    let mut joined: Vec<TextEdit> = Vec::new();
+    by_module.retain(|(module, names)| {
+        let existing = model.and_then(|m| m.named_import_ends.iter().find(|(m, _)| m.trim_end_matches(".js") == module.as_str()));
+        match existing {
+            Some((_, at)) => {
+                joined.push(TextEdit { range: TextRange::empty(*at), new_text: format!(", {}", names.join(", ")) });
+                false
+            }
+            None => true,
+        }
+    });
     let imports: String = by_module
         .iter()
         .map(|(module, names)| format!("import {{ {} }} from \"{module}\";\n", names.join(", ")))
@@ -149,12 +162,12 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
         None => FileEdit {
             path: target.path.clone(),
             create: true,
-            edits: vec![TextEdit { range: TextRange::empty(0), new_text: format!("{imports}{}", code.trim_start_matches('\n')) }],
+            edits: vec![TextEdit { range: TextRange::empty(0), new_text: format!("{imports}{code}") }],
         },
         Some(file) => {
             let text = &project.file(file).text;
             let end = text.len() as u32;
-            let mut edits = Vec::new();
+            let mut edits = joined;
             if !imports.is_empty() {
                 let at = model.map(|m| m.imports_end).unwrap_or(0);
                 let new_text = if at == 0 { imports } else { format!("\n{}", imports.trim_end_matches('\n')) };
@@ -193,14 +206,10 @@ pub fn backfill(project: &Project, table: &Table, field: &str, validator: &Valid
         Goal::Fill => default_value(validator),
         Goal::Unset => Some("undefined".into()),
     };
-    // Component migrations take no arguments: a value that must be given needs the hand-written style.
-    if value.is_none() && target.component.is_some() {
-        let dir = &project.layout.functions_dir;
-        let path = format!("{dir}/migrations.{}", if target.typescript { "ts" } else { "js" });
-        target = Target { file: project.file_id(&path), path, typescript: target.typescript, component: None };
-        if target.file.is_some_and(|f| project.file(f).model.uses_migrations_component) {
-            return None;
-        }
+    // Component migrations take no arguments: a value that must be given needs the hand-written
+    // style, written next to them.
+    if value.is_none() {
+        target.component = None;
     }
     let name = free_name(project, target.file, &format!("backfill{}", pascal(&[&table.name, field])));
     let what = match goal {

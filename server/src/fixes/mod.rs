@@ -252,18 +252,33 @@ pub fn disable_file(path: &str, rule: Rule) -> Fix {
 /// *Remove finished migration*: on a backfill whose field is already required at the base (the
 /// narrowing is deployed), deletes its declaration with the comment block right above it.
 pub fn remove_finished_migration(working: &Project, base: Option<&Project>, function: &crate::project::Function) -> Option<Fix> {
+    use crate::analysis::backfill::{is_backfill, Goal};
     let base_schema = base?.schema.as_ref()?;
     let schema = working.schema.as_ref()?;
-    let (table, field) = schema.tables.iter().find_map(|t| {
-        t.fields
+    // A fill whose field is required at the base and now…
+    let filled = schema.tables.iter().find_map(|t| {
+        let f = t.fields.iter().find(|f| is_backfill(function, &t.name, &f.name, Goal::Fill))?;
+        let deployed_required = base_schema.table(&t.name)?.field(&f.name).is_some_and(|b| !b.validator.is_optional());
+        (deployed_required && !f.validator.is_optional()).then(|| (t.name.clone(), f.name.clone()))
+    });
+    // …or an unset whose field is gone from the schema at the base and now.
+    let unset = || {
+        let table = function.writes.iter().find_map(|w| match &w.item.table {
+            crate::model::body::TableRef::Name(t) => Some(t.clone()),
+            _ => function.migration_table.clone(),
+        })?;
+        let (bt, wt) = (base_schema.table(&table)?, schema.table(&table)?);
+        function
+            .writes
             .iter()
-            .find(|f| crate::analysis::backfill::is_backfill(function, &t.name, &f.name, crate::analysis::backfill::Goal::Fill))
-            .map(|f| (t, f))
-    })?;
-    let deployed_required = base_schema.table(&table.name)?.field(&field.name).is_some_and(|f| !f.validator.is_optional());
-    if !deployed_required || field.validator.is_optional() {
-        return None;
-    }
+            .filter_map(|w| w.item.object.as_ref())
+            .chain(function.returns.iter().map(|r| &r.item))
+            .flat_map(|o| o.fields.iter())
+            .map(|f| f.name.clone())
+            .find(|f| is_backfill(function, &table, f, Goal::Unset) && bt.field(f).is_none() && wt.field(f).is_none())
+            .map(|f| (table.clone(), f))
+    };
+    let (table_name, field_name) = filled.or_else(unset)?;
     let file = working.file(function.statement.file);
     let text = &*file.text;
     let index = &file.model.line_index;
@@ -293,7 +308,7 @@ pub fn remove_finished_migration(working: &Project, base: Option<&Project>, func
     }
     let (start, end) = (start as u32, end as u32);
     Some(Fix::single(
-        format!("Remove finished migration `{}` (`{}.{}` is required in what is deployed)", function.name, table.name, field.name),
+        format!("Remove finished migration `{}` (`{table_name}.{field_name}` is done in what is deployed)", function.name),
         FixKind::Refactor,
         &file.path,
         TextEdit { range: TextRange::new(start, end), new_text: String::new() },

@@ -431,10 +431,10 @@ impl Backend {
             let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
             if let Some(state) = state.filter(|s| s.in_transition()) {
                 if state.backfills.is_empty() {
-                    refactors.extend(fixes::codegen::backfill(&snapshot.working, table, &field.name, field.validator.required(), fixes::codegen::Goal::Fill));
+                    refactors.extend(fixes::codegen::backfill(&snapshot.working, table, &field.name, field.validator.required(), state.goal));
                 }
                 if state.verifies.is_empty() {
-                    refactors.extend(fixes::codegen::verify(&snapshot.working, table, &field.name, fixes::codegen::Goal::Fill));
+                    refactors.extend(fixes::codegen::verify(&snapshot.working, table, &field.name, state.goal));
                 }
             }
             for mut fix in refactors {

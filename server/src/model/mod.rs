@@ -95,6 +95,9 @@ pub struct FileModel {
     pub uses_migrations_component: bool,
     /// The offset just after the last top-level import declaration (0 when there is none).
     pub imports_end: u32,
+    /// For each `import { a, b } from "m"`: the module and the offset just after its last named
+    /// specifier (where `, c` can be added).
+    pub named_import_ends: Vec<(String, u32)>,
 }
 
 impl Default for LineIndex {
@@ -144,6 +147,9 @@ impl FileModel {
                 continue;
             }
             let module = import.src.value.to_atom_lossy().to_string();
+            if let Some(ImportSpecifier::Named(last)) = import.specifiers.last() {
+                self.named_import_ends.push((module.clone(), range(last.span).end));
+            }
             for spec in &import.specifiers {
                 let (local, name) = match spec {
                     ImportSpecifier::Named(n) => {
