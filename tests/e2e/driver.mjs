@@ -351,18 +351,28 @@ async function fixture(name) {
     editor.filesChanged([[".git/refs/heads/main", 2]]);
     await editor.settle(schemaRel, since, { optional: 1500 });
     editor.open(migrationsRel);
-    for (const [key, fns] of Object.entries(generated.fill)) {
-      await check(`${name}: finished ${fns.backfill} removed once ${key} is required in what is deployed`, async () => {
-        const [table, field] = key.split(".");
-        const text = editor.text(migrationsRel);
-        const at = text.indexOf(`export const ${fns.backfill} =`);
-        assert(at !== -1, `${fns.backfill} not found in ${migrationsRel}`);
-        const pos = editor.doc(migrationsRel).positionAt(at + "export const ".length);
-        const title = `Remove finished migration \`${fns.backfill}\` (\`${table}.${field}\` is required in what is deployed)`;
-        const actions = await editor.actionsUntil(migrationsRel, { start: pos, end: pos }, [], (a) => titles(a).includes(title));
-        editor.applyWorkspaceEdit(pick(actions, title).edit);
-        assert(!editor.text(migrationsRel).includes(`export const ${fns.backfill} =`), "the backfill is still there");
-      });
+    // Every generated backfill and verify goes once its migration is done in what is deployed:
+    // filled fields are required there, unset fields are gone from it.
+    const finished = [
+      ...Object.entries(generated.fill).map(([key, fns]) => [key, fns, "is required in what is deployed"]),
+      ...Object.entries(generated.unset).map(([key, fns]) => [key, fns, "is removed in what is deployed"]),
+    ];
+    for (const [key, fns, done] of finished) {
+      for (const [kind, fn] of [["migration", fns.backfill], ["verify", fns.verify]]) {
+        await check(`${name}: finished ${fn} removed once ${key} ${done}`, async () => {
+          const [table, field] = key.split(".");
+          const text = editor.text(migrationsRel);
+          const at = text.indexOf(`export const ${fn} =`);
+          assert(at !== -1, `${fn} not found in ${migrationsRel}`);
+          const pos = editor.doc(migrationsRel).positionAt(at + "export const ".length);
+          const title = `Remove finished ${kind} \`${fn}\` (\`${table}.${field}\` ${done})`;
+          const actions = await editor.actionsUntil(migrationsRel, { start: pos, end: pos }, [], (a) => titles(a).includes(title));
+          editor.applyWorkspaceEdit(pick(actions, title).edit);
+          const after = editor.text(migrationsRel);
+          assert(!after.includes(`export const ${fn} =`), `${fn} is still there`);
+          if (kind === "verify") assert(!after.includes(`export const ${fn}Page =`), `${fn}Page is still there`);
+        });
+      }
     }
   } finally {
     const exit = await editor.stop();

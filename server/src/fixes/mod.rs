@@ -249,47 +249,89 @@ pub fn disable_file(path: &str, rule: Rule) -> Fix {
     )
 }
 
-/// *Remove finished migration*: on a backfill whose field is already required at the base (the
-/// narrowing is deployed), deletes its declaration with the comment block right above it.
+/// *Remove finished migration*: on a backfill or verify function whose migration is done in what
+/// is deployed (a filled field required at the base and now; an unset field gone from the schema at
+/// the base and now), deletes its declaration with the comment block right above it. For a verify,
+/// its page query goes too.
 pub fn remove_finished_migration(working: &Project, base: Option<&Project>, function: &crate::project::Function) -> Option<Fix> {
     use crate::analysis::backfill::{is_backfill, Goal};
+    use crate::analysis::state::verifies;
     let base_schema = base?.schema.as_ref()?;
     let schema = working.schema.as_ref()?;
-    // A fill whose field is required at the base and now…
-    let filled = schema.tables.iter().find_map(|t| {
-        let f = t.fields.iter().find(|f| is_backfill(function, &t.name, &f.name, Goal::Fill))?;
-        let deployed_required = base_schema.table(&t.name)?.field(&f.name).is_some_and(|b| !b.validator.is_optional());
-        (deployed_required && !f.validator.is_optional()).then(|| (t.name.clone(), f.name.clone()))
-    });
-    // …or an unset whose field is gone from the schema at the base and now.
-    let unset = || {
-        let table = function.writes.iter().find_map(|w| match &w.item.table {
-            crate::model::body::TableRef::Name(t) => Some(t.clone()),
-            _ => function.migration_table.clone(),
-        })?;
-        let (bt, wt) = (base_schema.table(&table)?, schema.table(&table)?);
-        function
-            .writes
-            .iter()
-            .filter_map(|w| w.item.object.as_ref())
-            .chain(function.returns.iter().map(|r| &r.item))
-            .flat_map(|o| o.fields.iter())
-            .map(|f| f.name.clone())
-            .find(|f| is_backfill(function, &table, f, Goal::Unset) && bt.field(f).is_none() && wt.field(f).is_none())
-            .map(|f| (table.clone(), f))
-    };
-    let (table_name, field_name) = filled.or_else(unset)?;
-    let file = working.file(function.statement.file);
-    let text = &*file.text;
-    let index = &file.model.line_index;
-    let first_line = index.line_col(text, function.statement.range.start, ColumnUnit::Utf8).line;
-    let last_line = index.line_col(text, function.statement.range.end, ColumnUnit::Utf8).line;
-    // Take the comment block directly above (JSDoc or line comments), if any.
+    let mut candidates: Vec<(&str, &str)> = Vec::new();
+    for t in base_schema.tables.iter().chain(schema.tables.iter()) {
+        for f in &t.fields {
+            if !candidates.contains(&(t.name.as_str(), f.name.as_str())) {
+                candidates.push((t.name.as_str(), f.name.as_str()));
+            }
+        }
+    }
+    // Fields no schema has any more: those the function writes or tests (or its page query tests).
+    let page = working.functions.iter().find(|p| p.file == function.file && p.name == format!("{}Page", function.name));
+    let mentioned: Vec<(String, String)> = function.mentions.iter().chain(page.iter().flat_map(|p| p.mentions.iter())).cloned().collect();
+    let written: Vec<(String, String)> = function
+        .writes
+        .iter()
+        .filter_map(|w| match &w.item.table {
+            crate::model::body::TableRef::Name(t) => Some((t.clone(), w.item.object.as_ref()?)),
+            _ => Some((function.migration_table.clone()?, w.item.object.as_ref()?)),
+        })
+        .flat_map(|(t, o)| o.fields.iter().map(move |f| (t.clone(), f.name.clone())))
+        .collect();
+    for (t, f) in mentioned.iter().chain(written.iter()) {
+        if !candidates.contains(&(t.as_str(), f.as_str())) {
+            candidates.push((t.as_str(), f.as_str()));
+        }
+    }
+    for (table, field) in candidates {
+        let (Some(bt), Some(wt)) = (base_schema.table(table), schema.table(table)) else { continue };
+        let required = |f: Option<&crate::project::TableField>| f.is_some_and(|f| !f.validator.is_optional());
+        let goal = if required(bt.field(field)) && required(wt.field(field)) {
+            Goal::Fill
+        } else if bt.field(field).is_none() && wt.field(field).is_none() && !bt.open && !wt.open {
+            Goal::Unset
+        } else {
+            continue;
+        };
+        let done = match goal {
+            Goal::Fill => "is required in what is deployed",
+            Goal::Unset => "is removed in what is deployed",
+        };
+        if is_backfill(function, table, field, goal) {
+            let title = format!("Remove finished migration `{}` (`{table}.{field}` {done})", function.name);
+            return Some(delete_functions(working, &[function], title));
+        }
+        let verify = verifies(working, table, field).into_iter().find(|v| {
+            v.reference == function.reference || (v.file == function.file && function.name.strip_suffix("Page") == Some(v.name.as_str()))
+        });
+        if let Some(verify) = verify {
+            let page = working.functions.iter().find(|p| p.file == verify.file && p.name == format!("{}Page", verify.name));
+            let mut doomed = vec![verify];
+            doomed.extend(page);
+            let title = format!("Remove finished verify `{}` (`{table}.{field}` {done})", verify.name);
+            return Some(delete_functions(working, &doomed, title));
+        }
+    }
+    None
+}
+
+/// Deletes whole function declarations (with the comment block right above each).
+fn delete_functions(working: &Project, functions: &[&crate::project::Function], title: String) -> Fix {
+    let file = working.file(functions[0].statement.file);
+    let edits = functions.iter().filter(|f| f.statement.file == functions[0].statement.file).map(|f| deletion(file, f.statement.range)).collect();
+    Fix { title, kind: FixKind::Refactor, preferred: false, edits: vec![FileEdit { path: file.path.clone(), create: false, edits }] }
+}
+
+/// The edit that deletes the lines of `statement`, the comment block right above it, and a blank
+/// line when the removal would leave two.
+fn deletion(file: &crate::project::SourceFile, statement: TextRange) -> TextEdit {
+    let (text, index) = (&*file.text, &file.model.line_index);
+    let first_line = index.line_col(text, statement.start, ColumnUnit::Utf8).line;
+    let last_line = index.line_col(text, statement.end, ColumnUnit::Utf8).line;
     let mut start_line = first_line;
     while start_line > 0 {
-        let above = &text[index.line_range(text, start_line - 1).as_usize_range()];
-        let t = above.trim_start();
-        if t.starts_with("//") || t.starts_with("/*") || t.starts_with('*') {
+        let above = text[index.line_range(text, start_line - 1).as_usize_range()].trim_start();
+        if above.starts_with("//") || above.starts_with("/*") || above.starts_with('*') {
             start_line -= 1;
         } else {
             break;
@@ -302,17 +344,10 @@ pub fn remove_finished_migration(working: &Project, base: Option<&Project>, func
     } else if text[end..].starts_with('\n') {
         end += 1;
     }
-    // Do not leave two blank lines where the declaration was.
     if text[..start].ends_with("\n\n") && text[end..].starts_with('\n') {
         end += 1;
     }
-    let (start, end) = (start as u32, end as u32);
-    Some(Fix::single(
-        format!("Remove finished migration `{}` (`{table_name}.{field_name}` is done in what is deployed)", function.name),
-        FixKind::Refactor,
-        &file.path,
-        TextEdit { range: TextRange::new(start, end), new_text: String::new() },
-    ))
+    TextEdit { range: TextRange::new(start as u32, end as u32), new_text: String::new() }
 }
 
 #[cfg(test)]
