@@ -142,3 +142,30 @@ fn test_files_and_components_are_not_deployed() {
     let refs: Vec<&str> = p.functions.iter().map(|f| f.reference.as_str()).collect();
     assert_eq!(refs, ["b:f"]);
 }
+
+#[test]
+fn rebuild_reuses_unchanged_files_and_relinks_dependents() {
+    let helper = |table: &str| format!("import {{ MutationCtx }} from \"../_generated/server\";\nimport {{ Id }} from \"../_generated/dataModel\";\nexport async function touch(ctx: MutationCtx, id: Id<\"{table}\">) {{\n  await ctx.db.patch(id, {{ at: 1 }});\n}}\n");
+    let caller = "import { mutation } from \"./_generated/server\";\nimport { touch } from \"./lib/helpers\";\nexport const f = mutation({ handler: async (ctx) => { await touch(ctx, pick()); } });\n";
+    let other = "import { mutation } from \"./_generated/server\";\nexport const g = mutation({ handler: async (ctx) => { await ctx.db.insert(\"logs\", {}); } });\n";
+    let files = |helper_text: String| {
+        vec![
+            SourceFile::new("convex/a.ts".into(), Arc::from(caller)),
+            SourceFile::new("convex/lib/helpers.ts".into(), Arc::from(helper_text.as_str())),
+            SourceFile::new("convex/other.ts".into(), Arc::from(other)),
+        ]
+    };
+    let first = Project::build(Layout::default(), files(helper("users")));
+    // The same models (as the editor keeps them) for the unchanged files; a new helper model.
+    let mut next = first.files.clone();
+    next[1] = SourceFile::new("convex/lib/helpers.ts".into(), Arc::from(helper("teams").as_str()));
+    let second = Project::rebuild(Layout::default(), next, Some(&first));
+    let f = second.functions.iter().find(|f| f.name == "f").unwrap();
+    assert_eq!(f.writes[0].item.table, t("teams"), "a.ts depends on the helper: it is linked again");
+    let (g1, g2) = (first.functions.iter().find(|f| f.name == "g").unwrap(), second.functions.iter().find(|f| f.name == "g").unwrap());
+    assert!(Arc::ptr_eq(g1, g2), "other.ts read nothing that changed: reused");
+    // The incremental result is the fresh one.
+    let fresh = Project::build(Layout::default(), files(helper("teams")));
+    let summary = |p: &Project| p.functions.iter().map(|f| (f.reference.clone(), format!("{:?}", f.writes.iter().map(|w| &w.item.table).collect::<Vec<_>>()))).collect::<Vec<_>>();
+    assert_eq!(summary(&second), summary(&fresh));
+}

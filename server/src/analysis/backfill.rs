@@ -26,7 +26,7 @@ pub struct BackfillIndex {
 
 impl BackfillIndex {
     /// Indexes every backfill of a project's functions.
-    pub fn build(functions: &[Function]) -> BackfillIndex {
+    pub fn build(functions: &[std::sync::Arc<Function>]) -> BackfillIndex {
         let mut index = BackfillIndex::default();
         for (i, function) in functions.iter().enumerate() {
             for (table, field, goal) in backfilled_fields(function) {
@@ -46,7 +46,7 @@ pub fn backfills<'p>(project: &'p Project, table: &str, field: &str, goal: Goal)
         .backfill_index()
         .by_field
         .get(&(table.to_string(), field.to_string(), goal))
-        .map(|list| list.iter().map(|&i| &project.functions[i]).collect())
+        .map(|list| list.iter().map(|&i| &*project.functions[i]).collect())
         .unwrap_or_default()
 }
 

@@ -258,7 +258,7 @@ pub fn migration_functions<'p>(working: &'p Project, base: Option<&Project>, fil
         .unwrap_or_default();
     fields.extend(removed.iter().map(|(t, f)| (t.as_str(), f.as_str())));
     let mut out = Vec::new();
-    for function in working.functions.iter().filter(|f| f.file == file) {
+    for function in working.functions.iter().map(|f| &**f).filter(|f| f.file == file) {
         for (table, field) in &fields {
             for goal in [Goal::Fill, Goal::Unset] {
                 if crate::analysis::backfill::is_backfill(function, table, field, goal) {

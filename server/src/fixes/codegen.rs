@@ -5,7 +5,6 @@ use crate::analysis::backfill::Goal as BackfillGoal;
 use crate::fixes::{FileEdit, Fix, FixKind, TextEdit};
 use crate::line_index::TextRange;
 use crate::model::validator::{Literal, Validator};
-use crate::model::value::{SymRef, Value};
 use crate::model::ImportName;
 use crate::project::{FileId, Project, Table};
 
@@ -67,20 +66,14 @@ struct Target {
 fn target(project: &Project) -> Target {
     // A project using @convex-dev/migrations: the file that holds `new Migrations(...)`.
     for (i, source) in project.files.iter().enumerate() {
-        let model = &source.model;
-        for (name, binding) in &model.bindings {
-            if let Value::New { callee } = &binding.value {
-                if let Value::Ref(SymRef::Local(class)) = &**callee {
-                    let from_component = model.imports.get(class).is_some_and(|i| i.module == "@convex-dev/migrations");
-                    if from_component && project.layout.module_path(&source.path).is_some() {
-                        return Target {
-                            path: source.path.clone(),
-                            file: Some(FileId(i as u32)),
-                            typescript: !source.path.ends_with(".js"),
-                            component: Some(name.clone()),
-                        };
-                    }
-                }
+        if let Some(instance) = &source.model.migrations_instance {
+            if project.layout.module_path(&source.path).is_some() {
+                return Target {
+                    path: source.path.clone(),
+                    file: Some(FileId(i as u32)),
+                    typescript: !source.path.ends_with(".js"),
+                    component: Some(instance.clone()),
+                };
             }
         }
     }

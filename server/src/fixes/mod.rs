@@ -307,7 +307,7 @@ pub fn remove_finished_migration(working: &Project, base: Option<&Project>, func
         if let Some(verify) = verify {
             let page = working.functions.iter().find(|p| p.file == verify.file && p.name == format!("{}Page", verify.name));
             let mut doomed = vec![verify];
-            doomed.extend(page);
+            doomed.extend(page.map(|p| &**p));
             let title = format!("Remove finished verify `{}` (`{table}.{field}` {done})", verify.name);
             return Some(delete_functions(working, &doomed, title));
         }

@@ -203,7 +203,8 @@ impl ProjectState {
         }
         let spec = config.base.clone().or_else(|| settings.base.clone());
         let (base, base_note) = self.base(spec.as_deref(), cache);
-        let working = Project::build(layout, files.into_values().collect());
+        let previous = self.last.lock().ok().and_then(|l| l.clone());
+        let working = Project::rebuild(layout, files.into_values().collect(), previous.as_ref().map(|s| &s.working));
         let analysis = analyze(&Input {
             working: &working,
             base: base.as_deref(),

@@ -93,6 +93,8 @@ pub struct FileModel {
     pub v_name: Option<String>,
     /// Whether the file imports `@convex-dev/migrations`.
     pub uses_migrations_component: bool,
+    /// The top-level binding holding `new Migrations(...)` of `@convex-dev/migrations`, if any.
+    pub migrations_instance: Option<String>,
     /// The offset just after the last top-level import declaration (0 when there is none).
     pub imports_end: u32,
     /// For each `import { a, b } from "m"`: the module and the offset just after its last named
@@ -119,14 +121,25 @@ impl FileModel {
         };
         if let Some(module) = &parsed.module {
             model.read_imports(&module.body);
-            model.v_name = model.imports.iter().find_map(|(local, import)| {
-                (import.module == "convex/values" && import.name == ImportName::Named("v".into())).then(|| local.clone())
-            });
-            model.uses_migrations_component = model.imports.values().any(|i| i.module == "@convex-dev/migrations");
             let names = model.names();
             for item in &module.body {
                 model.read_item(item, &names);
             }
+            model.migrations_instance = model.bindings.iter().find_map(|(name, binding)| match &binding.value {
+                Value::New { callee } => match &**callee {
+                    Value::Ref(value::SymRef::Local(class)) => model
+                        .imports
+                        .get(class)
+                        .is_some_and(|i| i.module == "@convex-dev/migrations")
+                        .then(|| name.clone()),
+                    _ => None,
+                },
+                _ => None,
+            });
+            model.v_name = model.imports.iter().find_map(|(local, import)| {
+                (import.module == "convex/values" && import.name == ImportName::Named("v".into())).then(|| local.clone())
+            });
+            model.uses_migrations_component = model.imports.values().any(|i| i.module == "@convex-dev/migrations");
         }
         model
     }

@@ -147,8 +147,19 @@ pub struct Project {
     pub files: Vec<SourceFile>,
     by_path: HashMap<String, FileId>,
     pub schema: Option<Schema>,
-    pub functions: Vec<Function>,
+    /// In file order.
+    pub functions: Vec<Arc<Function>>,
     backfills: std::sync::OnceLock<crate::analysis::backfill::BackfillIndex>,
+    /// What linking read, so that the next build can reuse what did not change.
+    links: Links,
+}
+
+/// For each file, its functions' place in [`Project::functions`] and the files their linking
+/// read; the same for the schema.
+#[derive(Debug, Default)]
+struct Links {
+    functions: Vec<(std::ops::Range<usize>, Vec<FileId>)>,
+    schema_deps: Vec<FileId>,
 }
 
 impl Project {
@@ -158,16 +169,66 @@ impl Project {
     }
 
     /// Links the files of a project (paths relative to its root).
-    pub fn build(layout: Layout, mut files: Vec<SourceFile>) -> Project {
+    pub fn build(layout: Layout, files: Vec<SourceFile>) -> Project {
+        Project::rebuild(layout, files, None)
+    }
+
+    /// Links the files of a project, reusing from `previous` (the same project a moment ago) the
+    /// schema and the functions of every file whose linking read only files whose models are
+    /// unchanged (the same `Arc`). What the editor does on every keystroke.
+    pub fn rebuild(layout: Layout, mut files: Vec<SourceFile>, previous: Option<&Project>) -> Project {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
-        let mut project = Project { layout, files, by_path, schema: None, functions: Vec::new(), backfills: std::sync::OnceLock::new() };
+        let mut project = Project {
+            layout,
+            files,
+            by_path,
+            schema: None,
+            functions: Vec::new(),
+            backfills: std::sync::OnceLock::new(),
+            links: Links::default(),
+        };
+        // Reuse needs the same files in the same places (file ids are indexes).
+        let previous = previous.filter(|p| {
+            p.layout == project.layout
+                && p.files.len() == project.files.len()
+                && p.files.iter().zip(&project.files).all(|(a, b)| a.path == b.path)
+        });
+        let unchanged = |deps: &[FileId]| {
+            previous.is_some_and(|p| deps.iter().all(|d| Arc::ptr_eq(&p.file(*d).model, &project.file(*d).model)))
+        };
         let linker = resolve::Linker::new(&project);
-        let schema = linker.schema();
-        let functions = linker.functions();
+        let (schema, schema_deps) = match previous {
+            Some(p) if !p.links.schema_deps.is_empty() && unchanged(&p.links.schema_deps) => (p.schema.clone(), p.links.schema_deps.clone()),
+            _ => linker.record(|| linker.schema()),
+        };
+        let mut functions: Vec<Arc<Function>> = Vec::new();
+        let mut links = Vec::with_capacity(project.files.len());
+        for i in 0..project.files.len() {
+            let file = FileId(i as u32);
+            let reused = previous.and_then(|p| {
+                let (range, deps) = p.links.functions.get(i)?;
+                (unchanged(deps) && unchanged(&[file])).then(|| (p.functions[range.clone()].to_vec(), deps.clone()))
+            });
+            let (mine, deps) = match reused {
+                Some(found) => found,
+                None => {
+                    let (mine, mut deps) = linker.record(|| linker.file_functions(file));
+                    if !deps.contains(&file) {
+                        deps.push(file);
+                    }
+                    (mine.into_iter().map(Arc::new).collect(), deps)
+                }
+            };
+            let start = functions.len();
+            functions.extend(mine);
+            links.push((start..functions.len(), deps));
+        }
+        drop(linker);
         project.schema = schema;
         project.functions = functions;
+        project.links = Links { functions: links, schema_deps };
         project
     }
 
@@ -185,7 +246,7 @@ impl Project {
 
     /// The function defined at `loc`'s file under `name`.
     pub fn function(&self, file: FileId, name: &str) -> Option<&Function> {
-        self.functions.iter().find(|f| f.file == file && f.name == name)
+        self.functions.iter().find(|f| f.file == file && f.name == name).map(|f| &**f)
     }
 }
 

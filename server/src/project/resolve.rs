@@ -18,6 +18,8 @@ pub(crate) struct Linker<'p> {
     project: &'p Project,
     /// Folders (relative to the functions folder) holding their own `convex.config.ts`.
     component_dirs: HashSet<String>,
+    /// The files whose models were read since [`Linker::record`] started (dependencies).
+    touched: std::cell::RefCell<Vec<FileId>>,
 }
 
 /// What a reference resolves to.
@@ -36,11 +38,24 @@ impl<'p> Linker<'p> {
             .filter_map(|m| m.strip_suffix("/convex.config.ts").or_else(|| m.strip_suffix("/convex.config.js")))
             .map(str::to_string)
             .collect();
-        Linker { project, component_dirs }
+        Linker { project, component_dirs, touched: std::cell::RefCell::new(Vec::new()) }
     }
 
     fn model(&self, file: FileId) -> &'p FileModel {
+        let mut touched = self.touched.borrow_mut();
+        if !touched.contains(&file) {
+            touched.push(file);
+        }
         &self.project.file(file).model
+    }
+
+    /// Runs `f` and returns what it produced with the files it read.
+    pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<FileId>) {
+        self.touched.borrow_mut().clear();
+        let out = f();
+        let mut deps = std::mem::take(&mut *self.touched.borrow_mut());
+        deps.sort();
+        (out, deps)
     }
 
     /// Resolves an import specifier of `from` to a file of the project (relative specifiers only).
@@ -332,39 +347,33 @@ impl<'p> Linker<'p> {
         Some(table)
     }
 
-    /// Every Convex function exported by a deployed module.
-    pub fn functions(&self) -> Vec<Function> {
+    /// The Convex functions a file exports, when it is a deployed module.
+    pub fn file_functions(&self, file: FileId) -> Vec<Function> {
         let layout = &self.project.layout;
+        let source = self.project.file(file);
+        if !layout.is_function_module(&source.path, &|dir| self.component_dirs.contains(dir)) {
+            return Vec::new();
+        }
         let mut functions = Vec::new();
-        for (i, source) in self.project.files.iter().enumerate() {
-            let file = FileId(i as u32);
-            if !layout.is_function_module(&source.path, &|dir| self.component_dirs.contains(dir)) {
-                continue;
-            }
-            for export in &source.model.exports {
-                let Export::Local { name, local } = export else { continue };
-                let Some(def) = source.model.functions.iter().find(|d| &d.local == local) else { continue };
-                let Some((kind, internal)) = self.builder_kind(file, &def.builder, 0) else { continue };
-                let effects = self.effects(file, &def.body, 0, &mut Vec::new());
-                let mentions = effects
-                    .mentions
-                    .into_iter()
-                    .collect::<Vec<_>>();
-                functions.push(Function {
-                    file,
-                    name: name.clone(),
-                    kind,
-                    internal,
-                    reference: layout.function_reference(&source.path, name),
-                    loc: Loc { file, range: def.name_range },
-                    statement: Loc { file, range: def.statement },
-                    migration_table: def.table.clone(),
-                    reads: effects.reads,
-                    writes: effects.writes,
-                    mentions,
-                    returns: def.body.returns.iter().map(|r| Located { file, item: r.clone() }).collect(),
-                });
-            }
+        for export in &source.model.exports {
+            let Export::Local { name, local } = export else { continue };
+            let Some(def) = source.model.functions.iter().find(|d| &d.local == local) else { continue };
+            let Some((kind, internal)) = self.builder_kind(file, &def.builder, 0) else { continue };
+            let effects = self.effects(file, &def.body, 0, &mut Vec::new());
+            functions.push(Function {
+                file,
+                name: name.clone(),
+                kind,
+                internal,
+                reference: layout.function_reference(&source.path, name),
+                loc: Loc { file, range: def.name_range },
+                statement: Loc { file, range: def.statement },
+                migration_table: def.table.clone(),
+                reads: effects.reads,
+                writes: effects.writes,
+                mentions: effects.mentions,
+                returns: def.body.returns.iter().map(|r| Located { file, item: r.clone() }).collect(),
+            });
         }
         functions
     }
