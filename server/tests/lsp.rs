@@ -2,6 +2,7 @@
 //! habit): over fixture projects in real temporary git repositories.
 
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 use std::process::Command;
 use std::time::Duration;
 
@@ -200,6 +201,10 @@ async fn diagnostics_appear_change_with_edits_and_clear() {
     assert_eq!(d["code"], "required-without-backfill");
     assert_eq!(d["source"], "convex-migrate");
     assert_eq!(d["severity"], 1);
+    // The rule's documentation, linked from the diagnostic, is what `explain` prints.
+    let href = d["codeDescription"]["href"].as_str().expect("a documentation link");
+    let doc_path = Uri::from_str(href).unwrap().to_file_path().unwrap().into_owned();
+    assert!(std::fs::read_to_string(doc_path).unwrap().starts_with("# required-without-backfill (error)"));
     assert_eq!(d["range"], json!({ "start": { "line": 6, "character": 4 }, "end": { "line": 6, "character": 8 } }));
     assert!(d["data"]["fixes"].as_array().unwrap().len() >= 3);
 

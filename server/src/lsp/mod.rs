@@ -64,6 +64,28 @@ struct Session {
     can_create_files: RwLock<bool>,
     /// Counts command runs (progress tokens).
     runs: std::sync::atomic::AtomicU64,
+    /// Where each rule's documentation was written, for `codeDescription` links.
+    rule_docs: RwLock<HashMap<&'static str, Uri>>,
+}
+
+/// Writes every rule's documentation (the text `convex-migrate explain` prints) to a folder of the
+/// temporary directory, so diagnostics can link to it; the server's own files only.
+fn write_rule_docs() -> HashMap<&'static str, Uri> {
+    let dir = std::env::temp_dir().join(format!("convex-migrate-{}", env!("CARGO_PKG_VERSION"))).join("rules");
+    let mut out = HashMap::new();
+    if std::fs::create_dir_all(&dir).is_err() {
+        return out;
+    }
+    for rule in crate::analysis::Rule::ALL {
+        let path = dir.join(format!("{}.md", rule.id()));
+        let fresh = std::fs::read_to_string(&path).is_ok_and(|t| t == rule.doc());
+        if fresh || std::fs::write(&path, rule.doc()).is_ok() {
+            if let Some(uri) = uri_of(&path) {
+                out.insert(rule.id(), uri);
+            }
+        }
+    }
+    out
 }
 
 fn path_of(uri: &Uri) -> Option<PathBuf> {
@@ -257,6 +279,7 @@ impl Backend {
             range,
             severity: Some(severity(finding.severity)),
             code: Some(NumberOrString::String(finding.rule.id().to_string())),
+            code_description: self.session.rule_docs.read().ok().and_then(|d| d.get(finding.rule.id()).cloned()).map(|href| CodeDescription { href }),
             source: Some("convex-migrate".into()),
             message,
             related_information: (!related.is_empty()).then_some(related),
@@ -687,6 +710,10 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
+        let docs = tokio::task::spawn_blocking(write_rule_docs).await.unwrap_or_default();
+        if let Ok(mut d) = self.session.rule_docs.write() {
+            *d = docs;
+        }
         self.discover_projects().await;
         self.register_watchers().await;
         self.analyse_all().await;
