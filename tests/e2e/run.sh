@@ -30,11 +30,13 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$stamp"
 fi
 
-bin="${CONVEX_MIGRATE_BIN:-$root/target/debug/convex-migrate}"
+target="${CARGO_TARGET_DIR:-$root/target}"
+case "$target" in /*) ;; *) target="$root/$target" ;; esac
+bin="${CONVEX_MIGRATE_BIN:-$target/debug/convex-migrate}"
 if [ ! -x "$bin" ]; then
   echo "e2e: cargo build -p convex-migrate"
   (cd "$root" && cargo build --locked -p convex-migrate) || die "cargo build failed"
-  bin="$root/target/debug/convex-migrate"
+  bin="$target/debug/convex-migrate"
 fi
 
 cd "$here" || die "no $here"
