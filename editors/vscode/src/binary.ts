@@ -82,3 +82,12 @@ export function findServer(env: ServerLookup): ServerFound {
     message: `convex-migrate: the language server binary was not found (no \`convexMigrate.path\` setting, no server bundled for ${env.platform}, no \`${name}\` on PATH). ${INSTALL_HINT}`,
   };
 }
+
+/**
+ * How the language client starts the server: `convex-migrate lsp`, on stdio. No `transport` on
+ * purpose: with `TransportKind.stdio` vscode-languageclient appends `--stdio` to the arguments,
+ * which `convex-migrate lsp` rejects (found by the code-server test).
+ */
+export function serverExecutable(binary: string): { command: string; args: string[] } {
+  return { command: binary, args: ["lsp"] };
+}

@@ -6,8 +6,8 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
-import { DidChangeConfigurationNotification, ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions, TransportKind } from "vscode-languageclient/node";
-import { findServer } from "./binary";
+import { DidChangeConfigurationNotification, ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions } from "vscode-languageclient/node";
+import { findServer, serverExecutable } from "./binary";
 import { convexRunCommandLine, EXTENSION_COMMANDS, MigrationArgs, MigrationKind, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "./commands";
 import { FORWARDED, RESTARTING, runner, shapeSettings } from "./settings";
 
@@ -95,7 +95,7 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     return;
   }
   output.appendLine(`starting ${found.path} lsp (from ${found.source})`);
-  const run = { command: found.path, args: ["lsp"], transport: TransportKind.stdio };
+  const run = serverExecutable(found.path);
   const serverOptions: ServerOptions = { run, debug: run };
   const clientOptions: LanguageClientOptions = {
     documentSelector: [

@@ -6,7 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { binaryName, bundledPath, expandConfigured, findServer, ServerLookup } from "../src/binary";
+import { binaryName, bundledPath, expandConfigured, findServer, ServerLookup, serverExecutable } from "../src/binary";
 import { convexRunCommandLine, EXTENSION_COMMANDS, LensCommand, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "../src/commands";
 import { LEVELS, runner, shapeSettings } from "../src/settings";
 
@@ -61,6 +61,11 @@ describe("findServer", () => {
     assert.match(message, /not found/);
     assert.match(message, /cargo install --path server/);
     assert.match(message, /convexMigrate\.path/);
+  });
+
+  it("starts `convex-migrate lsp` with no transport flag (the client would append --stdio)", () => {
+    assert.deepEqual(serverExecutable("/ext/server/convex-migrate"), { command: "/ext/server/convex-migrate", args: ["lsp"] });
+    assert.equal("transport" in serverExecutable("x"), false);
   });
 
   it("knows the Windows file name and PATH separator", () => {
