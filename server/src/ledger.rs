@@ -1,6 +1,7 @@
-//! The ledger of verified migrations (`verified` in `convex-migrate.json`): reading a verify
-//! function's result as the Convex CLI prints it, and writing an entry while keeping the rest of
-//! the file. Pure: text in, text out; callers do the I/O (or hand the edit to the editor).
+//! Editing `convex-migrate.json`: the ledger of verified migrations (reading a verify function's
+//! result as the Convex CLI prints it, recording an entry) and declared dual-write pairs, always
+//! keeping the rest of the file in its order. Pure: text in, text out; callers do the I/O (or hand
+//! the edit to the editor).
 
 use serde_json::{Map, Value};
 
@@ -34,17 +35,45 @@ pub fn parse_verify_output(output: &str) -> Option<VerifyResult> {
     Some(VerifyResult { remaining: number_after("remaining")?, scanned: number_after("scanned") })
 }
 
-/// The config file's text with `verified[key]` set to `entry`; everything else is kept in its
-/// order. A file that does not parse as a JSON object is an error (the user must fix it first).
-pub fn record(config_text: Option<&str>, key: &str, entry: &Verified) -> Result<String, String> {
-    let mut root: Map<String, Value> = match config_text.map(str::trim).filter(|t| !t.is_empty()) {
-        None => Map::new(),
+/// The config file as an object (empty when there is none). A file that does not parse as a
+/// JSON object is an error: the user must fix it before it is edited.
+fn parse_root(config_text: Option<&str>) -> Result<Map<String, Value>, String> {
+    match config_text.map(str::trim).filter(|t| !t.is_empty()) {
+        None => Ok(Map::new()),
         Some(text) => match serde_json::from_str::<Value>(text) {
-            Ok(Value::Object(map)) => map,
-            Ok(_) => return Err(format!("{} must hold a JSON object", crate::config::FILE_NAME)),
-            Err(e) => return Err(format!("{} does not parse ({e}); fix it before recording", crate::config::FILE_NAME)),
+            Ok(Value::Object(map)) => Ok(map),
+            Ok(_) => Err(format!("{} must hold a JSON object", crate::config::FILE_NAME)),
+            Err(e) => Err(format!("{} does not parse ({e}); fix it first", crate::config::FILE_NAME)),
         },
-    };
+    }
+}
+
+fn render(root: Map<String, Value>) -> Result<String, String> {
+    let mut text = serde_json::to_string_pretty(&Value::Object(root)).map_err(|e| e.to_string())?;
+    text.push('\n');
+    Ok(text)
+}
+
+/// The config file's text with `{ "from", "to" }` added to `dualWrites` (once).
+pub fn add_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Result<String, String> {
+    let mut root = parse_root(config_text)?;
+    let list = root.entry("dualWrites").or_insert_with(|| Value::Array(Vec::new()));
+    if !list.is_array() {
+        *list = Value::Array(Vec::new());
+    }
+    if let Value::Array(items) = list {
+        let entry = serde_json::json!({ "from": from, "to": to });
+        if !items.contains(&entry) {
+            items.push(entry);
+        }
+    }
+    render(root)
+}
+
+/// The config file's text with `verified[key]` set to `entry`; everything else is kept in its
+/// order.
+pub fn record(config_text: Option<&str>, key: &str, entry: &Verified) -> Result<String, String> {
+    let mut root = parse_root(config_text)?;
     let verified = root.entry("verified").or_insert_with(|| Value::Object(Map::new()));
     if !verified.is_object() {
         *verified = Value::Object(Map::new());
@@ -52,9 +81,7 @@ pub fn record(config_text: Option<&str>, key: &str, entry: &Verified) -> Result<
     if let Value::Object(map) = verified {
         map.insert(key.to_string(), serde_json::to_value(entry).map_err(|e| e.to_string())?);
     }
-    let mut text = serde_json::to_string_pretty(&Value::Object(root)).map_err(|e| e.to_string())?;
-    text.push('\n');
-    Ok(text)
+    render(root)
 }
 
 /// `seconds` since the Unix epoch as an RFC 3339 UTC timestamp (`2026-11-25T12:00:00Z`).
@@ -103,6 +130,16 @@ mod tests {
         assert!(record(Some("{ nope"), "a.b", &entry).is_err());
         let fresh = record(None, "users.role", &entry).unwrap();
         assert!(crate::config::Config::parse(&fresh, &|_| true).0.is_verified("users", "role"));
+    }
+
+    #[test]
+    fn declares_dual_writes_once() {
+        let text = add_dual_write(Some("{ \"base\": \"main\" }"), "posts.tags", "postTags").unwrap();
+        let again = add_dual_write(Some(&text), "posts.tags", "postTags").unwrap();
+        assert_eq!(text, again);
+        let config = crate::config::Config::parse(&text, &|_| true).0;
+        assert_eq!(config.dual_writes, vec![crate::config::DualWrite { from: "posts.tags".into(), to: "postTags".into() }]);
+        assert_eq!(config.base.as_deref(), Some("main"));
     }
 
     #[test]

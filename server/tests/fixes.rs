@@ -5,11 +5,17 @@ use std::sync::Arc;
 
 use convex_migrate::analysis::{analyze, Finding, Input, Rule};
 use convex_migrate::config::Config;
-use convex_migrate::fixes::{apply, for_finding, Fix};
+use convex_migrate::fixes::{apply, for_finding, Fix, FixContext};
 use convex_migrate::project::{Layout, Project, SourceFile};
 
 fn project(files: &[(&str, String)]) -> Project {
     Project::build(Layout::default(), files.iter().map(|(p, t)| SourceFile::new(p.to_string(), Arc::from(t.as_str()))).collect())
+}
+
+static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
+
+fn cx(base: &Project) -> FixContext<'_> {
+    FixContext { base: Some(base), config: &DEFAULT_CONFIG, config_text: None }
 }
 
 fn findings(working: &Project, base: &Project) -> Vec<Finding> {
@@ -70,7 +76,7 @@ fn make_optional_first_uses_the_files_name_for_v_and_clears_the_finding() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.rule == Rule::RequiredWithoutBackfill && f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, Some(&base), role);
+    let fixes = for_finding(&working, &cx(&base), role);
     let fix = fix_titled(&fixes, "Make `role` optional first");
     assert!(fix.preferred);
     let new_files = after(&files, fix);
@@ -81,7 +87,7 @@ fn make_optional_first_uses_the_files_name_for_v_and_clears_the_finding() {
     let left = findings(&fixed, &base);
     assert!(!left.iter().any(|f| f.message.contains("users.role")), "{left:#?}");
     // Never wraps twice: the optional field offers no such fix.
-    let again = for_finding(&fixed, Some(&base), left.iter().find(|f| f.message.contains("users.team")).unwrap());
+    let again = for_finding(&fixed, &cx(&base), left.iter().find(|f| f.message.contains("users.team")).unwrap());
     assert!(again.iter().all(|f| !f.title.starts_with("Make `role`")));
 }
 
@@ -90,7 +96,7 @@ fn removed_field_is_put_back_as_optional_with_a_deprecation_comment() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let removed = found.iter().find(|f| f.rule == Rule::RemovedField).unwrap();
-    let fixes = for_finding(&working, Some(&base), removed);
+    let fixes = for_finding(&working, &cx(&base), removed);
     let fix = fix_titled(&fixes, "Put `isPro` back as optional");
     let new_files = after(&files, fix);
     assert!(
@@ -107,7 +113,7 @@ fn generated_backfill_creates_migrations_ts_with_imports_and_a_cursor() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, Some(&base), role);
+    let fixes = for_finding(&working, &cx(&base), role);
     let fix = fix_titled(&fixes, "Generate backfill `backfillUsersRole`");
     assert!(fix.edits[0].create);
     let new_files = after(&files, fix);
@@ -132,7 +138,7 @@ fn an_id_field_takes_its_value_as_an_argument_and_names_never_collide() {
     let working = project(&files);
     let found = findings(&working, &base);
     let team = found.iter().find(|f| f.message.contains("users.team")).unwrap();
-    let fixes = for_finding(&working, Some(&base), team);
+    let fixes = for_finding(&working, &cx(&base), team);
     let fix = fix_titled(&fixes, "Generate backfill `backfillUsersTeam2`");
     assert!(!fix.edits[0].create);
     let new_files = after(&files, fix);
@@ -149,7 +155,7 @@ fn generated_verify_pages_through_the_table() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, Some(&base), role);
+    let fixes = for_finding(&working, &cx(&base), role);
     let fix = fix_titled(&fixes, "Generate verify `verifyUsersRole`");
     let new_files = after(&files, fix);
     let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
@@ -168,7 +174,7 @@ fn disable_comments_keep_indentation_and_suppress() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, Some(&base), role);
+    let fixes = for_finding(&working, &cx(&base), role);
     let fix = fix_titled(&fixes, "Disable required-without-backfill for this line");
     let new_files = after(&files, fix);
     assert!(new_files[0].1.contains("    // convex-migrate-disable-next-line required-without-backfill -- reason\n    role: val.union("), "{}", new_files[0].1);
@@ -251,17 +257,40 @@ fn component_projects_get_component_migrations_and_argument_backfills_next_to_th
     let working = project(&files);
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fix = fix_titled(&for_finding(&working, Some(&base), role), "Generate backfill `backfillUsersRole`").clone();
+    let fix = fix_titled(&for_finding(&working, &cx(&base), role), "Generate backfill `backfillUsersRole`").clone();
     let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
     assert!(text.contains("export const backfillUsersRole = migrations.define({\n  table: \"users\",\n  migrateOne: async (ctx, doc) => {"), "{text}");
     assert!(!text.contains("internalMutation"), "{text}");
     // v.id: the value comes as an argument, so a hand-written backfill goes in the same file, its
     // imports joining the existing `./_generated/api` import.
     let team = found.iter().find(|f| f.message.contains("users.team")).unwrap();
-    let fix = fix_titled(&for_finding(&working, Some(&base), team), "Generate backfill `backfillUsersTeam`").clone();
+    let fix = fix_titled(&for_finding(&working, &cx(&base), team), "Generate backfill `backfillUsersTeam`").clone();
     let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
     assert!(text.contains("import { components, internal } from \"./_generated/api\";"), "{text}");
     assert!(text.contains("export const backfillUsersTeam = internalMutation({"), "{text}");
     let fixed = project(&after(&files, &fix).iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
     assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+}
+
+#[test]
+fn dual_write_fixes_declare_the_pair_and_add_the_other_field() {
+    let base_schema = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\nexport default defineSchema({ users: defineTable({ email: v.string() }) });\n";
+    let schema = base_schema.replace("email: v.string()", "email: v.string(), normalizedEmail: v.optional(v.string())");
+    let users = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const signUp = mutation({ args: { email: v.string() }, handler: async (ctx, { email }) => { await ctx.db.insert(\"users\", { email, normalizedEmail: email.toLowerCase() }); } });\nexport const change = mutation({ args: { id: v.id(\"users\"), email: v.string() }, handler: async (ctx, args) => { await ctx.db.patch(args.id, { email: args.email.trim() }); } });\n";
+    let base = project(&[("convex/schema.ts", base_schema.to_string())]);
+    let files = vec![("convex/schema.ts", schema), ("convex/users.ts", users.to_string())];
+    let working = project(&files);
+    let found = findings(&working, &base);
+    let one_side = found.iter().find(|f| f.rule == Rule::DualWriteOneSide).expect("flagged");
+    let config_text = "{ \"base\": \"main\" }\n";
+    let fixes = for_finding(&working, &FixContext { base: Some(&base), config: &Config::default(), config_text: Some(config_text) }, one_side);
+    let declare = fix_titled(&fixes, "Declare the dual-write `users.email` → `users.normalizedEmail`");
+    let new_config = apply(config_text, &declare.edits[0].edits);
+    assert!(new_config.contains("\"dualWrites\": [\n    {\n      \"from\": \"users.email\",\n      \"to\": \"users.normalizedEmail\""), "{new_config}");
+    assert!(new_config.contains("\"base\": \"main\""));
+    let add = fix_titled(&fixes, "Also write `normalizedEmail` here");
+    let new_files = after(&files, add);
+    assert!(new_files[1].1.contains("{ email: args.email.trim(), normalizedEmail: args.email.trim() }"), "{}", new_files[1].1);
+    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    assert!(!findings(&fixed, &base).iter().any(|f| f.rule == Rule::DualWriteOneSide));
 }

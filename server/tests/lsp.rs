@@ -442,3 +442,43 @@ async fn a_failed_run_is_reported_and_leaves_the_ledger() {
     assert!(!client.seen.iter().any(|m| m["method"] == "workspace/applyEdit"));
     assert!(!root.join("convex-migrate.json").exists());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dual_writes_are_flagged_explained_on_hover_and_declared() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q"]);
+    let schema = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\nexport default defineSchema({\n  posts: defineTable({ title: v.string(), tags: v.array(v.string()) }),\n});\n";
+    write(&root, "convex/schema.ts", schema);
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "base"]);
+    write(&root, "convex/schema.ts", &schema.replace("  posts:", "  postTags: defineTable({ post: v.id(\"posts\"), tag: v.string() }),\n  posts:"));
+    let posts = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\n\nexport const createPost = mutation({\n  args: { title: v.string(), tags: v.array(v.string()) },\n  handler: async (ctx, { title, tags }) => {\n    const post = await ctx.db.insert(\"posts\", { title, tags });\n    for (const tag of tags) await ctx.db.insert(\"postTags\", { post, tag });\n  },\n});\n\nexport const updateTags = mutation({\n  args: { id: v.id(\"posts\"), tags: v.array(v.string()) },\n  handler: async (ctx, { id, tags }) => {\n    await ctx.db.patch(id, { tags });\n  },\n});\n";
+    write(&root, "convex/posts.ts", posts);
+    let posts_uri = uri(&root.join("convex/posts.ts"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({ "workspace": { "workspaceEdit": { "resourceOperations": ["create"] } } })).await;
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": posts_uri, "languageId": "typescript", "version": 1, "text": posts } })).await;
+    let published = client.diagnostics(&posts_uri, |p| p["version"] == 1 && rules(p) == ["dual-write-one-side"]).await;
+    let diagnostic = published["diagnostics"][0].clone();
+    assert_eq!(diagnostic["range"]["start"], json!({ "line": 14, "character": 17 }));
+    assert_eq!(diagnostic["severity"], 2);
+    assert!(diagnostic["relatedInformation"][0]["message"].as_str().unwrap().contains("`posts:createPost` writes both"));
+
+    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": posts_uri }, "position": { "line": 14, "character": 19 } })).await;
+    let markdown = hover["contents"]["value"].as_str().unwrap();
+    assert!(markdown.starts_with("**Dual-write `posts.tags` → `postTags`** (inferred from `posts:createPost`)"), "{markdown}");
+    assert!(markdown.contains("Step: 1. write both"), "{markdown}");
+    assert!(markdown.contains("- write both: `posts:createPost` (convex/posts.ts:4)"), "{markdown}");
+    assert!(markdown.contains("- write only `posts.tags`: `posts:updateTags` (convex/posts.ts:12)"), "{markdown}");
+
+    let actions = client
+        .request("textDocument/codeAction", json!({ "textDocument": { "uri": posts_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }))
+        .await;
+    let declare = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().starts_with("Declare the dual-write `posts.tags` → `postTags`")).expect("declare offered");
+    let ops = declare["edit"]["documentChanges"].as_array().unwrap();
+    assert_eq!(ops[0]["kind"], "create");
+    assert!(ops[0]["uri"].as_str().unwrap().ends_with("/convex-migrate.json"));
+    let text = ops[1]["edits"][0]["newText"].as_str().unwrap();
+    assert_eq!(convex_migrate::config::Config::parse(text, &|_| true).0.dual_writes.len(), 1);
+}

@@ -4,6 +4,7 @@
 pub mod backfill;
 pub mod compat;
 pub mod diff;
+pub mod dual_write;
 pub mod rules;
 pub mod state;
 pub mod suppress;
@@ -137,6 +138,7 @@ pub fn analyze(input: &Input<'_>) -> Analysis {
     rules::removed_field::check(&cx, &mut findings);
     rules::narrowed_type::check(&cx, &mut findings);
     rules::removed_table::check(&cx, &mut findings);
+    rules::dual_write_one_side::check(&cx, &mut findings);
     rules::parse_error::check(&cx, &mut findings);
     if let Some((path, errors)) = input.config_errors {
         rules::invalid_config::check(path, errors, &mut findings);

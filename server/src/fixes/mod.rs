@@ -61,8 +61,18 @@ pub fn apply(text: &str, edits: &[TextEdit]) -> String {
     out
 }
 
+/// What fixes may need besides the working project.
+#[derive(Clone, Copy)]
+pub struct FixContext<'a> {
+    pub base: Option<&'a Project>,
+    pub config: &'a crate::config::Config,
+    /// The text of `convex-migrate.json`, when it exists.
+    pub config_text: Option<&'a str>,
+}
+
 /// The fixes for a finding of the working project.
-pub fn for_finding(project: &Project, base: Option<&Project>, finding: &Finding) -> Vec<Fix> {
+pub fn for_finding(project: &Project, cx: &FixContext<'_>, finding: &Finding) -> Vec<Fix> {
+    let base = cx.base;
     let mut fixes = Vec::new();
     match finding.rule {
         Rule::RequiredWithoutBackfill | Rule::BackfillUnverified => {
@@ -86,6 +96,7 @@ pub fn for_finding(project: &Project, base: Option<&Project>, finding: &Finding)
                 }
             }
         }
+        Rule::DualWriteOneSide => fixes.extend(dual_write_fixes(project, cx, finding)),
         _ => {}
     }
     if finding.path.ends_with(".json") {
@@ -101,6 +112,62 @@ pub fn for_finding(project: &Project, base: Option<&Project>, finding: &Finding)
 fn table_at<'p>(project: &'p Project, path: &str, range: TextRange) -> Option<&'p Table> {
     let schema = project.schema.as_ref()?;
     schema.tables.iter().find(|t| project.path(t.loc.file) == path && t.loc.range == range)
+}
+
+/// For `dual-write-one-side`: declare an inferred pair in the config; where the other side is a
+/// field of the same document, add it to the written object (with the same value, to adjust).
+fn dual_write_fixes(project: &Project, cx: &FixContext<'_>, finding: &Finding) -> Vec<Fix> {
+    use crate::analysis::dual_write::{pairs, Source};
+    let mut out = Vec::new();
+    let write = project
+        .functions
+        .iter()
+        .flat_map(|f| f.writes.iter())
+        .find(|w| project.path(w.file) == finding.path && w.item.method_range == finding.range);
+    for pair in pairs(project, cx.base, cx.config) {
+        let (from, to) = (pair.from.to_string(), pair.to.to_string());
+        if !finding.message.contains(&format!("`{from}` moves to `{to}`")) {
+            continue;
+        }
+        if let Source::Inferred { .. } = pair.source {
+            if let Ok(text) = crate::ledger::add_dual_write(cx.config_text, &from, &to) {
+                let (create, end) = match cx.config_text {
+                    Some(old) => (false, old.len() as u32),
+                    None => (true, 0),
+                };
+                out.push(Fix {
+                    title: format!("Declare the dual-write `{from}` → `{to}` in {}", crate::config::FILE_NAME),
+                    kind: FixKind::QuickFix,
+                    preferred: false,
+                    edits: vec![FileEdit {
+                        path: crate::config::FILE_NAME.to_string(),
+                        create,
+                        edits: vec![TextEdit { range: TextRange::new(0, end), new_text: text }],
+                    }],
+                });
+            }
+        }
+        // Both sides fields of the same table: add the missing one next to the written one.
+        let (Some(write), Some(ff), Some(tf)) = (write, &pair.from.field, &pair.to.field) else { continue };
+        if pair.from.table != pair.to.table {
+            continue;
+        }
+        let Some(object) = &write.item.object else { continue };
+        let (present, missing) = match (object.field(ff), object.field(tf)) {
+            (Some(p), None) => (p, tf),
+            (None, Some(p)) => (p, ff),
+            _ => continue,
+        };
+        let file = project.file(write.file);
+        let Some(value) = file.text.get(present.value_range.as_usize_range()) else { continue };
+        out.push(Fix::single(
+            format!("Also write `{missing}` here (from `{}`; adjust the value)", present.name),
+            FixKind::QuickFix,
+            &file.path,
+            TextEdit { range: TextRange::empty(present.value_range.end), new_text: format!(", {missing}: {value}") },
+        ));
+    }
+    out
 }
 
 /// The table field whose name is at `range` of `path`.

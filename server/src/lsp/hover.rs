@@ -50,3 +50,33 @@ pub fn field_markdown(state: &FieldState, locate: &dyn Fn(&str, Option<crate::pr
     }
     out
 }
+
+/// Markdown for a dual-write pair.
+pub fn pair_markdown(
+    pair: &crate::analysis::dual_write::Pair,
+    phase: &crate::analysis::dual_write::Phase<'_>,
+    locate: &dyn Fn(&crate::project::Function) -> String,
+) -> String {
+    use crate::analysis::dual_write::Source;
+    let mut out = String::new();
+    let source = match &pair.source {
+        Source::Declared => "declared in convex-migrate.json".to_string(),
+        Source::Inferred { function, .. } => format!("inferred from `{function}`"),
+    };
+    let _ = writeln!(out, "**Dual-write `{}` → `{}`** ({source})\n", pair.from, pair.to);
+    let _ = writeln!(out, "Step: {}\n", phase.step);
+    let _ = writeln!(out, "Steps: write both · read old → migrate → read new · write both → write new only\n");
+    let list = |out: &mut String, title: &str, functions: &[&crate::project::Function]| {
+        if functions.is_empty() {
+            return;
+        }
+        let names: Vec<String> = functions.iter().map(|f| format!("`{}` ({})", f.reference, locate(f))).collect();
+        let _ = writeln!(out, "- {title}: {}", names.join(", "));
+    };
+    list(&mut out, "write both", &phase.both);
+    list(&mut out, &format!("write only `{}`", pair.from), &phase.only_from);
+    list(&mut out, &format!("write only `{}`", pair.to), &phase.only_to);
+    list(&mut out, &format!("read `{}`", pair.from), &phase.read_from);
+    list(&mut out, &format!("read `{}`", pair.to), &phase.read_to);
+    out
+}

@@ -269,7 +269,8 @@ impl Backend {
                 Some(DiagnosticRelatedInformation { location: Location { uri, range }, message: r.message.clone() })
             })
             .collect();
-        let fixes = fixes::for_finding(&snapshot.working, snapshot.base.as_deref(), finding);
+        let cx = fixes::FixContext { base: snapshot.base.as_deref(), config: &snapshot.config, config_text: snapshot.config_text.as_deref() };
+        let fixes = fixes::for_finding(&snapshot.working, &cx, finding);
         let mut message = finding.message.clone();
         if let Some(help) = &finding.help {
             message.push_str(".\n");
@@ -584,11 +585,28 @@ fn hover_at(snapshot: &Snapshot, rel: &str, offset: u32, unit: ColumnUnit) -> Op
     let field = schema.tables.iter().find_map(|t| {
         t.fields.iter().find(|f| working.path(f.loc.file) == rel && f.loc.range.start <= offset && offset <= f.loc.range.end).map(|f| (t, f))
     });
+    let pairs = crate::analysis::dual_write::pairs(working, snapshot.base.as_deref(), &snapshot.config);
+    let locate_fn = |f: &crate::project::Function| locate(working.path(f.file), Some(f.loc));
+    let pair_text = |pair: &crate::analysis::dual_write::Pair| {
+        hover::pair_markdown(pair, &crate::analysis::dual_write::phase(working, pair), &locate_fn)
+    };
     if let Some((table, field)) = field {
-        let state = state_of(&table.name, &field.name).filter(|s| s.in_transition())?;
-        return Some(markdown(hover::field_markdown(&state, &locate), field.loc.range));
+        let side = |s: &crate::analysis::dual_write::Side| s.table == table.name && s.field.as_deref() == Some(field.name.as_str());
+        let mut value: Vec<String> = pairs.iter().filter(|p| side(&p.from) || side(&p.to)).map(&pair_text).collect();
+        if let Some(state) = state_of(&table.name, &field.name).filter(|s| s.in_transition()) {
+            value.insert(0, hover::field_markdown(&state, &locate));
+        }
+        return (!value.is_empty()).then(|| markdown(value.join("\n---\n\n"), field.loc.range));
     }
     let file = working.file_id(rel)?;
+    // A write of a dual-write pair.
+    for pair in &pairs {
+        for site in crate::analysis::dual_write::sites(working, pair) {
+            if let Some(loc) = site.writes_from.iter().chain(&site.writes_to).find(|l| l.file == file && l.range.contains(offset)) {
+                return Some(markdown(pair_text(pair), loc.range));
+            }
+        }
+    }
     // A backfill or verify function's name.
     for (function, role) in migration_functions(working, snapshot.base.as_deref(), file) {
         if !function.loc.range.contains(offset) {

@@ -117,7 +117,10 @@ pub enum WrittenValue {
 pub struct WrittenField {
     pub name: String,
     pub value: WrittenValue,
+    /// The key.
     pub range: TextRange,
+    /// The value expression (the key itself for a shorthand `{ email }`).
+    pub value_range: TextRange,
 }
 
 /// The object a write sets.
@@ -558,6 +561,7 @@ impl Walker<'_> {
                             name,
                             value: written_value(&kv.value),
                             range: range(kv.key.span()),
+                            value_range: range(kv.value.span()),
                         }),
                         None => open = true,
                     },
@@ -565,6 +569,7 @@ impl Walker<'_> {
                         name: i.sym.to_string(),
                         value: if i.sym == "undefined" { WrittenValue::Undefined } else { WrittenValue::Other },
                         range: range(i.span),
+                        value_range: range(i.span),
                     }),
                     _ => open = true,
                 },
