@@ -20,11 +20,13 @@ fail() { echo "FAILED: $*"; failed=$((failed + 1)); }
 
 # --- the server -----------------------------------------------------------------------------------
 section "server binary"
-bin="${CONVEX_MIGRATE_BIN:-$repo/target/debug/convex-migrate}"
+target="${CARGO_TARGET_DIR:-$repo/target}"
+case "$target" in /*) ;; *) target="$repo/$target" ;; esac
+bin="${CONVEX_MIGRATE_BIN:-$target/debug/convex-migrate}"
 if [ ! -x "$bin" ]; then
   echo "no server at $bin: building it"
   (cd "$repo" && cargo build -p convex-migrate --locked) || { fail "cargo build -p convex-migrate"; bin=""; }
-  bin="${bin:+$repo/target/debug/convex-migrate}"
+  bin="${bin:+$target/debug/convex-migrate}"
 fi
 if [ -n "$bin" ]; then
   export CONVEX_MIGRATE_BIN="$bin"

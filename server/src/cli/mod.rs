@@ -45,7 +45,11 @@ enum Command {
         format: Format,
     },
     /// Run the language server on stdin/stdout (for editors).
-    Lsp,
+    Lsp {
+        /// Accepted and ignored: stdio is the only transport (some clients add this flag).
+        #[arg(long)]
+        stdio: bool,
+    },
     /// Print a rule's documentation (all rules without an argument).
     Explain {
         rule: Option<String>,
@@ -70,6 +74,6 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
             format,
         }),
         Command::Explain { rule } => explain::run(rule.as_deref()),
-        Command::Lsp => crate::lsp::run_stdio(),
+        Command::Lsp { .. } => crate::lsp::run_stdio(),
     }
 }

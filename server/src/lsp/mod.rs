@@ -42,6 +42,9 @@ pub fn run_stdio() -> i32 {
         let (service, socket) = LspService::new(Backend::new);
         Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
     });
+    // The client is gone (exit, or its end of the pipe closed): do not wait for work in flight,
+    // such as a request to the client that will never be answered.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
     0
 }
 
