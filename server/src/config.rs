@@ -81,6 +81,8 @@ pub struct Config {
     pub verified: BTreeMap<String, Verified>,
     /// Don't repeat in `.ts` files what TypeScript reports (editor only; default on).
     pub defer_to_typescript: Option<bool>,
+    /// `"unbounded-collect": "all"`: the rule looks at every function, not only migration code.
+    pub collect_everywhere: bool,
 }
 
 /// A problem in the config file, with where it is.
@@ -143,6 +145,10 @@ impl Config {
                         for (rule, level) in rules {
                             if !is_known_rule(&rule) {
                                 errors.push(ConfigError { range: find(&rule), message: format!("unknown rule `{rule}` in `rules`; `convex-migrate explain` lists the rules") });
+                                continue;
+                            }
+                            if rule == "unbounded-collect" && level.as_str() == Some("all") {
+                                config.collect_everywhere = true;
                                 continue;
                             }
                             match level.as_str().and_then(Level::parse) {

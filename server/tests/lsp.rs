@@ -482,3 +482,24 @@ async fn dual_writes_are_flagged_explained_on_hover_and_declared() {
     let text = ops[1]["edits"][0]["newText"].as_str().unwrap();
     assert_eq!(convex_migrate::config::Config::parse(text, &|_| true).0.dual_writes.len(), 1);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_editor_leaves_to_typescript_what_typescript_reports() {
+    let (_dir, root) = repo();
+    // The base already has `role` required: no transition finding, only the writes below.
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "required"]);
+    let code = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const f = mutation({\n  args: { id: v.id(\"users\") },\n  handler: async (ctx, args) => {\n    await ctx.db.patch(args.id, { name: 42 });\n    await ctx.db.patch(args.id, { role: undefined });\n  },\n});\n";
+    let ts_uri = uri(&root.join("convex/users.ts"));
+    let js_uri = uri(&root.join("convex/legacy.js"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({})).await;
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": ts_uri, "languageId": "typescript", "version": 1, "text": code } })).await;
+    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": js_uri, "languageId": "javascript", "version": 1, "text": code } })).await;
+    // In TypeScript only the `undefined` patch, which TypeScript accepts; in JavaScript both.
+    let ts = client.diagnostics(&ts_uri, |p| p["version"] == 1 && !rules(p).is_empty()).await;
+    assert_eq!(rules(&ts), ["invalid-value"]);
+    assert_eq!(ts["diagnostics"][0]["range"]["start"]["line"], 6);
+    let js = client.diagnostics(&js_uri, |p| p["version"] == 1 && rules(p).len() == 2).await;
+    assert_eq!(rules(&js), ["invalid-value", "invalid-value"]);
+}

@@ -120,6 +120,47 @@ fn literal_eq(a: &Literal, b: &Literal) -> bool {
     }
 }
 
+/// Whether a validator accepts a written value: `Some(false)` only when it certainly does not
+/// (a literal outside a union, the wrong primitive, `null` where null is not allowed, `undefined`
+/// for a required field); `None` when it cannot be told statically.
+pub fn accepts_written(validator: &Validator, value: &crate::model::body::WrittenValue) -> Option<bool> {
+    use crate::model::body::WrittenValue as W;
+    use Validator as V;
+    if validator.has_unknown() {
+        return None;
+    }
+    match (validator, value) {
+        (V::Any, _) => Some(true),
+        (V::Optional(_), W::Undefined) => Some(true),
+        (_, W::Undefined) => Some(false),
+        (V::Optional(inner), value) => accepts_written(inner, value),
+        (V::Union(members), value) => {
+            let answers: Vec<Option<bool>> = members.iter().map(|m| accepts_written(m, value)).collect();
+            if answers.contains(&Some(true)) {
+                Some(true)
+            } else if answers.iter().all(|a| *a == Some(false)) {
+                Some(false)
+            } else {
+                None
+            }
+        }
+        (V::Null, W::Null) => Some(true),
+        (_, W::Null) => Some(false),
+        (V::Literal(l), W::Literal(w)) => Some(literal_eq(l, w)),
+        (V::String, W::Literal(Literal::String(_)))
+        | (V::Number, W::Literal(Literal::Number(_)))
+        | (V::Boolean, W::Literal(Literal::Boolean(_)))
+        | (V::Int64, W::Literal(Literal::BigInt(_))) => Some(true),
+        // Ids are strings: a literal may be one (tests do this); unknowable.
+        (V::Id(_), W::Literal(Literal::String(_))) => None,
+        (V::Bytes, _) => None,
+        (V::Literal(_) | V::String | V::Number | V::Boolean | V::Int64 | V::Id(_), W::Literal(_) | W::Object | W::Array) => Some(false),
+        (V::Array(_), W::Array) | (V::Object(_) | V::Record(..), W::Object) => Some(true),
+        (V::Array(_), W::Literal(_) | W::Object) | (V::Object(_) | V::Record(..), W::Literal(_) | W::Array) => Some(false),
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

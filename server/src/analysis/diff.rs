@@ -41,6 +41,10 @@ pub fn changes<'a>(base: &'a Schema, working: &'a Schema) -> Vec<Change<'a>> {
 
 fn field_changes<'a>(base: &'a Table, table: &'a Table, out: &mut Vec<Change<'a>>) {
     for field in &table.fields {
+        // A validator we could not read may well be optional: say nothing about it.
+        if matches!(field.validator, crate::model::validator::Validator::Unknown | crate::model::validator::Validator::Ref(_)) {
+            continue;
+        }
         let base_field = base.field(&field.name);
         match base_field {
             None if base.open => {}

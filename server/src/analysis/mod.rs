@@ -36,6 +36,9 @@ pub struct Finding {
     /// The next step.
     pub help: Option<String>,
     pub related: Vec<Related>,
+    /// Whether TypeScript itself reports this in a `.ts` file (Convex's types flow from the
+    /// schema): the editor then leaves it to TypeScript (`deferToTypeScript`).
+    pub typescript_reports: bool,
 }
 
 impl Finding {
@@ -48,7 +51,21 @@ impl Finding {
             message,
             help: None,
             related: Vec::new(),
+            typescript_reports: false,
         }
+    }
+
+    /// Marks a finding TypeScript also reports in `.ts` files.
+    pub fn reported_by_typescript(mut self) -> Finding {
+        self.typescript_reports = true;
+        self
+    }
+
+    /// Whether the editor leaves this finding to TypeScript: a TypeScript file, and TypeScript
+    /// reports it.
+    pub fn deferred_to_typescript(&self, config: &Config) -> bool {
+        let ts = [".ts", ".tsx", ".mts", ".cts"].iter().any(|e| self.path.ends_with(e));
+        self.typescript_reports && ts && config.defer_to_typescript.unwrap_or(true)
     }
 
     pub fn help(mut self, help: impl Into<String>) -> Finding {
@@ -139,6 +156,11 @@ pub fn analyze(input: &Input<'_>) -> Analysis {
     rules::narrowed_type::check(&cx, &mut findings);
     rules::removed_table::check(&cx, &mut findings);
     rules::dual_write_one_side::check(&cx, &mut findings);
+    rules::unpaginated_migration::check(&cx, &mut findings);
+    rules::unbounded_collect::check(&cx, &mut findings);
+    rules::invalid_value::check(&cx, &mut findings);
+    rules::unknown_field::check(&cx, &mut findings);
+    rules::insert_missing_field::check(&cx, &mut findings);
     rules::parse_error::check(&cx, &mut findings);
     if let Some((path, errors)) = input.config_errors {
         rules::invalid_config::check(path, errors, &mut findings);

@@ -208,7 +208,7 @@ impl Backend {
     async fn publish(&self, project: &ProjectState, snapshot: &Snapshot, generation: u64) {
         let unit = self.session.unit();
         let mut by_path: HashMap<String, Vec<Diagnostic>> = HashMap::new();
-        for finding in &snapshot.analysis.findings {
+        for finding in snapshot.analysis.findings.iter().filter(|f| !f.deferred_to_typescript(&snapshot.config)) {
             let diagnostic = self.diagnostic(project, snapshot, finding, unit);
             by_path.entry(finding.path.clone()).or_default().push(diagnostic);
         }

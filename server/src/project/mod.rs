@@ -74,6 +74,11 @@ impl Table {
     pub fn field(&self, name: &str) -> Option<&TableField> {
         self.fields.iter().find(|f| f.name == name)
     }
+
+    /// Whether every field of the documents is known: an object validator without unresolved spreads.
+    pub fn is_fully_known(&self) -> bool {
+        self.is_object && !self.open
+    }
 }
 
 /// The resolved `defineSchema(...)`.

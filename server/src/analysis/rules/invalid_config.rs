@@ -30,6 +30,7 @@ pub fn check(path: &str, errors: &[ConfigError], out: &mut Vec<Finding>) {
             message: error.message.clone(),
             help: None,
             related: Vec::new(),
+            typescript_reports: false,
         });
     }
 }

@@ -2,6 +2,11 @@
 
 pub mod backfill_unverified;
 pub mod dual_write_one_side;
+pub mod insert_missing_field;
+pub mod invalid_value;
+pub mod unbounded_collect;
+pub mod unknown_field;
+pub mod unpaginated_migration;
 pub mod invalid_config;
 pub mod invalid_suppression;
 pub mod narrowed_type;
@@ -14,7 +19,7 @@ pub mod unused_suppression;
 use crate::config::Severity;
 
 /// Rule ids of DESIGN.md §3 that this release does not check yet.
-pub const PLANNED: [&str; 5] = ["unpaginated-migration", "unbounded-collect", "invalid-value", "unknown-field", "insert-missing-field"];
+pub const PLANNED: [&str; 0] = [];
 
 /// A rule, by kebab-case id.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -25,6 +30,11 @@ pub enum Rule {
     NarrowedType,
     RemovedTable,
     DualWriteOneSide,
+    UnpaginatedMigration,
+    UnboundedCollect,
+    InvalidValue,
+    UnknownField,
+    InsertMissingField,
     ParseError,
     InvalidConfig,
     InvalidSuppression,
@@ -32,13 +42,18 @@ pub enum Rule {
 }
 
 impl Rule {
-    pub const ALL: [Rule; 10] = [
+    pub const ALL: [Rule; 15] = [
         Rule::RequiredWithoutBackfill,
         Rule::BackfillUnverified,
         Rule::RemovedField,
         Rule::NarrowedType,
         Rule::RemovedTable,
         Rule::DualWriteOneSide,
+        Rule::UnpaginatedMigration,
+        Rule::UnboundedCollect,
+        Rule::InvalidValue,
+        Rule::UnknownField,
+        Rule::InsertMissingField,
         Rule::ParseError,
         Rule::InvalidConfig,
         Rule::InvalidSuppression,
@@ -53,6 +68,11 @@ impl Rule {
             Rule::NarrowedType => "narrowed-type",
             Rule::RemovedTable => "removed-table",
             Rule::DualWriteOneSide => "dual-write-one-side",
+            Rule::UnpaginatedMigration => "unpaginated-migration",
+            Rule::UnboundedCollect => "unbounded-collect",
+            Rule::InvalidValue => "invalid-value",
+            Rule::UnknownField => "unknown-field",
+            Rule::InsertMissingField => "insert-missing-field",
             Rule::ParseError => "parse-error",
             Rule::InvalidConfig => "invalid-config",
             Rule::InvalidSuppression => "invalid-suppression",
@@ -70,8 +90,16 @@ impl Rule {
             | Rule::RemovedField
             | Rule::NarrowedType
             | Rule::ParseError
+            | Rule::InvalidValue
+            | Rule::UnknownField
+            | Rule::InsertMissingField
             | Rule::InvalidConfig => Severity::Error,
-            Rule::BackfillUnverified | Rule::DualWriteOneSide | Rule::InvalidSuppression | Rule::UnusedSuppression => Severity::Warning,
+            Rule::BackfillUnverified
+            | Rule::DualWriteOneSide
+            | Rule::UnpaginatedMigration
+            | Rule::UnboundedCollect
+            | Rule::InvalidSuppression
+            | Rule::UnusedSuppression => Severity::Warning,
             Rule::RemovedTable => Severity::Info,
         }
     }
@@ -93,6 +121,11 @@ impl Rule {
             Rule::NarrowedType => narrowed_type::DOC,
             Rule::RemovedTable => removed_table::DOC,
             Rule::DualWriteOneSide => dual_write_one_side::DOC,
+            Rule::UnpaginatedMigration => unpaginated_migration::DOC,
+            Rule::UnboundedCollect => unbounded_collect::DOC,
+            Rule::InvalidValue => invalid_value::DOC,
+            Rule::UnknownField => unknown_field::DOC,
+            Rule::InsertMissingField => insert_missing_field::DOC,
             Rule::ParseError => parse_error::DOC,
             Rule::InvalidConfig => invalid_config::DOC,
             Rule::InvalidSuppression => invalid_suppression::DOC,

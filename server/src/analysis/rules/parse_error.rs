@@ -39,6 +39,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             message,
             help: Some("Fix the syntax error; until then this file's schema and functions are not analysed".into()),
             related: Vec::new(),
+            typescript_reports: false,
         });
     }
 }

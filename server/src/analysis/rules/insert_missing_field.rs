@@ -1,0 +1,97 @@
+//! `insert-missing-field`: an insert omits a required field, or a field being migrated.
+
+use std::collections::HashSet;
+
+use crate::analysis::backfill::{backfills, Goal};
+use crate::analysis::{Context, Finding, Rule};
+use crate::config::Severity;
+use crate::model::body::{TableRef, WriteOp};
+use crate::model::validator::Validator;
+use crate::project::Loc;
+
+pub const DOC: &str = r#"# insert-missing-field (error / warning)
+
+## What it does
+Flags an insert (an object literal without spreads, into a table whose shape is fully known) that omits a required field (error), or omits a field that is being migrated: optional now, and new since the base or the target of a backfill (warning).
+
+## Why is this bad?
+An insert without a required field fails at run time (``Object is missing the required field `role` ``). An insert without a migrating field keeps creating documents the backfill must fix: the backfill never finishes, and the field can never be made required.
+
+## Example
+```ts
+// schema: role: v.optional(v.union(v.literal("admin"), v.literal("member"))), being backfilled
+await ctx.db.insert("users", { name });
+```
+
+## Fix
+Write the field in every insert (the quick fix adds it with the backfill's default value).
+"#;
+
+/// Whether some insert into `table` writes `field`.
+fn inserts_writing(cx: &Context<'_>, table: &str, field: &str) -> bool {
+    cx.working.functions.iter().flat_map(|f| f.writes.iter()).any(|w| {
+        w.item.op == WriteOp::Insert
+            && w.item.table == TableRef::Name(table.to_string())
+            && w.item.object.as_ref().is_some_and(|o| o.field(field).is_some())
+    })
+}
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    let Some(schema) = cx.working.schema.as_ref() else { return };
+    let base_schema = cx.base.and_then(|b| b.schema.as_ref());
+    let mut seen: HashSet<(Loc, String)> = HashSet::new();
+    for function in &cx.working.functions {
+        if function.kind == crate::project::FunctionKind::Migration {
+            continue;
+        }
+        for write in function.writes.iter().filter(|w| w.item.op == WriteOp::Insert) {
+            let (TableRef::Name(table), Some(object)) = (&write.item.table, &write.item.object) else { continue };
+            let Some(table) = schema.table(table).filter(|t| t.is_fully_known()) else { continue };
+            if object.open {
+                continue;
+            }
+            for field in &table.fields {
+                if object.field(&field.name).is_some() || matches!(field.validator, Validator::Unknown | Validator::Ref(_)) {
+                    continue;
+                }
+                let loc = Loc { file: write.file, range: write.item.method_range };
+                let required = !field.validator.is_optional();
+                // Being migrated: a backfill targets it, or it is new since the base and other inserts
+                // already write it (a new optional field that no insert writes is just optional).
+                let migrating = !required && {
+                    let new_since_base = base_schema.and_then(|b| b.table(&table.name)).is_some_and(|bt| !bt.open && bt.field(&field.name).is_none());
+                    let backfilled = !backfills(cx.working, &table.name, &field.name, Goal::Fill).is_empty()
+                        || cx.base.is_some_and(|b| !backfills(b, &table.name, &field.name, Goal::Fill).is_empty());
+                    backfilled || (new_since_base && inserts_writing(cx, &table.name, &field.name))
+                };
+                if !(required || migrating) || !seen.insert((loc, field.name.clone())) {
+                    continue;
+                }
+                let mut finding = if required {
+                    Finding::new(
+                        Rule::InsertMissingField,
+                        cx.working,
+                        loc,
+                        format!("this insert into `{}` omits the required field `{}`: it fails at run time with `Object is missing the required field `{}``", table.name, field.name, field.name),
+                    )
+                } else {
+                    Finding::new(
+                        Rule::InsertMissingField,
+                        cx.working,
+                        loc,
+                        format!(
+                            "this insert into `{}` omits `{}`, which is being migrated: new documents keep arriving without it, so the backfill never finishes and `{}` can never be made required",
+                            table.name, field.name, field.name
+                        ),
+                    )
+                };
+                if required {
+                    finding = finding.reported_by_typescript();
+                } else {
+                    finding.severity = Severity::Warning;
+                }
+                out.push(finding.help(format!("Write `{}` in this insert", field.name)));
+            }
+        }
+    }
+}

@@ -1,0 +1,63 @@
+//! `unbounded-collect`: `.collect()` over a whole table in a backfill or verify function.
+
+use crate::analysis::backfill::{is_backfill, Goal};
+use crate::analysis::state::verifies;
+use crate::analysis::{Context, Finding, Rule};
+use crate::model::body::Terminal;
+use crate::project::{Function, Loc};
+
+pub const DOC: &str = r#"# unbounded-collect (warning)
+
+## What it does
+Flags `.collect()` over a whole table (no index range) in a backfill or a verify function. With `"unbounded-collect": "all"` in `rules`, in every function.
+
+## Why is this bad?
+A query or mutation may read at most 32,000 documents and 16 MiB. A migration or a verification exists precisely because the table is large: `.collect()` on it works on the development deployment and fails in production.
+
+## Example
+```ts
+const users = await ctx.db.query("users").collect();
+return { remaining: users.filter((u) => u.role === undefined).length };
+```
+
+## Fix
+Page through the table: `.paginate({ cursor, numItems })` in a loop driven by an action (the *Generate verify* code action writes this shape), or read an index range.
+"#;
+
+fn is_migration_code(cx: &Context<'_>, function: &Function) -> bool {
+    let Some(schema) = cx.working.schema.as_ref() else { return false };
+    schema.tables.iter().any(|t| {
+        t.fields.iter().any(|f| {
+            [Goal::Fill, Goal::Unset].iter().any(|g| is_backfill(function, &t.name, &f.name, *g))
+                || verifies(cx.working, &t.name, &f.name).iter().any(|v| v.reference == function.reference)
+        })
+    })
+}
+
+pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+    for function in &cx.working.functions {
+        let unbounded: Vec<_> = function
+            .reads
+            .iter()
+            .filter(|r| r.item.terminal == Terminal::Collect && r.item.index_fields.is_empty())
+            .collect();
+        if unbounded.is_empty() || !(cx.config.collect_everywhere || is_migration_code(cx, function)) {
+            continue;
+        }
+        for read in unbounded {
+            let table = match &read.item.table {
+                crate::model::body::TableRef::Name(t) => format!("`{t}`"),
+                _ => "the table".to_string(),
+            };
+            out.push(
+                Finding::new(
+                    Rule::UnboundedCollect,
+                    cx.working,
+                    Loc { file: read.file, range: read.item.range },
+                    format!("`{}` collects all of {table}: past 32,000 documents or 16 MiB it fails", function.reference),
+                )
+                .help("Page through the table with `.paginate(...)` in batches (driven by an action or scheduled mutations)"),
+            );
+        }
+    }
+}
