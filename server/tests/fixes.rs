@@ -294,3 +294,26 @@ fn dual_write_fixes_declare_the_pair_and_add_the_other_field() {
     let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
     assert!(!findings(&fixed, &base).iter().any(|f| f.rule == Rule::DualWriteOneSide));
 }
+
+#[test]
+fn write_rule_fixes_apply_and_clear_their_findings() {
+    let schema = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\nexport default defineSchema({ users: defineTable({ name: v.string(), role: v.union(v.literal(\"admin\"), v.literal(\"member\")), age: v.number() }) });\n";
+    let code = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const f = mutation({\n  args: { id: v.id(\"users\") },\n  handler: async (ctx, args) => {\n    await ctx.db.patch(args.id, { role: \"owner\" });\n    await ctx.db.patch(args.id, { rol: \"admin\" });\n    await ctx.db.insert(\"users\", { name: \"n\", role: \"admin\" });\n  },\n});\n";
+    let files = vec![("convex/schema.ts", schema.to_string()), ("convex/users.ts", code.to_string())];
+    let working = project(&files);
+    let none = Project::build(convex_migrate::project::Layout::default(), Vec::new());
+    let found = findings(&working, &none);
+    let rules: Vec<Rule> = found.iter().map(|f| f.rule).collect();
+    assert_eq!(rules, [Rule::InvalidValue, Rule::UnknownField, Rule::InsertMissingField], "{found:#?}");
+    // Each fix on the text it was computed for, the project analysed again after each.
+    let mut text = code.to_string();
+    for title in ["Write `\"admin\"`", "Did you mean `role`?", "Add `age: 0` to this insert"] {
+        let current = project(&[("convex/schema.ts", schema.to_string()), ("convex/users.ts", text.clone())]);
+        let found = findings(&current, &none);
+        let fix = found.iter().flat_map(|f| for_finding(&current, &cx(&none), f)).find(|f| f.title.starts_with(title)).expect(title);
+        text = after(&[("convex/users.ts", text.clone())], &fix)[0].1.clone();
+    }
+    assert!(text.contains("{ role: \"admin\" }") && text.contains("{ role: \"admin\" });\n    await ctx.db.insert(\"users\", { name: \"n\", role: \"admin\", age: 0 });"), "{text}");
+    let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/users.ts", text)]);
+    assert!(findings(&fixed, &none).is_empty());
+}

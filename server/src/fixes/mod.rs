@@ -97,6 +97,7 @@ pub fn for_finding(project: &Project, cx: &FixContext<'_>, finding: &Finding) ->
             }
         }
         Rule::DualWriteOneSide => fixes.extend(dual_write_fixes(project, cx, finding)),
+        Rule::InvalidValue | Rule::UnknownField | Rule::InsertMissingField => fixes.extend(write_fixes(project, finding)),
         _ => {}
     }
     if finding.path.ends_with(".json") {
@@ -166,6 +167,81 @@ fn dual_write_fixes(project: &Project, cx: &FixContext<'_>, finding: &Finding) -
             &file.path,
             TextEdit { range: TextRange::empty(present.value_range.end), new_text: format!(", {missing}: {value}") },
         ));
+    }
+    out
+}
+
+/// The write a finding points at (its method, or one of its written keys), with its table.
+fn write_at<'p>(project: &'p Project, finding: &Finding) -> Option<(&'p crate::project::Located<crate::model::body::Write>, &'p Table)> {
+    let write = project.functions.iter().flat_map(|f| f.writes.iter()).find(|w| {
+        project.path(w.file) == finding.path
+            && (w.item.method_range == finding.range || w.item.object.as_ref().is_some_and(|o| o.fields.iter().any(|f| f.range == finding.range)))
+    })?;
+    let crate::model::body::TableRef::Name(table) = &write.item.table else { return None };
+    Some((write, project.schema.as_ref()?.table(table)?))
+}
+
+/// Fixes for the write rules: the first valid literal (`invalid-value`), *Did you mean*
+/// (`unknown-field`), the missing field with the backfill's default value (`insert-missing-field`).
+fn write_fixes(project: &Project, finding: &Finding) -> Vec<Fix> {
+    let mut out = Vec::new();
+    let Some((write, table)) = write_at(project, finding) else { return out };
+    let Some(object) = &write.item.object else { return out };
+    let file = project.file(write.file);
+    match finding.rule {
+        Rule::InvalidValue => {
+            let Some(written) = object.fields.iter().find(|f| f.range == finding.range) else { return out };
+            let Some(field) = table.field(&written.name) else { return out };
+            let literal = match field.validator.required() {
+                l @ crate::model::validator::Validator::Literal(_) => codegen::default_value(l),
+                crate::model::validator::Validator::Union(members) => members
+                    .iter()
+                    .find(|m| matches!(m, crate::model::validator::Validator::Literal(_)))
+                    .and_then(codegen::default_value),
+                _ => None,
+            };
+            if let (Some(literal), false) = (literal, written.value == crate::model::body::WrittenValue::Undefined) {
+                out.push(Fix::single(
+                    format!("Write `{literal}` (a value `{}` accepts)", field.name),
+                    FixKind::QuickFix,
+                    &file.path,
+                    TextEdit { range: written.value_range, new_text: literal },
+                ));
+            }
+        }
+        Rule::UnknownField => {
+            let Some(written) = object.fields.iter().find(|f| f.range == finding.range) else { return out };
+            let names = table.fields.iter().map(|f| f.name.as_str());
+            if let Some(guess) = crate::analysis::rules::unknown_field::nearest(names, &written.name) {
+                let shorthand = written.range == written.value_range;
+                let new_text = if shorthand { format!("{guess}: {}", written.name) } else { guess.to_string() };
+                let mut fix = Fix::single(format!("Did you mean `{guess}`?"), FixKind::QuickFix, &file.path, TextEdit { range: written.range, new_text });
+                fix.preferred = true;
+                out.push(fix);
+            }
+        }
+        Rule::InsertMissingField => {
+            let missing = table.fields.iter().filter(|f| object.field(&f.name).is_none()).find(|f| finding.message.contains(&format!("`{}`", f.name)));
+            let Some(field) = missing else { return out };
+            let Some(value) = codegen::default_value(field.validator.required()) else { return out };
+            let text = &*file.text;
+            let close = object.range.end.saturating_sub(1);
+            let before = text.get(object.range.start as usize..close as usize).unwrap_or("").trim_end();
+            let (at, new_text) = if before.ends_with('{') {
+                (close, format!(" {}: {value} ", field.name))
+            } else if before.ends_with(',') {
+                (object.range.start + before.len() as u32, format!(" {}: {value},", field.name))
+            } else {
+                (object.range.start + before.len() as u32, format!(", {}: {value}", field.name))
+            };
+            out.push(Fix::single(
+                format!("Add `{}: {value}` to this insert", field.name),
+                FixKind::QuickFix,
+                &file.path,
+                TextEdit { range: TextRange::empty(at), new_text },
+            ));
+        }
+        _ => {}
     }
     out
 }
