@@ -94,9 +94,7 @@ pub struct ConfigError {
 
 impl Config {
     pub fn is_verified(&self, table: &str, field: &str) -> bool {
-        self.verified
-            .get(&format!("{table}.{field}"))
-            .is_some_and(|v| v.remaining.is_none_or(|r| r == 0))
+        self.verified.get(&format!("{table}.{field}")).is_some_and(|v| v.remaining.is_none_or(|r| r == 0))
     }
 
     /// Parses the file's text. Unknown keys and bad values are errors; what is valid is kept.
@@ -109,7 +107,10 @@ impl Config {
             Err(e) => {
                 let pos = LineCol { line: e.line().saturating_sub(1) as u32, col: e.column().saturating_sub(1) as u32 };
                 let at = index.offset(text, pos, ColumnUnit::Chars);
-                errors.push(ConfigError { range: TextRange::new(at, at + 1), message: format!("{FILE_NAME} does not parse: {e}; using the defaults") });
+                errors.push(ConfigError {
+                    range: TextRange::new(at, at + 1),
+                    message: format!("{FILE_NAME} does not parse: {e}; using the defaults"),
+                });
                 return (config, errors);
             }
         };
@@ -144,7 +145,10 @@ impl Config {
                     serde_json::Value::Object(rules) => {
                         for (rule, level) in rules {
                             if !is_known_rule(&rule) {
-                                errors.push(ConfigError { range: find(&rule), message: format!("unknown rule `{rule}` in `rules`; `convex-migrate explain` lists the rules") });
+                                errors.push(ConfigError {
+                                    range: find(&rule),
+                                    message: format!("unknown rule `{rule}` in `rules`; `convex-migrate explain` lists the rules"),
+                                });
                                 continue;
                             }
                             if rule == "unbounded-collect" && level.as_str() == Some("all") {
@@ -157,7 +161,9 @@ impl Config {
                                 }
                                 None => errors.push(ConfigError {
                                     range: find(&rule),
-                                    message: format!("rule `{rule}`: the level must be \"error\", \"warning\", \"info\", \"hint\" or \"off\""),
+                                    message: format!(
+                                        "rule `{rule}`: the level must be \"error\", \"warning\", \"info\", \"hint\" or \"off\""
+                                    ),
                                 }),
                             }
                         }
@@ -167,7 +173,10 @@ impl Config {
                 "verified" => match serde_json::from_value::<BTreeMap<String, Verified>>(value) {
                     Ok(verified) => {
                         for name in verified.keys().filter(|k| k.split('.').count() != 2) {
-                            errors.push(ConfigError { range: find(name), message: format!("`verified` keys are `table.field`, not `{name}`") });
+                            errors.push(ConfigError {
+                                range: find(name),
+                                message: format!("`verified` keys are `table.field`, not `{name}`"),
+                            });
                         }
                         config.verified = verified;
                     }

@@ -114,7 +114,10 @@ mod tests {
 
     #[test]
     fn reads_the_cli_output() {
-        assert_eq!(parse_verify_output("{\n  \"remaining\": 0,\n  \"scanned\": 250\n}\n"), Some(VerifyResult { scanned: Some(250), remaining: 0 }));
+        assert_eq!(
+            parse_verify_output("{\n  \"remaining\": 0,\n  \"scanned\": 250\n}\n"),
+            Some(VerifyResult { scanned: Some(250), remaining: 0 })
+        );
         assert_eq!(parse_verify_output("{ scanned: 3, remaining: 2 }"), Some(VerifyResult { scanned: Some(3), remaining: 2 }));
         assert_eq!(parse_verify_output("Error: function not found"), None);
     }

@@ -5,17 +5,17 @@
 //! with the working tree and produces findings; [`sources`] reads disk and git; [`cli`] is the
 //! terminal shell.
 
-pub mod line_index;
-pub mod lsp;
-pub mod model;
-pub mod syntax;
-pub mod project;
 pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod fixes;
 pub mod ledger;
+pub mod line_index;
+pub mod lsp;
+pub mod model;
+pub mod project;
 pub mod sources;
+pub mod syntax;
 
 /// Stack size for threads that walk syntax trees (deeply nested code must not overflow).
 pub const STACK_SIZE: usize = 256 * 1024 * 1024;

@@ -69,22 +69,11 @@ impl Language {
 
     fn syntax(self, path: &str) -> Syntax {
         match self {
-            Language::TypeScript => Syntax::Typescript(TsSyntax {
-                tsx: false,
-                decorators: true,
-                dts: path.ends_with(".d.ts"),
-                ..Default::default()
-            }),
-            Language::Tsx => Syntax::Typescript(TsSyntax {
-                tsx: true,
-                decorators: true,
-                ..Default::default()
-            }),
-            Language::JavaScript => Syntax::Es(EsSyntax {
-                jsx: true,
-                decorators: true,
-                ..Default::default()
-            }),
+            Language::TypeScript => {
+                Syntax::Typescript(TsSyntax { tsx: false, decorators: true, dts: path.ends_with(".d.ts"), ..Default::default() })
+            }
+            Language::Tsx => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
+            Language::JavaScript => Syntax::Es(EsSyntax { jsx: true, decorators: true, ..Default::default() }),
         }
     }
 }
@@ -97,10 +86,7 @@ pub fn parse(path: &str, text: &str) -> ParsedFile {
     let Ok(len) = u32::try_from(text.len()) else {
         return ParsedFile {
             module: None,
-            errors: vec![ParseError {
-                range: TextRange::new(0, 0),
-                message: "file is too large to analyse".into(),
-            }],
+            errors: vec![ParseError { range: TextRange::new(0, 0), message: "file is too large to analyse".into() }],
             comments: Vec::new(),
             line_index,
         };
@@ -109,11 +95,8 @@ pub fn parse(path: &str, text: &str) -> ParsedFile {
     let input = StringInput::new(text, BytePos(BASE), BytePos(BASE + len));
     let mut parser = Parser::new(language.syntax(path), input, Some(&comments as &dyn Comments));
     let result = parser.parse_module();
-    let mut errors: Vec<ParseError> = parser
-        .take_errors()
-        .into_iter()
-        .map(|e| ParseError { range: range(e.span()), message: e.kind().msg().into_owned() })
-        .collect();
+    let mut errors: Vec<ParseError> =
+        parser.take_errors().into_iter().map(|e| ParseError { range: range(e.span()), message: e.kind().msg().into_owned() }).collect();
     let module = match result {
         Ok(module) => Some(module),
         Err(e) => {
@@ -129,9 +112,7 @@ fn collect_comments(comments: SingleThreadedComments) -> Vec<Comment> {
     let mut all: Vec<Comment> = Vec::new();
     for map in [leading, trailing] {
         for list in map.borrow().values() {
-            all.extend(
-                list.iter().map(|c| Comment { range: range(c.span), text: c.text.to_string() }),
-            );
+            all.extend(list.iter().map(|c| Comment { range: range(c.span), text: c.text.to_string() }));
         }
     }
     all.sort_by_key(|c| c.range.start);

@@ -134,7 +134,9 @@ fn github_and_sarif_formats() {
     assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(
-        out.starts_with("::error file=convex/schema.ts,line=7,col=5,endLine=7,endColumn=9,title=convex-migrate required-without-backfill::`users.role`"),
+        out.starts_with(
+            "::error file=convex/schema.ts,line=7,col=5,endLine=7,endColumn=9,title=convex-migrate required-without-backfill::`users.role`"
+        ),
         "{out}"
     );
     let o = run(&root, &["check", "--base", "HEAD~1", "--format", "sarif"]);
@@ -230,13 +232,9 @@ fn bundled_example_reports_what_readme_says() {
     let o = run(&example, &["check", "working", "--base-dir", "deployed", "--format", "json"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    let mut rules: Vec<String> =
-        value["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap().to_string()).collect();
+    let mut rules: Vec<String> = value["diagnostics"].as_array().unwrap().iter().map(|d| d["rule"].as_str().unwrap().to_string()).collect();
     rules.sort();
-    assert_eq!(
-        rules,
-        ["backfill-unverified", "backfill-unverified", "narrowed-type", "removed-table", "required-without-backfill"]
-    );
+    assert_eq!(rules, ["backfill-unverified", "backfill-unverified", "narrowed-type", "removed-table", "required-without-backfill"]);
 }
 
 #[test]
@@ -256,11 +254,8 @@ fn explain_prints_the_rule_doc() {
 #[test]
 fn every_rule_doc_has_the_four_sections() {
     let o = run(Path::new("."), &["explain"]);
-    let ids: Vec<String> = stdout(&o)
-        .lines()
-        .filter_map(|l| l.strip_prefix("  "))
-        .filter_map(|l| l.split_whitespace().next().map(str::to_string))
-        .collect();
+    let ids: Vec<String> =
+        stdout(&o).lines().filter_map(|l| l.strip_prefix("  ")).filter_map(|l| l.split_whitespace().next().map(str::to_string)).collect();
     assert!(ids.len() >= 9, "{ids:?}");
     for id in ids {
         let out = stdout(&run(Path::new("."), &["explain", &id]));

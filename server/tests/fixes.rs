@@ -68,7 +68,10 @@ fn setup() -> (Vec<(&'static str, String)>, Project, Project) {
 }
 
 fn fix_titled<'a>(fixes: &'a [Fix], start: &str) -> &'a Fix {
-    fixes.iter().find(|f| f.title.starts_with(start)).unwrap_or_else(|| panic!("no fix `{start}` in {:?}", fixes.iter().map(|f| &f.title).collect::<Vec<_>>()))
+    fixes
+        .iter()
+        .find(|f| f.title.starts_with(start))
+        .unwrap_or_else(|| panic!("no fix `{start}` in {:?}", fixes.iter().map(|f| &f.title).collect::<Vec<_>>()))
 }
 
 #[test]
@@ -177,7 +180,11 @@ fn disable_comments_keep_indentation_and_suppress() {
     let fixes = for_finding(&working, &cx(&base), role);
     let fix = fix_titled(&fixes, "Disable required-without-backfill for this line");
     let new_files = after(&files, fix);
-    assert!(new_files[0].1.contains("    // convex-migrate-disable-next-line required-without-backfill -- reason\n    role: val.union("), "{}", new_files[0].1);
+    assert!(
+        new_files[0].1.contains("    // convex-migrate-disable-next-line required-without-backfill -- reason\n    role: val.union("),
+        "{}",
+        new_files[0].1
+    );
     let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
     assert!(!findings(&fixed, &base).iter().any(|f| f.message.contains("users.role")));
     let file_fix = fix_titled(&fixes, "Disable required-without-backfill for this file");
@@ -219,7 +226,14 @@ fn a_field_being_removed_gets_an_unset_migration_and_verify() {
     assert!(state.in_transition());
     assert!(state.phase.starts_with("removing"), "{}", state.phase);
     let table = working.schema.as_ref().unwrap().table("users").unwrap();
-    let fix = convex_migrate::fixes::codegen::backfill(&working, table, "isPro", &convex_migrate::model::validator::Validator::Boolean, state.goal).unwrap();
+    let fix = convex_migrate::fixes::codegen::backfill(
+        &working,
+        table,
+        "isPro",
+        &convex_migrate::model::validator::Validator::Boolean,
+        state.goal,
+    )
+    .unwrap();
     let new_files = after(&files, &fix);
     let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
     assert!(text.contains("if (doc.isPro !== undefined) {\n        await ctx.db.patch(doc._id, { isPro: undefined });"), "{text}");
@@ -236,7 +250,8 @@ fn a_field_being_removed_gets_an_unset_migration_and_verify() {
     assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation, internalQuery, internalAction } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n\n/**"), "{text}");
     // The analysis recognises the generated unset migration.
     let fixed = project(&with_verify.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    let backfills = convex_migrate::analysis::backfill::backfills(&fixed, "users", "isPro", convex_migrate::analysis::backfill::Goal::Unset);
+    let backfills =
+        convex_migrate::analysis::backfill::backfills(&fixed, "users", "isPro", convex_migrate::analysis::backfill::Goal::Unset);
     assert_eq!(backfills.len(), 1);
 
     // Once the field is gone at the base and now, the unset migration can be removed.
@@ -259,7 +274,10 @@ fn component_projects_get_component_migrations_and_argument_backfills_next_to_th
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
     let fix = fix_titled(&for_finding(&working, &cx(&base), role), "Generate backfill `backfillUsersRole`").clone();
     let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
-    assert!(text.contains("export const backfillUsersRole = migrations.define({\n  table: \"users\",\n  migrateOne: async (ctx, doc) => {"), "{text}");
+    assert!(
+        text.contains("export const backfillUsersRole = migrations.define({\n  table: \"users\",\n  migrateOne: async (ctx, doc) => {"),
+        "{text}"
+    );
     assert!(!text.contains("internalMutation"), "{text}");
     // v.id: the value comes as an argument, so a hand-written backfill goes in the same file, its
     // imports joining the existing `./_generated/api` import.
@@ -283,10 +301,14 @@ fn dual_write_fixes_declare_the_pair_and_add_the_other_field() {
     let found = findings(&working, &base);
     let one_side = found.iter().find(|f| f.rule == Rule::DualWriteOneSide).expect("flagged");
     let config_text = "{ \"base\": \"main\" }\n";
-    let fixes = for_finding(&working, &FixContext { base: Some(&base), config: &Config::default(), config_text: Some(config_text) }, one_side);
+    let fixes =
+        for_finding(&working, &FixContext { base: Some(&base), config: &Config::default(), config_text: Some(config_text) }, one_side);
     let declare = fix_titled(&fixes, "Declare the dual-write `users.email` → `users.normalizedEmail`");
     let new_config = apply(config_text, &declare.edits[0].edits);
-    assert!(new_config.contains("\"dualWrites\": [\n    {\n      \"from\": \"users.email\",\n      \"to\": \"users.normalizedEmail\""), "{new_config}");
+    assert!(
+        new_config.contains("\"dualWrites\": [\n    {\n      \"from\": \"users.email\",\n      \"to\": \"users.normalizedEmail\""),
+        "{new_config}"
+    );
     assert!(new_config.contains("\"base\": \"main\""));
     let add = fix_titled(&fixes, "Also write `normalizedEmail` here");
     let new_files = after(&files, add);
@@ -313,7 +335,11 @@ fn write_rule_fixes_apply_and_clear_their_findings() {
         let fix = found.iter().flat_map(|f| for_finding(&current, &cx(&none), f)).find(|f| f.title.starts_with(title)).expect(title);
         text = after(&[("convex/users.ts", text.clone())], &fix)[0].1.clone();
     }
-    assert!(text.contains("{ role: \"admin\" }") && text.contains("{ role: \"admin\" });\n    await ctx.db.insert(\"users\", { name: \"n\", role: \"admin\", age: 0 });"), "{text}");
+    assert!(
+        text.contains("{ role: \"admin\" }")
+            && text.contains("{ role: \"admin\" });\n    await ctx.db.insert(\"users\", { name: \"n\", role: \"admin\", age: 0 });"),
+        "{text}"
+    );
     let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/users.ts", text)]);
     assert!(findings(&fixed, &none).is_empty());
 }

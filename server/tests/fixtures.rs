@@ -103,11 +103,8 @@ fn project(files: &[(String, String)]) -> (Project, Option<String>) {
     let convex_json = files.iter().find(|(p, _)| p == "convex.json").map(|(_, t)| t.as_str());
     let (layout, _) = Layout::from_convex_json(convex_json);
     let config = files.iter().find(|(p, _)| p == "convex-migrate.json").map(|(_, t)| t.clone());
-    let sources = files
-        .iter()
-        .filter(|(p, _)| layout.is_source(p))
-        .map(|(p, t)| SourceFile::new(p.clone(), Arc::from(t.as_str())))
-        .collect();
+    let sources =
+        files.iter().filter(|(p, _)| layout.is_source(p)).map(|(p, t)| SourceFile::new(p.clone(), Arc::from(t.as_str()))).collect();
     (Project::build(layout, sources), config)
 }
 
@@ -204,7 +201,10 @@ fn rule_fixtures() {
 fn annotations_parse() {
     let f = parse_fixture("//- convex/a.ts\nconst a = 1;\n//    ^^^ error: narrowed-type -- narrows\n//- base: convex/a.ts\nx\n");
     assert_eq!(f.working[0].1, "const a = 1;\n");
-    assert_eq!(f.expected, vec![Expected { path: "convex/a.ts".into(), line: 0, col: 6, len: 3, severity: "error".into(), rule: "narrowed-type".into() }]);
+    assert_eq!(
+        f.expected,
+        vec![Expected { path: "convex/a.ts".into(), line: 0, col: 6, len: 3, severity: "error".into(), rule: "narrowed-type".into() }]
+    );
     assert_eq!(f.contains[0].1, "narrows");
     assert_eq!(f.base.len(), 1);
 }

@@ -2,8 +2,8 @@
 //! habit): over fixture projects in real temporary git repositories.
 
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 use std::process::Command;
+use std::str::FromStr;
 use std::time::Duration;
 
 use convex_migrate::lsp::Backend;
@@ -130,7 +130,9 @@ impl Client {
     /// Waits for a diagnostics publication for `uri` that satisfies `check`.
     async fn diagnostics(&mut self, uri: &str, check: impl Fn(&Value) -> bool) -> Value {
         let what = format!("matching diagnostics for {uri}");
-        self.wait(&what, |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && check(&m["params"])).await["params"].clone()
+        self.wait(&what, |m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri && check(&m["params"])).await
+            ["params"]
+            .clone()
     }
 
     fn drain(&mut self) {
@@ -208,16 +210,27 @@ async fn diagnostics_appear_change_with_edits_and_clear() {
     assert_eq!(d["range"], json!({ "start": { "line": 6, "character": 4 }, "end": { "line": 6, "character": 8 } }));
     assert!(d["data"]["fixes"].as_array().unwrap().len() >= 3);
 
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } })).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }),
+        )
+        .await;
     client.diagnostics(&schema_uri, |p| p["version"] == 1 && rules(p) == ["required-without-backfill"]).await;
     // Type `v.optional(` … `)` around the validator, in two incremental edits.
     client
-        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [
-            { "range": { "start": { "line": 6, "character": 10 }, "end": { "line": 6, "character": 10 } }, "text": "v.optional(" } ] }))
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [
+            { "range": { "start": { "line": 6, "character": 10 }, "end": { "line": 6, "character": 10 } }, "text": "v.optional(" } ] }),
+        )
         .await;
     client
-        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 3 }, "contentChanges": [
-            { "range": { "start": { "line": 6, "character": 31 }, "end": { "line": 6, "character": 31 } }, "text": ")" } ] }))
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": schema_uri, "version": 3 }, "contentChanges": [
+            { "range": { "start": { "line": 6, "character": 31 }, "end": { "line": 6, "character": 31 } }, "text": ")" } ] }),
+        )
         .await;
     client.diagnostics(&schema_uri, |p| p["version"] == 3 && rules(p).is_empty()).await;
     // Versions only move forward.
@@ -231,7 +244,12 @@ async fn diagnostics_appear_change_with_edits_and_clear() {
     assert!(versions.windows(2).all(|w| w[0] <= w[1]), "{versions:?}");
     // A parse error in another open file is reported there, and the schema keeps its state.
     let broken = uri(&root.join("convex/broken.ts"));
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": broken, "languageId": "typescript", "version": 1, "text": "export const = ;" } })).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": broken, "languageId": "typescript", "version": 1, "text": "export const = ;" } }),
+        )
+        .await;
     client.diagnostics(&broken, |p| rules(p) == ["parse-error"]).await;
 }
 
@@ -241,11 +259,19 @@ async fn code_action_make_optional_and_hover() {
     let schema_uri = uri(&root.join("convex/schema.ts"));
     let mut client = Client::start();
     client.initialize(&root, json!({ "workspace": { "workspaceEdit": { "resourceOperations": ["create"] } } })).await;
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } })).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }),
+        )
+        .await;
     let published = client.diagnostics(&schema_uri, |p| p["version"] == 1 && !p["diagnostics"].as_array().unwrap().is_empty()).await;
     let diagnostic = published["diagnostics"][0].clone();
     let actions = client
-        .request("textDocument/codeAction", json!({ "textDocument": { "uri": schema_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }))
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": schema_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }),
+        )
         .await;
     let titles: Vec<&str> = actions.as_array().unwrap().iter().map(|a| a["title"].as_str().unwrap()).collect();
     assert!(titles.contains(&"Make `role` optional first (v.optional)"), "{titles:?}");
@@ -266,7 +292,9 @@ async fn code_action_make_optional_and_hover() {
     assert!(ops[1]["edits"][0]["newText"].as_str().unwrap().contains("export const backfillUsersRole = internalMutation({"));
 
     // Hover on the field: base vs working, the phase, the checklist.
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 6, "character": 5 } })).await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 6, "character": 5 } }))
+        .await;
     let markdown = hover["contents"]["value"].as_str().unwrap();
     assert!(markdown.contains("**`users.role`** — narrowing too early: no backfill is deployed"), "{markdown}");
     assert!(markdown.contains("| `v.optional(v.string())` | `v.string()` |"), "{markdown}");
@@ -278,13 +306,20 @@ async fn code_action_make_optional_and_hover() {
     // Apply the quick fix as an editor would; the diagnostic clears, and the field, optional at
     // the base and now, is no longer on a migration path.
     client
-        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }))
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [{ "text": fixed }] }),
+        )
         .await;
     client.diagnostics(&schema_uri, |p| p["version"] == 2 && rules(p).is_empty()).await;
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 6, "character": 5 } })).await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 6, "character": 5 } }))
+        .await;
     assert!(hover.is_null(), "{hover}");
     // Hover elsewhere says nothing.
-    let none = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 0, "character": 1 } })).await;
+    let none = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 0, "character": 1 } }))
+        .await;
     assert!(none.is_null());
 }
 
@@ -303,16 +338,21 @@ async fn a_new_commit_moves_the_base() {
     git(&root, &["commit", "-qm", "backfill"]);
     std::fs::write(root.join("convex/schema.ts"), WORKING_SCHEMA).unwrap();
     client
-        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [
+        .notify(
+            "workspace/didChangeWatchedFiles",
+            json!({ "changes": [
             { "uri": uri(&root.join(".git/HEAD")), "type": 2 },
-            { "uri": uri(&root.join("convex/migrations.ts")), "type": 1 } ] }))
+            { "uri": uri(&root.join("convex/migrations.ts")), "type": 1 } ] }),
+        )
         .await;
     let params = client.diagnostics(&schema_uri, |p| rules(p) == ["backfill-unverified"]).await;
     let message = params["diagnostics"][0]["message"].as_str().unwrap();
     assert!(message.contains("npx convex run migrations:backfillUsersRole"), "{message}");
     // Recording it verified in the config (a watched file) clears it.
     write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "remaining": 0 } } }"#);
-    client.notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&root.join("convex-migrate.json")), "type": 1 }] })).await;
+    client
+        .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&root.join("convex-migrate.json")), "type": 1 }] }))
+        .await;
     client.diagnostics(&schema_uri, |p| rules(p).is_empty()).await;
 }
 
@@ -322,17 +362,34 @@ async fn hostile_positions_and_unknown_files_do_not_break_the_server() {
     let schema_uri = uri(&root.join("convex/schema.ts"));
     let mut client = Client::start();
     client.initialize(&root, json!({})).await;
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } })).await;
     client
-        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [
-            { "range": { "start": { "line": 999, "character": 999 }, "end": { "line": 0, "character": 0 } }, "text": "// tail\n" } ] }))
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }),
+        )
+        .await;
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [
+            { "range": { "start": { "line": 999, "character": 999 }, "end": { "line": 0, "character": 0 } }, "text": "// tail\n" } ] }),
+        )
         .await;
     client.diagnostics(&schema_uri, |p| p["version"] == 2).await;
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 4000, "character": 4000 } })).await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": schema_uri }, "position": { "line": 4000, "character": 4000 } }))
+        .await;
     assert!(hover.is_null());
     let outside = "file:///nowhere/x.ts";
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": outside, "languageId": "typescript", "version": 1, "text": "x" } })).await;
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": outside }, "position": { "line": 0, "character": 0 } })).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": outside, "languageId": "typescript", "version": 1, "text": "x" } }),
+        )
+        .await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": outside }, "position": { "line": 0, "character": 0 } }))
+        .await;
     assert!(hover.is_null());
     client.request("shutdown", Value::Null).await;
 }
@@ -344,7 +401,14 @@ const MIGRATIONS: &str = "import { v } from \"convex/values\";\nimport { interna
 fn stand_in_npx(dir: &Path, stdout: &str, exit: i32) -> (PathBuf, PathBuf) {
     let log = dir.join("npx.log");
     let script = dir.join("npx");
-    std::fs::write(&script, format!("#!/bin/sh\necho \"$PWD $*\" >> '{}'\ncat <<'OUT'\n{stdout}\nOUT\necho 'boom: deployment not found' >&2\nexit {exit}\n", log.display())).unwrap();
+    std::fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$PWD $*\" >> '{}'\ncat <<'OUT'\n{stdout}\nOUT\necho 'boom: deployment not found' >&2\nexit {exit}\n",
+            log.display()
+        ),
+    )
+    .unwrap();
     use std::os::unix::fs::PermissionsExt;
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
     (script, log)
@@ -360,10 +424,13 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     let (npx, log) = stand_in_npx(tools.path(), "{\n  \"remaining\": 0,\n  \"scanned\": 250\n}", 0);
     let mut client = Client::start();
     client
-        .request("initialize", json!({
+        .request(
+            "initialize",
+            json!({
             "capabilities": { "window": { "workDoneProgress": true } },
             "workspaceFolders": [{ "uri": uri(&root), "name": "w" }],
-            "initializationOptions": { "convexMigrate": { "npxPath": npx } } }))
+            "initializationOptions": { "convexMigrate": { "npxPath": npx } } }),
+        )
         .await;
     client.notify("initialized", json!({})).await;
     let schema_uri = uri(&root.join("convex/schema.ts"));
@@ -375,26 +442,34 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     let titles: Vec<&str> = lenses.iter().map(|l| l["command"]["title"].as_str().unwrap()).collect();
     assert_eq!(
         titles,
-        ["▶ Run backfill of users.role: npx convex run migrations:backfillUsersRole", "✓ Verify users.role: npx convex run migrations:verifyUsersRole"]
+        [
+            "▶ Run backfill of users.role: npx convex run migrations:backfillUsersRole",
+            "✓ Verify users.role: npx convex run migrations:verifyUsersRole"
+        ]
     );
     assert_eq!(lenses[0]["range"]["start"], json!({ "line": 4, "character": 13 }));
     let verify = &lenses[1]["command"];
     assert_eq!(verify["command"], "convex-migrate.verify");
 
     // Hover on the backfill's name: its field's state; on the table it reads: what is in flight.
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": migrations_uri }, "position": { "line": 4, "character": 16 } })).await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": migrations_uri }, "position": { "line": 4, "character": 16 } }))
+        .await;
     let markdown = hover["contents"]["value"].as_str().unwrap();
     assert!(markdown.starts_with("Backfill of `users.role`"), "{markdown}");
     assert!(markdown.contains("- ✓ backfill deployed"), "{markdown}");
     assert!(markdown.contains("`npx convex run migrations:backfillUsersRole --prod`"), "{markdown}");
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": migrations_uri }, "position": { "line": 7, "character": 40 } })).await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": migrations_uri }, "position": { "line": 7, "character": 40 } }))
+        .await;
     let markdown = hover["contents"]["value"].as_str().unwrap();
     assert!(markdown.starts_with("**Migrations in flight on `users`**"), "{markdown}");
     assert!(markdown.contains("- `users.role`: narrowing: the backfill is deployed but not verified"), "{markdown}");
 
     // Nothing ran before the user asked.
     assert!(!log.exists());
-    let result = client.request("workspace/executeCommand", json!({ "command": verify["command"], "arguments": verify["arguments"] })).await;
+    let result =
+        client.request("workspace/executeCommand", json!({ "command": verify["command"], "arguments": verify["arguments"] })).await;
     assert_eq!(result["recorded"], true, "{result}");
     assert_eq!(result["scanned"], 250);
     let ran = std::fs::read_to_string(&log).unwrap();
@@ -407,16 +482,26 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     assert!(config.is_verified("users", "role"), "{ledger}");
     assert!(ledger.contains("\"deployment\": \"dev\""), "{ledger}");
     // The output was streamed to the client's log.
-    client.wait("the output in the log", |m| m["method"] == "window/logMessage" && m["params"]["message"].as_str().unwrap_or("").contains("\"scanned\": 250")).await;
+    client
+        .wait("the output in the log", |m| {
+            m["method"] == "window/logMessage" && m["params"]["message"].as_str().unwrap_or("").contains("\"scanned\": 250")
+        })
+        .await;
     client.wait("progress", |m| m["method"] == "$/progress").await;
 
     // Arguments that do not name a project of the workspace, or a function, are refused.
     let bad = client
-        .try_request("workspace/executeCommand", json!({ "command": "convex-migrate.run", "arguments": [{ "root": "/", "function": "migrations:x" }] }))
+        .try_request(
+            "workspace/executeCommand",
+            json!({ "command": "convex-migrate.run", "arguments": [{ "root": "/", "function": "migrations:x" }] }),
+        )
         .await;
     assert!(bad.unwrap_err().contains("not a Convex project"));
     let bad = client
-        .try_request("workspace/executeCommand", json!({ "command": "convex-migrate.run", "arguments": [{ "root": root, "function": "--help" }] }))
+        .try_request(
+            "workspace/executeCommand",
+            json!({ "command": "convex-migrate.run", "arguments": [{ "root": root, "function": "--help" }] }),
+        )
         .await;
     assert!(bad.unwrap_err().contains("not a Convex function reference"));
 }
@@ -452,20 +537,31 @@ async fn dual_writes_are_flagged_explained_on_hover_and_declared() {
     write(&root, "convex/schema.ts", schema);
     git(&root, &["add", "."]);
     git(&root, &["commit", "-qm", "base"]);
-    write(&root, "convex/schema.ts", &schema.replace("  posts:", "  postTags: defineTable({ post: v.id(\"posts\"), tag: v.string() }),\n  posts:"));
+    write(
+        &root,
+        "convex/schema.ts",
+        &schema.replace("  posts:", "  postTags: defineTable({ post: v.id(\"posts\"), tag: v.string() }),\n  posts:"),
+    );
     let posts = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\n\nexport const createPost = mutation({\n  args: { title: v.string(), tags: v.array(v.string()) },\n  handler: async (ctx, { title, tags }) => {\n    const post = await ctx.db.insert(\"posts\", { title, tags });\n    for (const tag of tags) await ctx.db.insert(\"postTags\", { post, tag });\n  },\n});\n\nexport const updateTags = mutation({\n  args: { id: v.id(\"posts\"), tags: v.array(v.string()) },\n  handler: async (ctx, { id, tags }) => {\n    await ctx.db.patch(id, { tags });\n  },\n});\n";
     write(&root, "convex/posts.ts", posts);
     let posts_uri = uri(&root.join("convex/posts.ts"));
     let mut client = Client::start();
     client.initialize(&root, json!({ "workspace": { "workspaceEdit": { "resourceOperations": ["create"] } } })).await;
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": posts_uri, "languageId": "typescript", "version": 1, "text": posts } })).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": posts_uri, "languageId": "typescript", "version": 1, "text": posts } }),
+        )
+        .await;
     let published = client.diagnostics(&posts_uri, |p| p["version"] == 1 && rules(p) == ["dual-write-one-side"]).await;
     let diagnostic = published["diagnostics"][0].clone();
     assert_eq!(diagnostic["range"]["start"], json!({ "line": 14, "character": 17 }));
     assert_eq!(diagnostic["severity"], 2);
     assert!(diagnostic["relatedInformation"][0]["message"].as_str().unwrap().contains("`posts:createPost` writes both"));
 
-    let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": posts_uri }, "position": { "line": 14, "character": 19 } })).await;
+    let hover = client
+        .request("textDocument/hover", json!({ "textDocument": { "uri": posts_uri }, "position": { "line": 14, "character": 19 } }))
+        .await;
     let markdown = hover["contents"]["value"].as_str().unwrap();
     assert!(markdown.starts_with("**Dual-write `posts.tags` → `postTags`** (inferred from `posts:createPost`)"), "{markdown}");
     assert!(markdown.contains("Step: 1. write both"), "{markdown}");
@@ -473,9 +569,17 @@ async fn dual_writes_are_flagged_explained_on_hover_and_declared() {
     assert!(markdown.contains("- write only `posts.tags`: `posts:updateTags` (convex/posts.ts:12)"), "{markdown}");
 
     let actions = client
-        .request("textDocument/codeAction", json!({ "textDocument": { "uri": posts_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }))
+        .request(
+            "textDocument/codeAction",
+            json!({ "textDocument": { "uri": posts_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }),
+        )
         .await;
-    let declare = actions.as_array().unwrap().iter().find(|a| a["title"].as_str().unwrap().starts_with("Declare the dual-write `posts.tags` → `postTags`")).expect("declare offered");
+    let declare = actions
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["title"].as_str().unwrap().starts_with("Declare the dual-write `posts.tags` → `postTags`"))
+        .expect("declare offered");
     let ops = declare["edit"]["documentChanges"].as_array().unwrap();
     assert_eq!(ops[0]["kind"], "create");
     assert!(ops[0]["uri"].as_str().unwrap().ends_with("/convex-migrate.json"));
@@ -494,8 +598,18 @@ async fn the_editor_leaves_to_typescript_what_typescript_reports() {
     let js_uri = uri(&root.join("convex/legacy.js"));
     let mut client = Client::start();
     client.initialize(&root, json!({})).await;
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": ts_uri, "languageId": "typescript", "version": 1, "text": code } })).await;
-    client.notify("textDocument/didOpen", json!({ "textDocument": { "uri": js_uri, "languageId": "javascript", "version": 1, "text": code } })).await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": ts_uri, "languageId": "typescript", "version": 1, "text": code } }),
+        )
+        .await;
+    client
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": js_uri, "languageId": "javascript", "version": 1, "text": code } }),
+        )
+        .await;
     // In TypeScript only the `undefined` patch, which TypeScript accepts; in JavaScript both.
     let ts = client.diagnostics(&ts_uri, |p| p["version"] == 1 && !rules(p).is_empty()).await;
     assert_eq!(rules(&ts), ["invalid-value"]);

@@ -96,19 +96,17 @@ fn resolves_the_table_of_every_write() {
         writes(&p, "destructured"),
         [(WriteOp::Patch, TableRef::Unknown, Origin::Other), (WriteOp::Replace, t("posts"), Origin::Other)]
     );
-    assert_eq!(
-        writes(&p, "tableFirst"),
-        [(WriteOp::Patch, t("teams"), Origin::Other), (WriteOp::Insert, t("logs"), Origin::Other)]
-    );
+    assert_eq!(writes(&p, "tableFirst"), [(WriteOp::Patch, t("teams"), Origin::Other), (WriteOp::Insert, t("logs"), Origin::Other)]);
     assert_eq!(
         writes(&p, "fromQueries"),
-        [(WriteOp::Patch, t("items"), Origin::Read(0)), (WriteOp::Delete, t("things"), Origin::Read(1)), (WriteOp::Patch, t("tags"), Origin::Other)]
+        [
+            (WriteOp::Patch, t("items"), Origin::Read(0)),
+            (WriteOp::Delete, t("things"), Origin::Read(1)),
+            (WriteOp::Patch, t("tags"), Origin::Other)
+        ]
     );
     // Helpers in another file, by name and through a namespace import.
-    assert_eq!(
-        writes(&p, "viaHelpers"),
-        [(WriteOp::Patch, t("users"), Origin::Other), (WriteOp::Patch, t("users"), Origin::Other)]
-    );
+    assert_eq!(writes(&p, "viaHelpers"), [(WriteOp::Patch, t("users"), Origin::Other), (WriteOp::Patch, t("users"), Origin::Other)]);
     let via = p.functions.iter().find(|f| f.name == "viaHelpers").unwrap();
     assert_eq!(p.path(via.writes[0].file), "convex/lib/helpers.ts");
     let kinds: Vec<(FunctionKind, bool)> = p.functions.iter().map(|f| (f.kind, f.internal)).collect();
@@ -145,7 +143,9 @@ fn test_files_and_components_are_not_deployed() {
 
 #[test]
 fn rebuild_reuses_unchanged_files_and_relinks_dependents() {
-    let helper = |table: &str| format!("import {{ MutationCtx }} from \"../_generated/server\";\nimport {{ Id }} from \"../_generated/dataModel\";\nexport async function touch(ctx: MutationCtx, id: Id<\"{table}\">) {{\n  await ctx.db.patch(id, {{ at: 1 }});\n}}\n");
+    let helper = |table: &str| {
+        format!("import {{ MutationCtx }} from \"../_generated/server\";\nimport {{ Id }} from \"../_generated/dataModel\";\nexport async function touch(ctx: MutationCtx, id: Id<\"{table}\">) {{\n  await ctx.db.patch(id, {{ at: 1 }});\n}}\n")
+    };
     let caller = "import { mutation } from \"./_generated/server\";\nimport { touch } from \"./lib/helpers\";\nexport const f = mutation({ handler: async (ctx) => { await touch(ctx, pick()); } });\n";
     let other = "import { mutation } from \"./_generated/server\";\nexport const g = mutation({ handler: async (ctx) => { await ctx.db.insert(\"logs\", {}); } });\n";
     let files = |helper_text: String| {
@@ -166,6 +166,11 @@ fn rebuild_reuses_unchanged_files_and_relinks_dependents() {
     assert!(Arc::ptr_eq(g1, g2), "other.ts read nothing that changed: reused");
     // The incremental result is the fresh one.
     let fresh = Project::build(Layout::default(), files(helper("teams")));
-    let summary = |p: &Project| p.functions.iter().map(|f| (f.reference.clone(), format!("{:?}", f.writes.iter().map(|w| &w.item.table).collect::<Vec<_>>()))).collect::<Vec<_>>();
+    let summary = |p: &Project| {
+        p.functions
+            .iter()
+            .map(|f| (f.reference.clone(), format!("{:?}", f.writes.iter().map(|w| &w.item.table).collect::<Vec<_>>())))
+            .collect::<Vec<_>>()
+    };
     assert_eq!(summary(&second), summary(&fresh));
 }

@@ -81,7 +81,8 @@ fn backfilled_fields(function: &Function) -> Vec<(String, String, Goal)> {
             for w in &function.writes {
                 let (Origin::Read(read), TableRef::Name(table)) = (w.item.target, &w.item.table) else { continue };
                 let Some(read) = function.reads.get(read) else { continue };
-                let scans = matches!(read.item.terminal, Terminal::Collect | Terminal::Take(_) | Terminal::Paginate { .. } | Terminal::Iterate);
+                let scans =
+                    matches!(read.item.terminal, Terminal::Collect | Terminal::Take(_) | Terminal::Paginate { .. } | Terminal::Iterate);
                 if !matches!(w.item.op, WriteOp::Patch | WriteOp::Replace) || read.item.table != w.item.table || !scans {
                     continue;
                 }

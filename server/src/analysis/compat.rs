@@ -23,13 +23,9 @@ fn narrow_at(old: &Validator, new: &Validator, path: &str, depth: u32) -> Option
         (Optional(_), _) => Some(at("was optional, now required".to_string())),
         (o, Optional(n)) => narrow_at(o, n, path, depth + 1),
         // Every member of the old union must be accepted by the new validator.
-        (Union(members), _) => members.iter().find_map(|m| {
-            if accepts(m, new, depth) {
-                None
-            } else {
-                Some(at(format!("{m} is no longer accepted")))
-            }
-        }),
+        (Union(members), _) => {
+            members.iter().find_map(|m| if accepts(m, new, depth) { None } else { Some(at(format!("{m} is no longer accepted"))) })
+        }
         (o, n) => {
             if accepts(o, n, depth) {
                 return None;
@@ -104,7 +100,10 @@ fn accepts(old: &Validator, new: &Validator, depth: u32) -> bool {
         (Literal(a), Literal(b)) => literal_eq(a, b),
         (Literal(l), n) => matches!(
             (l, n),
-            (self::Literal::String(_), String) | (self::Literal::Number(_), Number) | (self::Literal::Boolean(_), Boolean) | (self::Literal::BigInt(_), Int64)
+            (self::Literal::String(_), String)
+                | (self::Literal::Number(_), Number)
+                | (self::Literal::Boolean(_), Boolean)
+                | (self::Literal::BigInt(_), Int64)
         ),
         (Array(o), Array(n)) => accepts(o, n, depth + 1),
         (Record(ok, ov), Record(nk, nv)) => accepts(ok, nk, depth + 1) && accepts(ov, nv, depth + 1),

@@ -42,7 +42,10 @@ impl std::fmt::Display for Side {
 pub enum Source {
     Declared,
     /// Inferred from this function, which writes both sides.
-    Inferred { function: String, loc: Loc },
+    Inferred {
+        function: String,
+        loc: Loc,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,7 +83,12 @@ fn is_migration(function: &Function, pair: &Pair) -> bool {
         // into a new table.
         function.reads.iter().any(|r| {
             r.item.table == TableRef::Name(pair.from.table.clone())
-                && matches!(r.item.terminal, crate::model::body::Terminal::Paginate { .. } | crate::model::body::Terminal::Collect | crate::model::body::Terminal::Iterate)
+                && matches!(
+                    r.item.terminal,
+                    crate::model::body::Terminal::Paginate { .. }
+                        | crate::model::body::Terminal::Collect
+                        | crate::model::body::Terminal::Iterate
+                )
         }) && !writes_side(function, &pair.to).is_empty()
             && writes_side(function, &pair.from).is_empty()
     }
@@ -107,8 +115,10 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
     }
     let is_new = |side: &Side| match &side.field {
         None => base_schema.table(&side.table).is_none() && schema.table(&side.table).is_some(),
-        Some(f) => base_schema.table(&side.table).is_some_and(|t| !t.open && t.field(f).is_none())
-            && schema.table(&side.table).is_some_and(|t| t.field(f).is_some()),
+        Some(f) => {
+            base_schema.table(&side.table).is_some_and(|t| !t.open && t.field(f).is_none())
+                && schema.table(&side.table).is_some_and(|t| t.field(f).is_some())
+        }
     };
     let existed = |side: &Side| match &side.field {
         None => base_schema.table(&side.table).is_some(),
@@ -141,7 +151,11 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
                     && *from != to
             });
             if let Some(from) = from {
-                let pair = Pair { from: from.clone(), to: to.clone(), source: Source::Inferred { function: function.reference.clone(), loc: function.loc } };
+                let pair = Pair {
+                    from: from.clone(),
+                    to: to.clone(),
+                    source: Source::Inferred { function: function.reference.clone(), loc: function.loc },
+                };
                 if is_migration(function, &pair) {
                     continue;
                 }

@@ -116,9 +116,9 @@ impl Context<'_> {
     pub fn transition(&self, mut finding: Finding) -> Finding {
         if self.validation_off() && finding.severity == Severity::Error {
             finding.severity = Severity::Warning;
-            finding.message.push_str(
-                " (schemaValidation is false: the push succeeds, but the documents silently stop matching their types)",
-            );
+            finding
+                .message
+                .push_str(" (schemaValidation is false: the push succeeds, but the documents silently stop matching their types)");
         }
         finding
     }

@@ -62,9 +62,10 @@ pub fn verifies<'p>(project: &'p Project, table: &str, field: &str) -> Vec<&'p F
         let reads = f.reads.iter().any(|r| r.item.table == t);
         let tests = f.mentions.iter().any(|(mt, mf)| mt == table && mf == field);
         if f.kind == FunctionKind::Query && reads && tests && f.writes.is_empty() {
-            let action = f.name.strip_suffix("Page").and_then(|stem| {
-                project.functions.iter().find(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action)
-            });
+            let action = f
+                .name
+                .strip_suffix("Page")
+                .and_then(|stem| project.functions.iter().find(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action));
             out.push(action.unwrap_or(f));
         }
     }
@@ -140,7 +141,15 @@ pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, t
     let verified = config.is_verified(table, field);
     let base_validator = base_field.map(|f| f.validator.clone());
     let (phase, steps) = match goal {
-        Goal::Fill => fill_steps(base, base_validator.as_ref(), &working_field.validator, &working_backfills, &base_backfills, verified, &inserts_wrong),
+        Goal::Fill => fill_steps(
+            base,
+            base_validator.as_ref(),
+            &working_field.validator,
+            &working_backfills,
+            &base_backfills,
+            verified,
+            &inserts_wrong,
+        ),
         Goal::Unset => unset_steps(&working_backfills, &base_backfills, verified, &inserts_wrong),
     };
     Some(FieldState {
@@ -187,7 +196,11 @@ fn fill_steps(
         Step { label: "migration code removed", done: !base_optional_or_absent && working_backfills.is_empty(), note: None },
     ];
     let phase = if !base_optional_or_absent && working_required {
-        if working_backfills.is_empty() { "done" } else { "cleanup: the field is required everywhere; remove the backfill" }
+        if working_backfills.is_empty() {
+            "done"
+        } else {
+            "cleanup: the field is required everywhere; remove the backfill"
+        }
     } else if working_required {
         if base_backfills.is_empty() {
             "narrowing too early: no backfill is deployed"
@@ -208,7 +221,12 @@ fn fill_steps(
     (phase, steps)
 }
 
-fn unset_steps(working_backfills: &[&Function], base_backfills: &[&Function], verified: bool, inserts_writing: &[Loc]) -> (&'static str, Vec<Step>) {
+fn unset_steps(
+    working_backfills: &[&Function],
+    base_backfills: &[&Function],
+    verified: bool,
+    inserts_writing: &[Loc],
+) -> (&'static str, Vec<Step>) {
     let steps = vec![
         Step { label: "kept optional and marked deprecated", done: true, note: None },
         Step {
@@ -242,9 +260,14 @@ pub enum MigrationRole {
 }
 
 /// The backfill and verify functions defined in `file` of the working project.
-pub fn migration_functions<'p>(working: &'p Project, base: Option<&Project>, file: crate::project::FileId) -> Vec<(&'p Function, MigrationRole)> {
+pub fn migration_functions<'p>(
+    working: &'p Project,
+    base: Option<&Project>,
+    file: crate::project::FileId,
+) -> Vec<(&'p Function, MigrationRole)> {
     let Some(schema) = working.schema.as_ref() else { return Vec::new() };
-    let mut fields: Vec<(&str, &str)> = schema.tables.iter().flat_map(|t| t.fields.iter().map(move |f| (t.name.as_str(), f.name.as_str()))).collect();
+    let mut fields: Vec<(&str, &str)> =
+        schema.tables.iter().flat_map(|t| t.fields.iter().map(move |f| (t.name.as_str(), f.name.as_str()))).collect();
     // Fields removed since the base: their unset migrations are backfills too.
     let removed: Vec<(String, String)> = base
         .and_then(|b| b.schema.as_ref())

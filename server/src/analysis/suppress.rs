@@ -89,8 +89,8 @@ pub fn apply(project: &Project, findings: Vec<Finding>) -> Vec<Finding> {
                     message,
                     help: None,
                     related: Vec::new(),
-            typescript_reports: false,
-                            })
+                    typescript_reports: false,
+                })
             };
             if d.rules.is_empty() {
                 report(Rule::InvalidSuppression, "this suppression names no rule: write the rule ids it disables".into());

@@ -14,7 +14,11 @@ pub const EXIT_FINDINGS: i32 = 1;
 pub const EXIT_ERROR: i32 = 2;
 
 #[derive(Parser)]
-#[command(name = "convex-migrate", version, about = "Safe Convex schema migrations: widen → migrate → narrow, checked in your editor and in CI")]
+#[command(
+    name = "convex-migrate",
+    version,
+    about = "Safe Convex schema migrations: widen → migrate → narrow, checked in your editor and in CI"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -51,9 +55,7 @@ enum Command {
         stdio: bool,
     },
     /// Print a rule's documentation (all rules without an argument).
-    Explain {
-        rule: Option<String>,
-    },
+    Explain { rule: Option<String> },
 }
 
 /// Runs the command line; returns the process exit code.
@@ -67,12 +69,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { path, base, base_dir, format } => check::run(check::Args {
-            path: path.unwrap_or_else(|| PathBuf::from(".")),
-            base,
-            base_dir,
-            format,
-        }),
+        Command::Check { path, base, base_dir, format } => {
+            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, base_dir, format })
+        }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
     }

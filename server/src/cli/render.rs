@@ -6,9 +6,9 @@ use std::fmt::Write;
 use serde_json::json;
 
 use crate::analysis::{Finding, Rule};
+use crate::cli::Format;
 use crate::config::{Severity, FILE_NAME};
 use crate::line_index::{ColumnUnit, LineCol, LineIndex, TextRange};
-use crate::cli::Format;
 use crate::sources::Working;
 
 /// 1-based start and end positions of a range in a file.
@@ -31,10 +31,7 @@ fn span(text: Option<&str>, range: TextRange) -> Span {
     };
     let index = LineIndex::new(text);
     let one = |p: LineCol| LineCol { line: p.line + 1, col: p.col + 1 };
-    Span {
-        start: one(index.line_col(text, range.start, ColumnUnit::Chars)),
-        end: one(index.line_col(text, range.end, ColumnUnit::Chars)),
-    }
+    Span { start: one(index.line_col(text, range.start, ColumnUnit::Chars)), end: one(index.line_col(text, range.end, ColumnUnit::Chars)) }
 }
 
 pub fn render(format: Format, working: &Working, base: Option<&str>, findings: &[Finding]) -> String {
@@ -71,14 +68,25 @@ fn human(working: &Working, findings: &[Finding]) -> String {
             let index = LineIndex::new(text);
             let line_range = index.line_range(text, s.start.line - 1);
             let line = &text[line_range.as_usize_range()];
-            let width = if s.end.line == s.start.line { (s.end.col - s.start.col).max(1) } else { (line.chars().count() as u32 + 1).saturating_sub(s.start.col).max(1) };
+            let width = if s.end.line == s.start.line {
+                (s.end.col - s.start.col).max(1)
+            } else {
+                (line.chars().count() as u32 + 1).saturating_sub(s.start.col).max(1)
+            };
             let _ = writeln!(out, "{pad} |");
             let _ = writeln!(out, "{} | {}", s.start.line, line.replace('\t', " "));
             let _ = writeln!(out, "{pad} | {}{}", " ".repeat(s.start.col as usize - 1), "^".repeat(width as usize));
         }
         for related in &finding.related {
             let rs = span(text_of(working, &related.path), related.range);
-            let _ = writeln!(out, "{pad} = note: {}: {}:{}:{}", related.message, display_path(working, &related.path), rs.start.line, rs.start.col);
+            let _ = writeln!(
+                out,
+                "{pad} = note: {}: {}:{}:{}",
+                related.message,
+                display_path(working, &related.path),
+                rs.start.line,
+                rs.start.col
+            );
         }
         if let Some(help) = &finding.help {
             let _ = writeln!(out, "{pad} = help: {help}");

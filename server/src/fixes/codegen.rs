@@ -120,9 +120,9 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
     let model = target.file.map(|f| &project.file(f).model);
     let has = |name: &str, module: &str| {
         model.is_some_and(|m| {
-            m.imports.iter().any(|(local, i)| {
-                local == name && i.name == ImportName::Named(name.into()) && i.module.trim_end_matches(".js") == module
-            })
+            m.imports
+                .iter()
+                .any(|(local, i)| local == name && i.name == ImportName::Named(name.into()) && i.module.trim_end_matches(".js") == module)
         })
     };
     let mut by_module: Vec<(String, Vec<&str>)> = Vec::new();
@@ -147,10 +147,8 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
             None => true,
         }
     });
-    let imports: String = by_module
-        .iter()
-        .map(|(module, names)| format!("import {{ {} }} from \"{module}\";\n", names.join(", ")))
-        .collect();
+    let imports: String =
+        by_module.iter().map(|(module, names)| format!("import {{ {} }} from \"{module}\";\n", names.join(", "))).collect();
     match target.file {
         None => FileEdit {
             path: target.path.clone(),
@@ -255,7 +253,11 @@ pub fn verify(project: &Project, table: &Table, field: &str, goal: BackfillGoal)
     }
     let dir = &project.layout.functions_dir;
     let existing = target(project);
-    let path = if existing.component.is_some() { existing.path.clone() } else { format!("{dir}/migrations.{}", if existing.typescript { "ts" } else { "js" }) };
+    let path = if existing.component.is_some() {
+        existing.path.clone()
+    } else {
+        format!("{dir}/migrations.{}", if existing.typescript { "ts" } else { "js" })
+    };
     let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None };
     let name = free_name(project, target.file, &format!("verify{}", pascal(&[&table.name, field])));
     let page_name = free_name(project, target.file, &format!("{name}Page"));

@@ -175,7 +175,8 @@ fn dual_write_fixes(project: &Project, cx: &FixContext<'_>, finding: &Finding) -
 fn write_at<'p>(project: &'p Project, finding: &Finding) -> Option<(&'p crate::project::Located<crate::model::body::Write>, &'p Table)> {
     let write = project.functions.iter().flat_map(|f| f.writes.iter()).find(|w| {
         project.path(w.file) == finding.path
-            && (w.item.method_range == finding.range || w.item.object.as_ref().is_some_and(|o| o.fields.iter().any(|f| f.range == finding.range)))
+            && (w.item.method_range == finding.range
+                || w.item.object.as_ref().is_some_and(|o| o.fields.iter().any(|f| f.range == finding.range)))
     })?;
     let crate::model::body::TableRef::Name(table) = &write.item.table else { return None };
     Some((write, project.schema.as_ref()?.table(table)?))
@@ -194,10 +195,9 @@ fn write_fixes(project: &Project, finding: &Finding) -> Vec<Fix> {
             let Some(field) = table.field(&written.name) else { return out };
             let literal = match field.validator.required() {
                 l @ crate::model::validator::Validator::Literal(_) => codegen::default_value(l),
-                crate::model::validator::Validator::Union(members) => members
-                    .iter()
-                    .find(|m| matches!(m, crate::model::validator::Validator::Literal(_)))
-                    .and_then(codegen::default_value),
+                crate::model::validator::Validator::Union(members) => {
+                    members.iter().find(|m| matches!(m, crate::model::validator::Validator::Literal(_))).and_then(codegen::default_value)
+                }
                 _ => None,
             };
             if let (Some(literal), false) = (literal, written.value == crate::model::body::WrittenValue::Undefined) {
@@ -215,13 +215,22 @@ fn write_fixes(project: &Project, finding: &Finding) -> Vec<Fix> {
             if let Some(guess) = crate::analysis::rules::unknown_field::nearest(names, &written.name) {
                 let shorthand = written.range == written.value_range;
                 let new_text = if shorthand { format!("{guess}: {}", written.name) } else { guess.to_string() };
-                let mut fix = Fix::single(format!("Did you mean `{guess}`?"), FixKind::QuickFix, &file.path, TextEdit { range: written.range, new_text });
+                let mut fix = Fix::single(
+                    format!("Did you mean `{guess}`?"),
+                    FixKind::QuickFix,
+                    &file.path,
+                    TextEdit { range: written.range, new_text },
+                );
                 fix.preferred = true;
                 out.push(fix);
             }
         }
         Rule::InsertMissingField => {
-            let missing = table.fields.iter().filter(|f| object.field(&f.name).is_none()).find(|f| finding.message.contains(&format!("`{}`", f.name)));
+            let missing = table
+                .fields
+                .iter()
+                .filter(|f| object.field(&f.name).is_none())
+                .find(|f| finding.message.contains(&format!("`{}`", f.name)));
             let Some(field) = missing else { return out };
             let Some(value) = codegen::default_value(field.validator.required()) else { return out };
             let text = &*file.text;
@@ -259,10 +268,7 @@ pub fn field_at<'p>(project: &'p Project, path: &str, range: TextRange) -> Optio
 
 /// The name `v` has in a file (`import { v as val } from "convex/values"`), default `v`.
 fn v_name(project: &Project, path: &str) -> String {
-    project
-        .file_id(path)
-        .and_then(|id| project.file(id).model.v_name.clone())
-        .unwrap_or_else(|| "v".to_string())
+    project.file_id(path).and_then(|id| project.file(id).model.v_name.clone()).unwrap_or_else(|| "v".to_string())
 }
 
 /// *Make field optional first*: wraps the validator in `v.optional(...)`; never twice.
@@ -461,7 +467,8 @@ pub fn remove_finished_migration(working: &Project, base: Option<&Project>, func
 /// Deletes whole function declarations (with the comment block right above each).
 fn delete_functions(working: &Project, functions: &[&crate::project::Function], title: String) -> Fix {
     let file = working.file(functions[0].statement.file);
-    let edits = functions.iter().filter(|f| f.statement.file == functions[0].statement.file).map(|f| deletion(file, f.statement.range)).collect();
+    let edits =
+        functions.iter().filter(|f| f.statement.file == functions[0].statement.file).map(|f| deletion(file, f.statement.range)).collect();
     Fix { title, kind: FixKind::Refactor, preferred: false, edits: vec![FileEdit { path: file.path.clone(), create: false, edits }] }
 }
 

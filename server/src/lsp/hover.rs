@@ -38,14 +38,26 @@ pub fn field_markdown(state: &FieldState, locate: &dyn Fn(&str, Option<crate::pr
         for b in &state.backfills {
             let command = crate::fixes::codegen::run_command(&b.reference, None);
             let deployed = if b.deployed { "deployed" } else { "not deployed yet" };
-            let _ = writeln!(out, "- `{}` ({}, {deployed}): `{command}` · production: `{}`", b.reference, locate(&b.path, b.loc), prod(&command));
+            let _ = writeln!(
+                out,
+                "- `{}` ({}, {deployed}): `{command}` · production: `{}`",
+                b.reference,
+                locate(&b.path, b.loc),
+                prod(&command)
+            );
         }
     }
     if !state.verifies.is_empty() {
         let _ = writeln!(out, "\n**Verify**");
         for v in &state.verifies {
             let command = crate::fixes::codegen::run_command(&v.reference, None);
-            let _ = writeln!(out, "- `{}` ({}): `{command}` — expect `remaining: 0` · production: `{}`", v.reference, locate(&v.path, v.loc), prod(&command));
+            let _ = writeln!(
+                out,
+                "- `{}` ({}): `{command}` — expect `remaining: 0` · production: `{}`",
+                v.reference,
+                locate(&v.path, v.loc),
+                prod(&command)
+            );
         }
     }
     out

@@ -192,7 +192,9 @@ impl Backend {
         let snapshot = match snapshot {
             Ok(Ok(s)) => Arc::new(s),
             _ => {
-                self.client.log_message(MessageType::ERROR, format!("convex-migrate: the analysis of {} failed", project.root.display())).await;
+                self.client
+                    .log_message(MessageType::ERROR, format!("convex-migrate: the analysis of {} failed", project.root.display()))
+                    .await;
                 return;
             }
         };
@@ -272,7 +274,8 @@ impl Backend {
                 Some(DiagnosticRelatedInformation { location: Location { uri, range }, message: r.message.clone() })
             })
             .collect();
-        let cx = fixes::FixContext { base: snapshot.base.as_deref(), config: &snapshot.config, config_text: snapshot.config_text.as_deref() };
+        let cx =
+            fixes::FixContext { base: snapshot.base.as_deref(), config: &snapshot.config, config_text: snapshot.config_text.as_deref() };
         let fixes = fixes::for_finding(&snapshot.working, &cx, finding);
         let mut message = finding.message.clone();
         if let Some(help) = &finding.help {
@@ -283,7 +286,13 @@ impl Backend {
             range,
             severity: Some(severity(finding.severity)),
             code: Some(NumberOrString::String(finding.rule.id().to_string())),
-            code_description: self.session.rule_docs.read().ok().and_then(|d| d.get(finding.rule.id()).cloned()).map(|href| CodeDescription { href }),
+            code_description: self
+                .session
+                .rule_docs
+                .read()
+                .ok()
+                .and_then(|d| d.get(finding.rule.id()).cloned())
+                .map(|href| CodeDescription { href }),
             source: Some("convex-migrate".into()),
             message,
             related_information: (!related.is_empty()).then_some(related),
@@ -302,7 +311,8 @@ impl Backend {
             let uri = uri_of(&project.root.join(&file.path))?;
             let text = if file.create { "" } else { Session::snapshot_text(snapshot, &file.path)? };
             let conv = Converter::new(text, unit);
-            let edits: Vec<TextEdit> = file.edits.iter().map(|e| TextEdit { range: conv.range(e.range), new_text: e.new_text.clone() }).collect();
+            let edits: Vec<TextEdit> =
+                file.edits.iter().map(|e| TextEdit { range: conv.range(e.range), new_text: e.new_text.clone() }).collect();
             if file.create {
                 if !can_create {
                     return None;
@@ -332,7 +342,13 @@ impl Backend {
         Some(WorkspaceEdit { document_changes: Some(DocumentChanges::Operations(operations)), ..WorkspaceEdit::default() })
     }
 
-    fn code_action(&self, project: &ProjectState, snapshot: &Snapshot, fix: &Fix, diagnostic: Option<&Diagnostic>) -> Option<CodeActionOrCommand> {
+    fn code_action(
+        &self,
+        project: &ProjectState,
+        snapshot: &Snapshot,
+        fix: &Fix,
+        diagnostic: Option<&Diagnostic>,
+    ) -> Option<CodeActionOrCommand> {
         let edit = self.workspace_edit(project, snapshot, fix)?;
         Some(CodeActionOrCommand::CodeAction(CodeAction {
             title: fix.title.clone(),
@@ -455,10 +471,22 @@ impl Backend {
             if field.validator.is_optional() && snapshot.config.is_verified(&table.name, &field.name) {
                 refactors.extend(fixes::make_required(&snapshot.working, field));
             }
-            let state = crate::analysis::state::field_state(&snapshot.working, snapshot.base.as_deref(), &snapshot.config, &table.name, &field.name);
+            let state = crate::analysis::state::field_state(
+                &snapshot.working,
+                snapshot.base.as_deref(),
+                &snapshot.config,
+                &table.name,
+                &field.name,
+            );
             if let Some(state) = state.filter(|s| s.in_transition()) {
                 if state.backfills.is_empty() {
-                    refactors.extend(fixes::codegen::backfill(&snapshot.working, table, &field.name, field.validator.required(), state.goal));
+                    refactors.extend(fixes::codegen::backfill(
+                        &snapshot.working,
+                        table,
+                        &field.name,
+                        field.validator.required(),
+                        state.goal,
+                    ));
                 }
                 if state.verifies.is_empty() {
                     refactors.extend(fixes::codegen::verify(&snapshot.working, table, &field.name, state.goal));
@@ -490,11 +518,9 @@ impl Backend {
             .into_iter()
             .map(|(function, role)| {
                 let (command, title, field) = match &role {
-                    crate::analysis::state::MigrationRole::Backfill { table, field, .. } => (
-                        commands::RUN,
-                        format!("▶ Run backfill of {table}.{field}: npx convex run {}", function.reference),
-                        None,
-                    ),
+                    crate::analysis::state::MigrationRole::Backfill { table, field, .. } => {
+                        (commands::RUN, format!("▶ Run backfill of {table}.{field}: npx convex run {}", function.reference), None)
+                    }
                     crate::analysis::state::MigrationRole::Verify { table, field } => (
                         commands::VERIFY,
                         format!("✓ Verify {table}.{field}: npx convex run {}", function.reference),
@@ -504,7 +530,11 @@ impl Backend {
                 let args = commands::RunArgs { root: project.root.clone(), function: function.reference.clone(), field, prod: false };
                 CodeLens {
                     range: conv.range(function.loc.range),
-                    command: Some(Command { title, command: command.to_string(), arguments: serde_json::to_value(args).ok().map(|a| vec![a]) }),
+                    command: Some(Command {
+                        title,
+                        command: command.to_string(),
+                        arguments: serde_json::to_value(args).ok().map(|a| vec![a]),
+                    }),
                     data: None,
                 }
             })
@@ -586,7 +616,10 @@ fn hover_at(snapshot: &Snapshot, rel: &str, offset: u32, unit: ColumnUnit) -> Op
     let schema = working.schema.as_ref()?;
     // A schema field.
     let field = schema.tables.iter().find_map(|t| {
-        t.fields.iter().find(|f| working.path(f.loc.file) == rel && f.loc.range.start <= offset && offset <= f.loc.range.end).map(|f| (t, f))
+        t.fields
+            .iter()
+            .find(|f| working.path(f.loc.file) == rel && f.loc.range.start <= offset && offset <= f.loc.range.end)
+            .map(|f| (t, f))
     });
     let pairs = crate::analysis::dual_write::pairs(working, snapshot.base.as_deref(), &snapshot.config);
     let locate_fn = |f: &crate::project::Function| locate(working.path(f.file), Some(f.loc));
@@ -682,8 +715,7 @@ impl LanguageServer for Backend {
         if let Ok(mut c) = self.session.can_create_files.write() {
             *c = create;
         }
-        let mut folders: Vec<PathBuf> =
-            params.workspace_folders.unwrap_or_default().iter().filter_map(|f| path_of(&f.uri)).collect();
+        let mut folders: Vec<PathBuf> = params.workspace_folders.unwrap_or_default().iter().filter_map(|f| path_of(&f.uri)).collect();
         #[allow(deprecated)]
         if folders.is_empty() {
             if let Some(root) = params.root_uri.as_ref().and_then(path_of) {
@@ -892,7 +924,8 @@ impl LanguageServer for Backend {
         let output = match commands::run(&self.client, &npx, &args, token).await {
             Ok(output) => output,
             Err(e) => {
-                let message = format!("convex-migrate: cannot run `{line}` ({npx}: {e}). Is Node.js installed, or set convexMigrate.npxPath?");
+                let message =
+                    format!("convex-migrate: cannot run `{line}` ({npx}: {e}). Is Node.js installed, or set convexMigrate.npxPath?");
                 self.client.show_message(MessageType::ERROR, &message).await;
                 return Err(Error { code: tower_lsp_server::jsonrpc::ErrorCode::InternalError, message: message.into(), data: None });
             }
@@ -908,18 +941,31 @@ impl LanguageServer for Backend {
         };
         let result = crate::ledger::parse_verify_output(&output.stdout);
         let Some(result) = result else {
-            self.client.show_message(MessageType::WARNING, format!("convex-migrate: `{line}` did not return {{ remaining }}; the ledger is unchanged")).await;
+            self.client
+                .show_message(
+                    MessageType::WARNING,
+                    format!("convex-migrate: `{line}` did not return {{ remaining }}; the ledger is unchanged"),
+                )
+                .await;
             return Ok(Some(serde_json::json!({ "success": true, "recorded": false, "output": output.stdout })));
         };
         if result.remaining > 0 {
             self.client
-                .show_message(MessageType::WARNING, format!("convex-migrate: {} documents still need the migration of {field}; run the backfill again. The ledger is unchanged", result.remaining))
+                .show_message(
+                    MessageType::WARNING,
+                    format!(
+                        "convex-migrate: {} documents still need the migration of {field}; run the backfill again. The ledger is unchanged",
+                        result.remaining
+                    ),
+                )
                 .await;
             return Ok(Some(serde_json::json!({ "success": true, "recorded": false, "remaining": result.remaining })));
         }
         let recorded = self.record_verified(&project, &field, args.prod).await;
         if recorded {
-            self.client.show_message(MessageType::INFO, format!("convex-migrate: {field} verified (nothing left); recorded in {FILE_NAME}")).await;
+            self.client
+                .show_message(MessageType::INFO, format!("convex-migrate: {field} verified (nothing left); recorded in {FILE_NAME}"))
+                .await;
         }
         Ok(Some(serde_json::json!({ "success": true, "recorded": recorded, "remaining": 0, "scanned": result.scanned })))
     }

@@ -235,10 +235,8 @@ mod tests {
         }
         std::fs::create_dir_all(dir.path().join("tools/custom")).unwrap();
         std::fs::write(dir.path().join("tools/custom/convex.json"), "{}").unwrap();
-        let roots: Vec<String> = discover(dir.path())
-            .iter()
-            .map(|r| r.strip_prefix(dir.path()).unwrap().to_string_lossy().to_string())
-            .collect();
+        let roots: Vec<String> =
+            discover(dir.path()).iter().map(|r| r.strip_prefix(dir.path()).unwrap().to_string_lossy().to_string()).collect();
         assert_eq!(roots, ["apps/web", "packages/api", "tools/custom"]);
     }
 }

@@ -8,9 +8,8 @@ use std::collections::HashMap;
 
 use swc_common::Spanned;
 use swc_ecma_ast::{
-    ArrowExpr, ArrowFunctionBody, CallExpr, Callee, Expr, ForHead, ForOfStmt, Function, Lit,
-    MemberExpr, MemberProp, ObjectPatProp, Pat, Prop, PropOrSpread, ReturnStmt, TsEntityName, TsLit,
-    TsType, TsTypeAnn, VarDeclarator,
+    ArrowExpr, ArrowFunctionBody, CallExpr, Callee, Expr, ForHead, ForOfStmt, Function, Lit, MemberExpr, MemberProp, ObjectPatProp, Pat,
+    Prop, PropOrSpread, ReturnStmt, TsEntityName, TsLit, TsType, TsTypeAnn, VarDeclarator,
 };
 use swc_ecma_visit::{Visit, VisitWith};
 
@@ -46,7 +45,9 @@ pub enum Terminal {
     Collect,
     Take(Option<f64>),
     /// `.paginate(opts)`; `cursor` is true when the cursor comes from the function's arguments.
-    Paginate { cursor: bool },
+    Paginate {
+        cursor: bool,
+    },
     First,
     Unique,
     /// `for await (const doc of query)`.
@@ -188,10 +189,22 @@ enum Binding {
     Db,
     /// The function's `args` object, with its validators when known.
     Args,
-    Id { table: TableRef, origin: Origin },
-    Doc { table: TableRef, origin: Origin },
-    Docs { table: TableRef, origin: Origin },
-    Page { table: TableRef, origin: Origin },
+    Id {
+        table: TableRef,
+        origin: Origin,
+    },
+    Doc {
+        table: TableRef,
+        origin: Origin,
+    },
+    Docs {
+        table: TableRef,
+        origin: Origin,
+    },
+    Page {
+        table: TableRef,
+        origin: Origin,
+    },
     /// A query builder held in a variable: read `i`.
     Query(usize),
     /// An untyped helper parameter: a document or an id, table known at the call.
@@ -386,9 +399,7 @@ impl Walker<'_> {
         match (base, key) {
             (Binding::Ctx, "db") => Some(Binding::Db),
             (Binding::Args, key) => match self.args.get(key).map(Validator::required) {
-                Some(Validator::Id(table)) => {
-                    Some(Binding::Id { table: TableRef::Name(table.clone()), origin: Origin::Other })
-                }
+                Some(Validator::Id(table)) => Some(Binding::Id { table: TableRef::Name(table.clone()), origin: Origin::Other }),
                 _ => None,
             },
             (Binding::Doc { table, origin }, "_id") => Some(Binding::Id { table: table.clone(), origin: *origin }),
@@ -585,7 +596,12 @@ impl Walker<'_> {
                 self.record_returns(&cond.cons);
                 self.record_returns(&cond.alt);
             }
-            Expr::Bin(bin) if matches!(bin.op, swc_ecma_ast::BinaryOp::LogicalAnd | swc_ecma_ast::BinaryOp::LogicalOr | swc_ecma_ast::BinaryOp::NullishCoalescing) => {
+            Expr::Bin(bin)
+                if matches!(
+                    bin.op,
+                    swc_ecma_ast::BinaryOp::LogicalAnd | swc_ecma_ast::BinaryOp::LogicalOr | swc_ecma_ast::BinaryOp::NullishCoalescing
+                ) =>
+            {
                 self.record_returns(&bin.right);
             }
             other => {

@@ -9,8 +9,8 @@ pub mod value;
 use std::collections::HashMap;
 
 use swc_ecma_ast::{
-    Callee, Decl, DefaultDecl, ExportSpecifier, Expr, ImportSpecifier, ModuleDecl, ModuleExportName,
-    ModuleItem, Pat, Prop, PropOrSpread, Stmt,
+    Callee, Decl, DefaultDecl, ExportSpecifier, Expr, ImportSpecifier, ModuleDecl, ModuleExportName, ModuleItem, Pat, Prop, PropOrSpread,
+    Stmt,
 };
 
 use crate::line_index::{LineIndex, TextRange};
@@ -127,11 +127,9 @@ impl FileModel {
             }
             model.migrations_instance = model.bindings.iter().find_map(|(name, binding)| match &binding.value {
                 Value::New { callee } => match &**callee {
-                    Value::Ref(value::SymRef::Local(class)) => model
-                        .imports
-                        .get(class)
-                        .is_some_and(|i| i.module == "@convex-dev/migrations")
-                        .then(|| name.clone()),
+                    Value::Ref(value::SymRef::Local(class)) => {
+                        model.imports.get(class).is_some_and(|i| i.module == "@convex-dev/migrations").then(|| name.clone())
+                    }
                     _ => None,
                 },
                 _ => None,
@@ -189,9 +187,7 @@ impl FileModel {
                 "v" => names.v.push(local.clone()),
                 "defineTable" => names.define_table.push(local.clone()),
                 "defineSchema" => names.define_schema.push(local.clone()),
-                _ if import.module.starts_with("convex-helpers") => {
-                    names.helpers.push((local.clone(), imported.clone()))
-                }
+                _ if import.module.starts_with("convex-helpers") => names.helpers.push((local.clone(), imported.clone())),
                 _ => {}
             }
         }
@@ -412,9 +408,7 @@ fn function_def(
         analyse_function(&function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(), FnBody::of_function(function), &input, false)
     } else {
         match handler.map(unwrap_ts) {
-            Some(Expr::Arrow(arrow)) => {
-                analyse_function(&arrow.params.iter().collect::<Vec<_>>(), FnBody::of_arrow(arrow), &input, false)
-            }
+            Some(Expr::Arrow(arrow)) => analyse_function(&arrow.params.iter().collect::<Vec<_>>(), FnBody::of_arrow(arrow), &input, false),
             Some(Expr::Fn(f)) => analyse_function(
                 &f.function.params.iter().map(|p| &p.pat).collect::<Vec<_>>(),
                 FnBody::of_function(&f.function),

@@ -6,10 +6,7 @@
 
 use std::fmt;
 
-use swc_ecma_ast::{
-    ArrayLit, CallExpr, Callee, Expr, Lit, MemberProp, ObjectLit, Prop, PropName, PropOrSpread,
-    UnaryOp,
-};
+use swc_ecma_ast::{ArrayLit, CallExpr, Callee, Expr, Lit, MemberProp, ObjectLit, Prop, PropName, PropOrSpread, UnaryOp};
 
 use crate::line_index::TextRange;
 use crate::model::validator::{Entry, Field, Literal, Validator};
@@ -43,9 +40,14 @@ pub enum Value {
     Array(Vec<Value>),
     Ref(SymRef),
     /// A call the evaluator does not interpret itself, e.g. `customMutation(mutation, ...)`.
-    Call { callee: Box<Value>, args: Vec<Value> },
+    Call {
+        callee: Box<Value>,
+        args: Vec<Value>,
+    },
     /// `new X(...)`, e.g. `new Migrations(components.migrations)`.
-    New { callee: Box<Value> },
+    New {
+        callee: Box<Value>,
+    },
     Unknown,
 }
 
@@ -111,9 +113,7 @@ fn eval_depth(expr: &Expr, names: &Names, depth: u32) -> Value {
     match unwrap_ts(expr) {
         Expr::Ident(ident) => Value::Ref(SymRef::Local(ident.sym.to_string())),
         Expr::Member(member) => match (&member.prop, sym_ref(&member.obj)) {
-            (MemberProp::Ident(prop), Some(base)) => {
-                Value::Ref(SymRef::Member(Box::new(base), prop.sym.to_string()))
-            }
+            (MemberProp::Ident(prop), Some(base)) => Value::Ref(SymRef::Member(Box::new(base), prop.sym.to_string())),
             _ => Value::Unknown,
         },
         Expr::Lit(Lit::Str(s)) => Value::Str(s.value.to_atom_lossy().to_string()),
@@ -148,9 +148,7 @@ fn sym_ref(expr: &Expr) -> Option<SymRef> {
     match unwrap_ts(expr) {
         Expr::Ident(ident) => Some(SymRef::Local(ident.sym.to_string())),
         Expr::Member(member) => match &member.prop {
-            MemberProp::Ident(prop) => {
-                Some(SymRef::Member(Box::new(sym_ref(&member.obj)?), prop.sym.to_string()))
-            }
+            MemberProp::Ident(prop) => Some(SymRef::Member(Box::new(sym_ref(&member.obj)?), prop.sym.to_string())),
             _ => None,
         },
         _ => None,
@@ -175,9 +173,7 @@ fn eval_object(object: &ObjectLit, names: &Names, depth: u32) -> Vec<ObjEntry> {
     let mut entries = Vec::with_capacity(object.props.len());
     for prop in &object.props {
         match prop {
-            PropOrSpread::Spread(spread) => {
-                entries.push(ObjEntry::Spread(eval_depth(&spread.expr, names, depth)))
-            }
+            PropOrSpread::Spread(spread) => entries.push(ObjEntry::Spread(eval_depth(&spread.expr, names, depth))),
             PropOrSpread::Prop(prop) => match &**prop {
                 Prop::KeyValue(kv) => match prop_name(&kv.key) {
                     Some(key) => entries.push(ObjEntry::Prop {
@@ -227,11 +223,7 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
         Expr::Ident(ident) => {
             let name = ident.sym.as_str();
             if Names::is(&names.define_table, name) {
-                return Value::Table(Box::new(TableDef {
-                    shape: arg(0),
-                    indexes: Vec::new(),
-                    range: call_range,
-                }));
+                return Value::Table(Box::new(TableDef { shape: arg(0), indexes: Vec::new(), range: call_range }));
             }
             if Names::is(&names.define_schema, name) {
                 let schema_validation = match arg(1) {
@@ -243,11 +235,7 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
                     }),
                     _ => None,
                 };
-                return Value::Schema(Box::new(SchemaDef {
-                    tables: arg(0),
-                    schema_validation,
-                    range: call_range,
-                }));
+                return Value::Schema(Box::new(SchemaDef { tables: arg(0), schema_validation, range: call_range }));
             }
             if let Some((_, helper)) = names.helpers.iter().find(|(local, _)| local == name) {
                 if let Some(v) = helper_validator(helper, &args, names, depth, has_spread_arg) {
@@ -271,13 +259,9 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
             let receiver = eval_depth(&member.obj, names, depth);
             match (receiver, method) {
                 (Value::Validator(v), "optional") => Value::Validator(optional(v)),
-                (Value::Ref(r), "optional") if args.is_empty() => {
-                    Value::Validator(optional(Validator::Ref(r)))
-                }
+                (Value::Ref(r), "optional") if args.is_empty() => Value::Validator(optional(Validator::Ref(r))),
                 (Value::Table(mut table), "index") => {
-                    if let (Some(Value::Str(name)), Some(fields)) =
-                        (args.first().map(|e| eval_depth(e, names, depth)), args.get(1))
-                    {
+                    if let (Some(Value::Str(name)), Some(fields)) = (args.first().map(|e| eval_depth(e, names, depth)), args.get(1)) {
                         table.indexes.push(IndexDef { name, fields: index_fields(fields, names, depth) });
                     }
                     Value::Table(table)
@@ -300,12 +284,10 @@ fn bool_prop(object: &Expr, key: &str) -> Option<bool> {
     let Expr::Object(object) = unwrap_ts(object) else { return None };
     object.props.iter().find_map(|p| match p {
         PropOrSpread::Prop(p) => match &**p {
-            Prop::KeyValue(kv) if prop_name(&kv.key).as_deref() == Some(key) => {
-                match unwrap_ts(&kv.value) {
-                    Expr::Lit(Lit::Bool(b)) => Some(b.value),
-                    _ => None,
-                }
-            }
+            Prop::KeyValue(kv) if prop_name(&kv.key).as_deref() == Some(key) => match unwrap_ts(&kv.value) {
+                Expr::Lit(Lit::Bool(b)) => Some(b.value),
+                _ => None,
+            },
             _ => None,
         },
         _ => None,
@@ -314,17 +296,13 @@ fn bool_prop(object: &Expr, key: &str) -> Option<bool> {
 
 /// The fields of `.index(name, ["a", "b"])` or `.index(name, { fields: [...] })`.
 fn index_fields(expr: &Expr, names: &Names, depth: u32) -> Vec<String> {
-    let strings = |values: Vec<Value>| {
-        values.into_iter().filter_map(|v| if let Value::Str(s) = v { Some(s) } else { None }).collect()
-    };
+    let strings = |values: Vec<Value>| values.into_iter().filter_map(|v| if let Value::Str(s) = v { Some(s) } else { None }).collect();
     match eval_depth(expr, names, depth) {
         Value::Array(values) => strings(values),
         Value::Object(entries) => entries
             .into_iter()
             .find_map(|e| match e {
-                ObjEntry::Prop { key, value: Value::Array(values), .. } if key == "fields" => {
-                    Some(strings(values))
-                }
+                ObjEntry::Prop { key, value: Value::Array(values), .. } if key == "fields" => Some(strings(values)),
                 _ => None,
             })
             .unwrap_or_default(),
@@ -354,12 +332,9 @@ pub fn object_entries(entries: Vec<ObjEntry>) -> Vec<Entry> {
     entries
         .into_iter()
         .map(|entry| match entry {
-            ObjEntry::Prop { key, value, key_range, value_range } => Entry::Field(Field {
-                name: key,
-                validator: to_validator(value),
-                name_range: key_range,
-                value_range,
-            }),
+            ObjEntry::Prop { key, value, key_range, value_range } => {
+                Entry::Field(Field { name: key, validator: to_validator(value), name_range: key_range, value_range })
+            }
             ObjEntry::Spread(value) => Entry::Spread(to_validator(value)),
         })
         .collect()
@@ -382,9 +357,7 @@ fn literal(expr: &Expr) -> Option<Literal> {
 
 /// `v.<method>(args)`.
 fn v_call(method: &str, args: &[&Expr], names: &Names, depth: u32, has_spread: bool) -> Validator {
-    let validator = |i: usize| {
-        args.get(i).map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown)
-    };
+    let validator = |i: usize| args.get(i).map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown);
     match method {
         "string" => Validator::String,
         "number" | "float64" => Validator::Number,
@@ -413,22 +386,15 @@ fn v_call(method: &str, args: &[&Expr], names: &Names, depth: u32, has_spread: b
 }
 
 /// convex-helpers' validator helpers (`convex-helpers/validators`).
-fn helper_validator(
-    helper: &str,
-    args: &[&Expr],
-    names: &Names,
-    depth: u32,
-    has_spread: bool,
-) -> Option<Validator> {
+fn helper_validator(helper: &str, args: &[&Expr], names: &Names, depth: u32, has_spread: bool) -> Option<Validator> {
     match helper {
         "literals" if !has_spread => {
-            let literals: Option<Vec<Validator>> =
-                args.iter().map(|e| literal(e).map(Validator::Literal)).collect();
+            let literals: Option<Vec<Validator>> = args.iter().map(|e| literal(e).map(Validator::Literal)).collect();
             Some(Validator::Union(literals?))
         }
-        "nullable" => Some(Validator::nullable(
-            args.first().map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown),
-        )),
+        "nullable" => {
+            Some(Validator::nullable(args.first().map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown)))
+        }
         "deprecated" => Some(Validator::Optional(Box::new(Validator::Any))),
         "brandedString" => Some(Validator::String),
         _ => None,

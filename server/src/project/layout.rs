@@ -52,8 +52,7 @@ impl Layout {
     /// Whether a file of the functions folder should be read at all (sources skip the rest).
     pub fn is_source(&self, path: &str) -> bool {
         let Some(module) = self.module_path(path) else { return false };
-        crate::syntax::Language::from_path(module).is_some()
-            && !module.split('/').any(|c| c == "node_modules" || c == "_generated")
+        crate::syntax::Language::from_path(module).is_some() && !module.split('/').any(|c| c == "node_modules" || c == "_generated")
     }
 
     /// Whether Convex deploys `path` as a function module. `has_component_config(dir)` tells

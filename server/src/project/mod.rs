@@ -200,12 +200,13 @@ impl Project {
                 && p.files.len() == project.files.len()
                 && p.files.iter().zip(&project.files).all(|(a, b)| a.path == b.path)
         });
-        let unchanged = |deps: &[FileId]| {
-            previous.is_some_and(|p| deps.iter().all(|d| Arc::ptr_eq(&p.file(*d).model, &project.file(*d).model)))
-        };
+        let unchanged =
+            |deps: &[FileId]| previous.is_some_and(|p| deps.iter().all(|d| Arc::ptr_eq(&p.file(*d).model, &project.file(*d).model)));
         let linker = resolve::Linker::new(&project);
         let (schema, schema_deps) = match previous {
-            Some(p) if !p.links.schema_deps.is_empty() && unchanged(&p.links.schema_deps) => (p.schema.clone(), p.links.schema_deps.clone()),
+            Some(p) if !p.links.schema_deps.is_empty() && unchanged(&p.links.schema_deps) => {
+                (p.schema.clone(), p.links.schema_deps.clone())
+            }
             _ => linker.record(|| linker.schema()),
         };
         let mut functions: Vec<Arc<Function>> = Vec::new();

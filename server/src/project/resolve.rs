@@ -76,10 +76,7 @@ impl<'p> Linker<'p> {
             }
         }
         let base = parts.join("/");
-        let stem = ["js", "jsx", "mjs", "cjs"]
-            .iter()
-            .find_map(|ext| base.strip_suffix(&format!(".{ext}")))
-            .unwrap_or(&base);
+        let stem = ["js", "jsx", "mjs", "cjs"].iter().find_map(|ext| base.strip_suffix(&format!(".{ext}"))).unwrap_or(&base);
         let exts = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
         std::iter::once(base.clone())
             .chain(exts.iter().map(|e| format!("{stem}.{e}")))
@@ -186,9 +183,7 @@ impl<'p> Linker<'p> {
                 opt @ Validator::Optional(_) => opt,
                 inner => Validator::Optional(Box::new(inner)),
             },
-            Validator::Record(k, val) => {
-                Validator::Record(Box::new(self.validator(file, k, d)), Box::new(self.validator(file, val, d)))
-            }
+            Validator::Record(k, val) => Validator::Record(Box::new(self.validator(file, k, d)), Box::new(self.validator(file, val, d))),
             Validator::Union(members) => Validator::Union(members.iter().map(|m| self.validator(file, m, d)).collect()),
             Validator::Object(entries) => {
                 let mut out = Vec::new();
@@ -218,10 +213,7 @@ impl<'p> Linker<'p> {
         let mut open = false;
         for entry in entries {
             match entry {
-                Entry::Field(f) => field(
-                    file,
-                    Field { validator: self.validator(file, &f.validator, depth + 1), ..f.clone() },
-                ),
+                Entry::Field(f) => field(file, Field { validator: self.validator(file, &f.validator, depth + 1), ..f.clone() }),
                 Entry::Spread(Validator::Ref(r)) => {
                     let resolved = match self.resolve_ref(file, r, depth + 1) {
                         Some(Resolved::Value(f, v)) => Some((f, v.clone())),
@@ -328,7 +320,14 @@ impl<'p> Linker<'p> {
                 let mut entries: Vec<Entry> = table
                     .fields
                     .iter()
-                    .map(|f| Entry::Field(Field { name: f.name.clone(), validator: f.validator.clone(), name_range: f.loc.range, value_range: f.loc.range }))
+                    .map(|f| {
+                        Entry::Field(Field {
+                            name: f.name.clone(),
+                            validator: f.validator.clone(),
+                            name_range: f.loc.range,
+                            value_range: f.loc.range,
+                        })
+                    })
                     .collect();
                 if open {
                     entries.push(Entry::Spread(Validator::Unknown));
@@ -411,17 +410,19 @@ impl<'p> Linker<'p> {
                 let binding = model.bindings.get(name)?;
                 self.builder_kind(file, &binding.value, depth + 1)
             }
-            Value::Ref(SymRef::Member(base, method)) if method == "define" => {
-                match self.resolve_ref(file, base, depth + 1)? {
-                    Resolved::Value(_, Value::New { .. }) => Some((FunctionKind::Migration, true)),
-                    Resolved::Owned(_, Value::New { .. }) => Some((FunctionKind::Migration, true)),
-                    _ => None,
-                }
-            }
-            Value::Ref(SymRef::Member(..)) => match self.resolve_ref(file, match builder {
-                Value::Ref(r) => r,
-                _ => return None,
-            }, depth + 1)? {
+            Value::Ref(SymRef::Member(base, method)) if method == "define" => match self.resolve_ref(file, base, depth + 1)? {
+                Resolved::Value(_, Value::New { .. }) => Some((FunctionKind::Migration, true)),
+                Resolved::Owned(_, Value::New { .. }) => Some((FunctionKind::Migration, true)),
+                _ => None,
+            },
+            Value::Ref(SymRef::Member(..)) => match self.resolve_ref(
+                file,
+                match builder {
+                    Value::Ref(r) => r,
+                    _ => return None,
+                },
+                depth + 1,
+            )? {
                 Resolved::Value(f, v) => self.builder_kind(f, v, depth + 1),
                 Resolved::Owned(f, v) => self.builder_kind(f, &v, depth + 1),
                 Resolved::Module(_) => None,

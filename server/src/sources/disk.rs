@@ -42,7 +42,8 @@ pub fn read_tree(root: &Path, dir: &str, want: &dyn Fn(&str, bool) -> bool) -> (
         };
         for entry in entries.flatten() {
             let Ok(name) = entry.file_name().into_string() else {
-                skipped.push(Skipped { path: format!("{rel}/{}", entry.file_name().to_string_lossy()), reason: "name is not UTF-8".into() });
+                skipped
+                    .push(Skipped { path: format!("{rel}/{}", entry.file_name().to_string_lossy()), reason: "name is not UTF-8".into() });
                 continue;
             };
             let path = format!("{rel}/{name}");

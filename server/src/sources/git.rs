@@ -96,27 +96,15 @@ impl GitRepo {
         let repo = match gix::discover(&start) {
             Ok(repo) => repo,
             Err(err) if is_no_repository(&err) => return Ok(None),
-            Err(err) => {
-                return Err(GitError::Open {
-                    path: start,
-                    reason: one_line(&err),
-                })
-            }
+            Err(err) => return Err(GitError::Open { path: start, reason: one_line(&err) }),
         };
         let Some(workdir) = repo.workdir() else {
             return Ok(None);
         };
-        let workdir = canonicalize(workdir).map_err(|reason| GitError::Open {
-            path: workdir.to_path_buf(),
-            reason,
-        })?;
+        let workdir = canonicalize(workdir).map_err(|reason| GitError::Open { path: workdir.to_path_buf(), reason })?;
         let git_dir = canonicalize_or_keep(repo.git_dir());
         let common_dir = canonicalize_or_keep(repo.common_dir());
-        Ok(Some(GitRepo {
-            workdir,
-            git_dir,
-            common_dir,
-        }))
+        Ok(Some(GitRepo { workdir, git_dir, common_dir }))
     }
 
     /// The `.git` directory (for watching HEAD and refs later).
@@ -145,10 +133,7 @@ impl GitRepo {
     pub fn resolve(&self, spec: Option<&str>) -> Result<ResolvedBase, GitError> {
         let repo = self.open()?;
         match spec {
-            Some(spec) => Ok(ResolvedBase {
-                commit: self.commit_of(&repo, spec)?.to_string(),
-                described_as: spec.to_string(),
-            }),
+            Some(spec) => Ok(ResolvedBase { commit: self.commit_of(&repo, spec)?.to_string(), described_as: spec.to_string() }),
             None => self.default_base(&repo),
         }
     }
@@ -182,10 +167,7 @@ impl GitRepo {
 
     /// Resolves `spec` to a commit id, peeling annotated tags.
     fn commit_of(&self, repo: &gix::Repository, spec: &str) -> Result<ObjectId, GitError> {
-        let unknown = |reason: String| GitError::UnknownRef {
-            spec: spec.to_string(),
-            reason,
-        };
+        let unknown = |reason: String| GitError::UnknownRef { spec: spec.to_string(), reason };
         if spec.trim().is_empty() {
             return Err(unknown("the revision is empty".into()));
         }
@@ -208,17 +190,8 @@ impl GitRepo {
         if head.is_unborn() {
             return Err(self.no_commits());
         }
-        let head_id = head
-            .peel_to_commit()
-            .map_err(|err| GitError::UnknownRef {
-                spec: "HEAD".into(),
-                reason: one_line(&err),
-            })?
-            .id;
-        let head_base = |described_as: String| ResolvedBase {
-            commit: head_id.to_string(),
-            described_as,
-        };
+        let head_id = head.peel_to_commit().map_err(|err| GitError::UnknownRef { spec: "HEAD".into(), reason: one_line(&err) })?.id;
+        let head_base = |described_as: String| ResolvedBase { commit: head_id.to_string(), described_as };
         let Some(upstream) = upstream_ref_name(repo, &head) else {
             return Ok(head_base("HEAD".into()));
         };
@@ -227,38 +200,26 @@ impl GitRepo {
             return Ok(head_base(format!("HEAD (upstream {shown} not found)")));
         };
         match repo.merge_base(head_id, upstream_id) {
-            Ok(Some(base)) => Ok(ResolvedBase {
-                commit: base.detach().to_string(),
-                described_as: format!("merge-base of HEAD and {shown}"),
-            }),
+            Ok(Some(base)) => {
+                Ok(ResolvedBase { commit: base.detach().to_string(), described_as: format!("merge-base of HEAD and {shown}") })
+            }
             Ok(None) => Ok(head_base(format!("HEAD (no common history with {shown})"))),
             // E.g. a shallow clone whose history stops before the fork point.
-            Err(err) => Ok(head_base(format!(
-                "HEAD (no merge-base with {shown}: {})",
-                one_line(&err)
-            ))),
+            Err(err) => Ok(head_base(format!("HEAD (no merge-base with {shown}: {})", one_line(&err)))),
         }
     }
 
     /// The components of `project_root` relative to the working tree, as git tree entry names.
     fn project_prefix(&self, project_root: &Path) -> Result<Vec<BString>, GitError> {
         let project = canonicalize_project(project_root)?;
-        let outside = || GitError::OutsideWorkdir {
-            project: project.clone(),
-            workdir: self.workdir.clone(),
-        };
+        let outside = || GitError::OutsideWorkdir { project: project.clone(), workdir: self.workdir.clone() };
         let relative = project.strip_prefix(&self.workdir).map_err(|_| outside())?;
         relative
             .components()
             .map(|component| match component {
                 std::path::Component::Normal(name) => gix::path::os_str_into_bstr(name)
                     .map(BStr::to_owned)
-                    .map_err(|_| {
-                        GitError::Read(format!(
-                            "the project path {} is not valid UTF-8",
-                            project.display()
-                        ))
-                    }),
+                    .map_err(|_| GitError::Read(format!("the project path {} is not valid UTF-8", project.display()))),
                 _ => Err(outside()),
             })
             .collect()
@@ -266,16 +227,11 @@ impl GitRepo {
 
     /// Opens the repository found by [`Self::discover`] again (see the note on [`GitRepo`]).
     fn open(&self) -> Result<gix::Repository, GitError> {
-        gix::open(&self.git_dir).map_err(|err| GitError::Open {
-            path: self.git_dir.clone(),
-            reason: one_line(&err),
-        })
+        gix::open(&self.git_dir).map_err(|err| GitError::Open { path: self.git_dir.clone(), reason: one_line(&err) })
     }
 
     fn no_commits(&self) -> GitError {
-        GitError::NoCommits {
-            workdir: self.workdir.clone(),
-        }
+        GitError::NoCommits { workdir: self.workdir.clone() }
     }
 }
 
@@ -289,38 +245,25 @@ struct Collected {
 
 impl Collected {
     fn skip(&mut self, path: String, reason: impl Into<String>) {
-        self.skipped.push(Skipped {
-            path,
-            reason: reason.into(),
-        });
+        self.skipped.push(Skipped { path, reason: reason.into() });
     }
 }
 
 /// Visits the tree `root` depth-first (with an explicit stack: deep trees cannot overflow ours),
 /// collecting the wanted blobs and reporting what cannot be read as text.
-fn walk(
-    repo: &gix::Repository,
-    root: ObjectId,
-    want: &dyn Fn(&str, bool) -> bool,
-    out: &mut Collected,
-) -> Result<(), GitError> {
+fn walk(repo: &gix::Repository, root: ObjectId, want: &dyn Fn(&str, bool) -> bool, out: &mut Collected) -> Result<(), GitError> {
     let mut pending = vec![(root, String::new())];
     while let Some((tree_id, dir)) = pending.pop() {
         let data = tree_data(repo, tree_id)?;
         let entries = decode_tree(&data, tree_id)?;
         out.entries_seen += entries.len();
         if out.entries_seen > MAX_ENTRIES {
-            return Err(GitError::Read(format!(
-                "the project folder has more than {MAX_ENTRIES} entries in git; giving up"
-            )));
+            return Err(GitError::Read(format!("the project folder has more than {MAX_ENTRIES} entries in git; giving up")));
         }
         for entry in entries {
             let Some(name) = valid_name(entry.filename) else {
                 let path = join_str(&dir, &entry.filename.to_str_lossy());
-                out.skip(
-                    path,
-                    "the name in the git tree is not a valid UTF-8 file name",
-                );
+                out.skip(path, "the name in the git tree is not a valid UTF-8 file name");
                 continue;
             };
             let path = join_str(&dir, name);
@@ -356,53 +299,30 @@ fn walk(
 fn read_blob(repo: &gix::Repository, id: ObjectId, path: String, out: &mut Collected) {
     let header = match repo.find_header(id) {
         Ok(header) => header,
-        Err(err) => {
-            return out.skip(
-                path,
-                format!(
-                    "its content is missing from the local git objects ({})",
-                    one_line(&err)
-                ),
-            )
-        }
+        Err(err) => return out.skip(path, format!("its content is missing from the local git objects ({})", one_line(&err))),
     };
     if header.kind() != gix::objs::Kind::Blob {
-        return out.skip(
-            path,
-            format!("the git tree points to a {}, not a file", header.kind()),
-        );
+        return out.skip(path, format!("the git tree points to a {}, not a file", header.kind()));
     }
     if header.size() > MAX_FILE_SIZE {
-        return out.skip(
-            path,
-            format!("too large ({} bytes; the limit is 4 MiB)", header.size()),
-        );
+        return out.skip(path, format!("too large ({} bytes; the limit is 4 MiB)", header.size()));
     }
     match repo.find_blob(id) {
         Ok(mut blob) => match String::from_utf8(blob.take_data()) {
             Ok(text) => out.files.push(BaseFile { path, text }),
             Err(_) => out.skip(path, "not UTF-8 text"),
         },
-        Err(err) => out.skip(
-            path,
-            format!("cannot read its content ({})", one_line(&err)),
-        ),
+        Err(err) => out.skip(path, format!("cannot read its content ({})", one_line(&err))),
     }
 }
 
 /// Follows `prefix` down from `root`; `None` when a component is missing or is not a directory.
-fn descend(
-    repo: &gix::Repository,
-    root: ObjectId,
-    prefix: &[BString],
-) -> Result<Option<ObjectId>, GitError> {
+fn descend(repo: &gix::Repository, root: ObjectId, prefix: &[BString]) -> Result<Option<ObjectId>, GitError> {
     let mut current = root;
     for component in prefix {
         let data = tree_data(repo, current)?;
         let entries = decode_tree(&data, current)?;
-        let next = entries.iter().find(|entry| {
-            entry.filename == component.as_bstr() && entry.mode.kind() == EntryKind::Tree
-        });
+        let next = entries.iter().find(|entry| entry.filename == component.as_bstr() && entry.mode.kind() == EntryKind::Tree);
         match next {
             Some(entry) => current = entry.oid.to_owned(),
             None => return Ok(None),
@@ -414,10 +334,7 @@ fn descend(
 /// The id of the root tree of `commit`.
 fn tree_of_commit(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, GitError> {
     let commit = repo.find_commit(commit).map_err(|err| read_error(&err))?;
-    commit
-        .tree_id()
-        .map(gix::Id::detach)
-        .map_err(|err| read_error(&err))
+    commit.tree_id().map(gix::Id::detach).map_err(|err| read_error(&err))
 }
 
 /// The raw bytes of the tree `id` (decoded separately, since the entries borrow from them).
@@ -457,8 +374,7 @@ fn upstream_ref_name(repo: &gix::Repository, head: &gix::Head<'_>) -> Option<gix
     if remote.as_bstr() == "." {
         return repo.branch_remote_ref_name(branch, Direction::Fetch)?.ok();
     }
-    repo.branch_remote_tracking_ref_name(branch, Direction::Fetch)?
-        .ok()
+    repo.branch_remote_tracking_ref_name(branch, Direction::Fetch)?.ok()
 }
 
 /// The commit a ref points to (following tags), or `None` if it does not exist or is not a commit.
@@ -476,11 +392,7 @@ fn is_no_repository(err: &gix::Error) -> bool {
     use gix::discover::upwards::Error as Upwards;
     matches!(
         err.downcast_any_ref::<Upwards>(),
-        Some(
-            Upwards::NoGitRepository { .. }
-                | Upwards::NoGitRepositoryWithinCeiling { .. }
-                | Upwards::NoGitRepositoryWithinFs { .. }
-        )
+        Some(Upwards::NoGitRepository { .. } | Upwards::NoGitRepositoryWithinCeiling { .. } | Upwards::NoGitRepositoryWithinFs { .. })
     )
 }
 
@@ -500,10 +412,7 @@ fn canonicalize(path: &Path) -> Result<PathBuf, String> {
 }
 
 fn canonicalize_project(project_root: &Path) -> Result<PathBuf, GitError> {
-    canonicalize(project_root).map_err(|reason| GitError::Folder {
-        path: project_root.to_path_buf(),
-        reason,
-    })
+    canonicalize(project_root).map_err(|reason| GitError::Folder { path: project_root.to_path_buf(), reason })
 }
 
 fn canonicalize_or_keep(path: &Path) -> PathBuf {
@@ -543,20 +452,11 @@ mod tests {
             .stderr(Stdio::piped());
         let mut child = command.spawn().expect("git runs");
         if let Some(bytes) = stdin {
-            child
-                .stdin
-                .take()
-                .expect("stdin")
-                .write_all(bytes)
-                .expect("write stdin");
+            child.stdin.take().expect("stdin").write_all(bytes).expect("write stdin");
         }
         drop(child.stdin.take());
         let output = child.wait_with_output().expect("git finishes");
-        assert!(
-            output.status.success(),
-            "git {args:?} failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        assert!(output.status.success(), "git {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8_lossy(&output.stdout).trim().to_string()
     }
 
@@ -594,9 +494,7 @@ mod tests {
         }
 
         fn open(&self) -> GitRepo {
-            GitRepo::discover(self.path())
-                .expect("discover")
-                .expect("a repository")
+            GitRepo::discover(self.path()).expect("discover").expect("a repository")
         }
     }
 
@@ -605,8 +503,7 @@ mod tests {
     }
 
     fn read_all(repo: &GitRepo, commit: &str, root: &Path) -> (Vec<BaseFile>, Vec<Skipped>) {
-        repo.read_files(commit, root, &everything)
-            .expect("read_files")
+        repo.read_files(commit, root, &everything).expect("read_files")
     }
 
     fn paths(files: &[BaseFile]) -> Vec<&str> {
@@ -614,10 +511,7 @@ mod tests {
     }
 
     fn text_of<'a>(files: &'a [BaseFile], path: &str) -> Option<&'a str> {
-        files
-            .iter()
-            .find(|file| file.path == path)
-            .map(|file| file.text.as_str())
+        files.iter().find(|file| file.path == path).map(|file| file.text.as_str())
     }
 
     /// Three commits on main, a branch `feature` at the second, an annotated tag `v1` at the first.
@@ -664,10 +558,7 @@ mod tests {
         match repo.resolve(Some("origin/mian")) {
             Err(err @ GitError::UnknownRef { .. }) => {
                 let message = err.to_string();
-                assert!(
-                    message.starts_with("unknown git revision `origin/mian`: "),
-                    "{message}"
-                );
+                assert!(message.starts_with("unknown git revision `origin/mian`: "), "{message}");
                 assert!(!message.contains('\n'), "{message}");
             }
             other => panic!("expected UnknownRef, got {:?}", other.map(|b| b.commit)),
@@ -678,14 +569,8 @@ mod tests {
             }
             other => panic!("expected UnknownRef, got {:?}", other.map(|b| b.commit)),
         }
-        assert!(matches!(
-            repo.resolve(Some("  ")),
-            Err(GitError::UnknownRef { .. })
-        ));
-        assert!(matches!(
-            repo.resolve(Some("HEAD~9")),
-            Err(GitError::UnknownRef { .. })
-        ));
+        assert!(matches!(repo.resolve(Some("  ")), Err(GitError::UnknownRef { .. })));
+        assert!(matches!(repo.resolve(Some("HEAD~9")), Err(GitError::UnknownRef { .. })));
     }
 
     #[test]
@@ -751,11 +636,7 @@ mod tests {
         test.git(&["config", "branch.main.remote", "origin"]);
         test.git(&["config", "branch.main.merge", "refs/heads/main"]);
         test.git(&["config", "remote.origin.url", "/nonexistent"]);
-        test.git(&[
-            "config",
-            "remote.origin.fetch",
-            "+refs/heads/*:refs/remotes/origin/*",
-        ]);
+        test.git(&["config", "remote.origin.fetch", "+refs/heads/*:refs/remotes/origin/*"]);
         let base = test.open().resolve(None).expect("resolve");
         assert_eq!(base.commit, c3);
         assert_eq!(base.described_as, "HEAD (upstream origin/main not found)");
@@ -791,22 +672,15 @@ mod tests {
         let head = test.commit("monorepo");
 
         let project = test.path().join("apps/web");
-        let repo = GitRepo::discover(&project)
-            .expect("discover")
-            .expect("repository");
+        let repo = GitRepo::discover(&project).expect("discover").expect("repository");
         let (files, _) = read_all(&repo, &head, &project);
-        assert_eq!(
-            paths(&files),
-            ["convex/posts.ts", "convex/schema.ts", "package.json"]
-        );
+        assert_eq!(paths(&files), ["convex/posts.ts", "convex/schema.ts", "package.json"]);
         assert_eq!(text_of(&files, "convex/schema.ts"), Some("// web schema\n"));
 
         let links = TempDir::new().expect("tempdir");
         let link = links.path().join("web-link");
         std::os::unix::fs::symlink(&project, &link).expect("symlink");
-        let via_link = GitRepo::discover(&link)
-            .expect("discover")
-            .expect("repository");
+        let via_link = GitRepo::discover(&link).expect("discover").expect("repository");
         let (linked_files, _) = read_all(&via_link, &head, &link);
         assert_eq!(linked_files, files);
     }
@@ -831,9 +705,7 @@ mod tests {
                 name.ends_with(".ts")
             }
         };
-        let (files, skipped) = repo
-            .read_files(&head, test.path(), &want)
-            .expect("read_files");
+        let (files, skipped) = repo.read_files(&head, test.path(), &want).expect("read_files");
         assert_eq!(paths(&files), ["convex/schema.ts"]);
         assert!(skipped.is_empty(), "{skipped:?}");
 
@@ -842,10 +714,7 @@ mod tests {
         assert!(asked.contains(&("convex/_generated".to_string(), true)));
         assert!(asked.contains(&("convex/notes.md".to_string(), false)));
         assert!(
-            !asked
-                .iter()
-                .any(|(path, _)| path.starts_with("node_modules/")
-                    || path.starts_with("convex/_generated/")),
+            !asked.iter().any(|(path, _)| path.starts_with("node_modules/") || path.starts_with("convex/_generated/")),
             "descended into a pruned directory: {asked:?}"
         );
     }
@@ -856,8 +725,7 @@ mod tests {
         test.write("convex/schema.ts", "// schema\n");
         test.write("convex/huge.ts", vec![b'a'; 5 * 1024 * 1024]);
         test.write("convex/binary.ts", [0xff, 0xfe, 0x00, 0x01]);
-        std::os::unix::fs::symlink("schema.ts", test.path().join("convex/link.ts"))
-            .expect("symlink");
+        std::os::unix::fs::symlink("schema.ts", test.path().join("convex/link.ts")).expect("symlink");
         test.git(&["add", "-A"]);
         let gitlink = format!("160000,{},convex/vendor", "1".repeat(40));
         test.git(&["update-index", "--add", "--cacheinfo", &gitlink]);
@@ -890,11 +758,7 @@ mod tests {
         listing.extend_from_slice(format!("100644 blob {blob}\t").as_bytes());
         listing.extend_from_slice(b"bad\xff.ts\n");
         let convex = git_with_stdin(test.path(), &["mktree"], Some(&listing));
-        let root = git_with_stdin(
-            test.path(),
-            &["mktree"],
-            Some(format!("040000 tree {convex}\tconvex\n").as_bytes()),
-        );
+        let root = git_with_stdin(test.path(), &["mktree"], Some(format!("040000 tree {convex}\tconvex\n").as_bytes()));
         let commit = test.git(&["commit-tree", &root, "-p", &head, "-m", "hostile names"]);
 
         let (files, skipped) = read_all(&test.open(), &commit, test.path());
@@ -911,9 +775,7 @@ mod tests {
         let head = test.commit("before the project existed");
         test.write("apps/new/convex/schema.ts", "// new\n");
         let project = test.path().join("apps/new");
-        let repo = GitRepo::discover(&project)
-            .expect("discover")
-            .expect("repository");
+        let repo = GitRepo::discover(&project).expect("discover").expect("repository");
         let (files, skipped) = read_all(&repo, &head, &project);
         assert!(files.is_empty(), "{files:?}");
         assert!(skipped.is_empty(), "{skipped:?}");
@@ -929,10 +791,7 @@ mod tests {
                 Err(err @ GitError::NoCommits { .. }) => {
                     assert!(err.to_string().contains("has no commits yet"), "{err}")
                 }
-                other => panic!(
-                    "expected NoCommits for {spec:?}, got {:?}",
-                    other.map(|b| b.commit)
-                ),
+                other => panic!("expected NoCommits for {spec:?}, got {:?}", other.map(|b| b.commit)),
             }
         }
     }
@@ -942,10 +801,7 @@ mod tests {
         let plain = TempDir::new().expect("tempdir");
         assert!(GitRepo::discover(plain.path()).expect("discover").is_none());
         let missing = plain.path().join("does-not-exist");
-        assert!(matches!(
-            GitRepo::discover(&missing),
-            Err(GitError::Folder { .. })
-        ));
+        assert!(matches!(GitRepo::discover(&missing), Err(GitError::Folder { .. })));
     }
 
     #[test]
@@ -955,12 +811,9 @@ mod tests {
         let worktree = trees.path().join("wt");
         let worktree_arg = worktree.to_str().expect("utf-8 temp path");
         test.git(&["worktree", "add", "-q", worktree_arg, "feature"]);
-        std::fs::write(worktree.join("convex/schema.ts"), "// edited in worktree\n")
-            .expect("write");
+        std::fs::write(worktree.join("convex/schema.ts"), "// edited in worktree\n").expect("write");
 
-        let repo = GitRepo::discover(&worktree)
-            .expect("discover")
-            .expect("repository");
+        let repo = GitRepo::discover(&worktree).expect("discover").expect("repository");
         assert_ne!(repo.git_dir(), repo.common_dir());
         assert!(repo.git_dir().join("HEAD").is_file());
         assert!(repo.common_dir().join("refs").is_dir());
@@ -976,11 +829,7 @@ mod tests {
         let repo = test.open();
         fn shareable<T: Send + Sync>(_: &T) {}
         shareable(&repo);
-        assert!(
-            repo.git_dir().ends_with(".git"),
-            "{}",
-            repo.git_dir().display()
-        );
+        assert!(repo.git_dir().ends_with(".git"), "{}", repo.git_dir().display());
         assert!(repo.git_dir().join("HEAD").is_file());
         assert_eq!(repo.common_dir(), repo.git_dir());
 

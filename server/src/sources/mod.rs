@@ -46,8 +46,7 @@ pub enum Base {
 
 /// Checks that `path` is a Convex project root: it holds `convex.json` or a `convex/` folder.
 pub fn project_root(path: &Path) -> Result<PathBuf, SourceError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| SourceError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
+    let meta = std::fs::metadata(path).map_err(|e| SourceError::Unreadable { path: path.to_path_buf(), reason: e.to_string() })?;
     if !meta.is_dir() {
         return Err(SourceError::Unreadable { path: path.to_path_buf(), reason: "not a folder".into() });
     }

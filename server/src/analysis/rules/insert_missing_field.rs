@@ -59,7 +59,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 // Being migrated: a backfill targets it, or it is new since the base and other inserts
                 // already write it (a new optional field that no insert writes is just optional).
                 let migrating = !required && {
-                    let new_since_base = base_schema.and_then(|b| b.table(&table.name)).is_some_and(|bt| !bt.open && bt.field(&field.name).is_none());
+                    let new_since_base =
+                        base_schema.and_then(|b| b.table(&table.name)).is_some_and(|bt| !bt.open && bt.field(&field.name).is_none());
                     let backfilled = !backfills(cx.working, &table.name, &field.name, Goal::Fill).is_empty()
                         || cx.base.is_some_and(|b| !backfills(b, &table.name, &field.name, Goal::Fill).is_empty());
                     backfilled || (new_since_base && inserts_writing(cx, &table.name, &field.name))

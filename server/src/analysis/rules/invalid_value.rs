@@ -42,11 +42,9 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(schema) = cx.working.schema.as_ref() else { return };
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
     for function in &cx.working.functions {
-        let returns = function.returns.iter().map(|r| (r.file, WriteOp::Patch, function.migration_table.clone().map(TableRef::Name), &r.item));
-        let writes = function
-            .writes
-            .iter()
-            .filter_map(|w| Some((w.file, w.item.op, Some(w.item.table.clone()), w.item.object.as_ref()?)));
+        let returns =
+            function.returns.iter().map(|r| (r.file, WriteOp::Patch, function.migration_table.clone().map(TableRef::Name), &r.item));
+        let writes = function.writes.iter().filter_map(|w| Some((w.file, w.item.op, Some(w.item.table.clone()), w.item.object.as_ref()?)));
         let returns = returns.filter(|_| function.kind == crate::project::FunctionKind::Migration);
         for (file, op, table, object) in writes.chain(returns) {
             let Some(TableRef::Name(table)) = table else { continue };
@@ -77,11 +75,17 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                     ),
                 )
                 .help(match &written.value {
-                    WrittenValue::Undefined => format!("Write a value for `{}` (it is required), or make it `v.optional(...)` while it is migrating", written.name),
+                    WrittenValue::Undefined => {
+                        format!("Write a value for `{}` (it is required), or make it `v.optional(...)` while it is migrating", written.name)
+                    }
                     _ => format!("Write a value that `{}` accepts, or widen the validator first", field.validator),
                 });
                 // TypeScript accepts `undefined` in a patch (it removes the field); the rest it rejects too.
-                let finding = if op == WriteOp::Patch && written.value == WrittenValue::Undefined { finding } else { finding.reported_by_typescript() };
+                let finding = if op == WriteOp::Patch && written.value == WrittenValue::Undefined {
+                    finding
+                } else {
+                    finding.reported_by_typescript()
+                };
                 out.push(finding);
             }
         }

@@ -3,17 +3,17 @@
 pub mod backfill_unverified;
 pub mod dual_write_one_side;
 pub mod insert_missing_field;
-pub mod invalid_value;
-pub mod unbounded_collect;
-pub mod unknown_field;
-pub mod unpaginated_migration;
 pub mod invalid_config;
 pub mod invalid_suppression;
+pub mod invalid_value;
 pub mod narrowed_type;
 pub mod parse_error;
 pub mod removed_field;
 pub mod removed_table;
 pub mod required_without_backfill;
+pub mod unbounded_collect;
+pub mod unknown_field;
+pub mod unpaginated_migration;
 pub mod unused_suppression;
 
 use crate::config::Severity;
@@ -141,10 +141,6 @@ impl Rule {
 
     /// The first line of the doc's "What it does" section.
     pub fn summary(self) -> &'static str {
-        self.doc()
-            .lines()
-            .skip_while(|l| !l.starts_with("## What it does"))
-            .nth(1)
-            .unwrap_or("")
+        self.doc().lines().skip_while(|l| !l.starts_with("## What it does")).nth(1).unwrap_or("")
     }
 }

@@ -44,9 +44,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             loc,
             format!("{name} narrows ({reason}): a document holding an old value makes the push fail with `Value does not match validator`"),
         )
-        .help(format!(
-            "Widen first (accept both `{old}` and `{new}`), migrate the documents, verify none hold an old value, then narrow"
-        ));
+        .help(format!("Widen first (accept both `{old}` and `{new}`), migrate the documents, verify none hold an old value, then narrow"));
         out.push(cx.transition(finding));
     }
 }

@@ -27,14 +27,20 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for change in &cx.changes {
         let Change::TableRemoved { base } = change else { continue };
         // Point at `defineSchema(` in the working schema: the table itself is gone.
-        let at = Loc { file: schema.loc.file, range: crate::line_index::TextRange::new(schema.loc.range.start, schema.loc.range.start + "defineSchema".len() as u32) };
+        let at = Loc {
+            file: schema.loc.file,
+            range: crate::line_index::TextRange::new(schema.loc.range.start, schema.loc.range.start + "defineSchema".len() as u32),
+        };
         let finding = Finding::new(
             Rule::RemovedTable,
             cx.working,
             at,
             format!("table `{}` leaves the schema: its documents stay in the deployment, no longer validated", base.name),
         )
-        .help(format!("Delete the documents of `{}` with a migration if they are no longer needed, or keep the table in the schema", base.name));
+        .help(format!(
+            "Delete the documents of `{}` with a migration if they are no longer needed, or keep the table in the schema",
+            base.name
+        ));
         out.push(finding);
     }
 }

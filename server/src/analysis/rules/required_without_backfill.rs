@@ -55,10 +55,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             ));
             finding = finding.related(cx.working, backfill.loc, "backfill, not yet deployed");
         }
-        let finding = finding.help(format!(
-            "Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `{}` required",
-            field.name
-        ));
+        let finding = finding
+            .help(format!("Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `{}` required", field.name));
         out.push(cx.transition(finding));
     }
 }

@@ -36,11 +36,8 @@ fn is_migration_code(cx: &Context<'_>, function: &Function) -> bool {
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     for function in &cx.working.functions {
-        let unbounded: Vec<_> = function
-            .reads
-            .iter()
-            .filter(|r| r.item.terminal == Terminal::Collect && r.item.index_fields.is_empty())
-            .collect();
+        let unbounded: Vec<_> =
+            function.reads.iter().filter(|r| r.item.terminal == Terminal::Collect && r.item.index_fields.is_empty()).collect();
         if unbounded.is_empty() || !(cx.config.collect_everywhere || is_migration_code(cx, function)) {
             continue;
         }

@@ -78,7 +78,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 );
                 finding = match guess {
                     Some(g) => finding.help(format!("Did you mean `{g}`?")),
-                    None => finding.help(format!("Add `{}` to the `{}` table (as `v.optional(...)`), or stop writing it", written.name, table.name)),
+                    None => finding
+                        .help(format!("Add `{}` to the `{}` table (as `v.optional(...)`), or stop writing it", written.name, table.name)),
                 };
                 out.push(finding.reported_by_typescript());
             }

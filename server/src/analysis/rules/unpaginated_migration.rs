@@ -27,13 +27,21 @@ Page with a cursor: `.paginate({ cursor: args.cursor, numItems: 100 })`, patch t
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(schema) = cx.working.schema.as_ref() else { return };
     for function in cx.working.functions.iter().filter(|f| f.kind == FunctionKind::Mutation) {
-        let is_backfill_of_any = schema.tables.iter().any(|t| {
-            t.fields.iter().any(|f| [Goal::Fill, Goal::Unset].iter().any(|g| is_backfill(function, &t.name, &f.name, *g)))
-        });
+        let is_backfill_of_any = schema
+            .tables
+            .iter()
+            .any(|t| t.fields.iter().any(|f| [Goal::Fill, Goal::Unset].iter().any(|g| is_backfill(function, &t.name, &f.name, *g))));
         if !is_backfill_of_any {
             continue;
         }
-        let batch_reads: Vec<usize> = function.writes.iter().filter_map(|w| match w.item.target { Origin::Read(i) => Some(i), _ => None }).collect();
+        let batch_reads: Vec<usize> = function
+            .writes
+            .iter()
+            .filter_map(|w| match w.item.target {
+                Origin::Read(i) => Some(i),
+                _ => None,
+            })
+            .collect();
         for (_, read) in function.reads.iter().enumerate().filter(|(i, _)| batch_reads.contains(i)) {
             let problem = match (&read.item.terminal, read.item.filter_undefined) {
                 (_, true) => "scans the whole table with `.filter` on every batch to find documents not yet migrated",
