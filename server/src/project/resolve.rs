@@ -427,6 +427,8 @@ impl<'p> Linker<'p> {
                 Resolved::Owned(f, v) => self.builder_kind(f, &v, depth + 1),
                 Resolved::Module(_) => None,
             },
+            // convex-helpers `makeMigration(internalMutation, {...})` makes a migration builder.
+            Value::Call { callee, .. } if self.is_convex_helpers(file, callee, "makeMigration") => Some((FunctionKind::Migration, true)),
             // A wrapper: `customMutation(mutation, customCtx(...))`, `zCustomQuery(query, ...)`.
             Value::Call { args, .. } => args.iter().find_map(|a| match a {
                 Value::Ref(_) => self.builder_kind(file, a, depth + 1),
@@ -434,6 +436,16 @@ impl<'p> Linker<'p> {
             }),
             _ => None,
         }
+    }
+
+    /// Whether `value` names `export` of a convex-helpers module (`import { makeMigration } from
+    /// "convex-helpers/server/migrations"`).
+    fn is_convex_helpers(&self, file: FileId, value: &Value, export: &str) -> bool {
+        let Value::Ref(SymRef::Local(name)) = value else { return false };
+        self.model(file)
+            .imports
+            .get(name)
+            .is_some_and(|i| i.module.starts_with("convex-helpers") && i.name == ImportName::Named(export.to_string()))
     }
 
     fn helper(&self, file: FileId, callee: &SymRef, depth: u32) -> Option<(FileId, &'p Helper)> {
