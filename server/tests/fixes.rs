@@ -343,3 +343,44 @@ fn write_rule_fixes_apply_and_clear_their_findings() {
     let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/users.ts", text)]);
     assert!(findings(&fixed, &none).is_empty());
 }
+
+#[test]
+fn an_unpaginated_backfill_is_rewritten_with_a_cursor_keeping_its_loop_body() {
+    let schema = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\nexport default defineSchema({ users: defineTable({ name: v.string(), role: v.optional(v.string()) }) });\n";
+    let code = "import { internalMutation } from \"./_generated/server\";\n\n/** Old-style batch. */\nexport const fixRoles = internalMutation({\n  handler: async (ctx) => {\n    const users = await ctx.db.query(\"users\").filter((q) => q.eq(q.field(\"role\"), undefined)).take(50);\n    for (const user of users) {\n      await ctx.db.patch(user._id, { role: user.name === \"root\" ? \"admin\" : \"member\" });\n    }\n  },\n});\n";
+    let files = vec![("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", code.to_string())];
+    let working = project(&files);
+    let none = Project::build(convex_migrate::project::Layout::default(), Vec::new());
+    let found = findings(&working, &none);
+    let warning = found.iter().find(|f| f.rule == Rule::UnpaginatedMigration).expect("flagged");
+    let fix = fix_titled(&for_finding(&working, &cx(&none), warning), "Rewrite `fixRoles` as a paginated backfill").clone();
+    let text = after(&files, &fix)[1].1.clone();
+    assert_eq!(
+        text,
+        "import { internalMutation } from \"./_generated/server\";\nimport { v } from \"convex/values\";\nimport { internal } from \"./_generated/api\";\n\n/** Old-style batch. */\nexport const fixRoles = internalMutation({\n  args: { cursor: v.optional(v.union(v.string(), v.null())) },\n  handler: async (ctx, args) => {\n    const { page, isDone, continueCursor } = await ctx.db\n      .query(\"users\")\n      .paginate({ cursor: args.cursor ?? null, numItems: 50 });\n    for (const user of page) {\n      await ctx.db.patch(user._id, { role: user.name === \"root\" ? \"admin\" : \"member\" });\n    }\n    if (!isDone) {\n      await ctx.scheduler.runAfter(0, internal.migrations.fixRoles, { cursor: continueCursor });\n    }\n  },\n});\n"
+    );
+    let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", text)]);
+    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    assert!(findings(&fixed, &none).is_empty());
+    assert_eq!(
+        convex_migrate::analysis::backfill::backfills(&fixed, "users", "role", convex_migrate::analysis::backfill::Goal::Fill).len(),
+        1
+    );
+}
+
+#[test]
+fn a_collecting_verify_is_replaced_by_the_paginated_one() {
+    let schema = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\nexport default defineSchema({ users: defineTable({ role: v.optional(v.string()) }) });\n";
+    let code = "import { internalQuery } from \"./_generated/server\";\n\nexport const countMissing = internalQuery({\n  handler: async (ctx) => {\n    const users = await ctx.db.query(\"users\").collect();\n    return users.filter((u) => u.role === undefined).length;\n  },\n});\n";
+    let files = vec![("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", code.to_string())];
+    let working = project(&files);
+    let none = Project::build(convex_migrate::project::Layout::default(), Vec::new());
+    let found = findings(&working, &none);
+    let warning = found.iter().find(|f| f.rule == Rule::UnboundedCollect).expect("flagged");
+    let fix = fix_titled(&for_finding(&working, &cx(&none), warning), "Replace `countMissing` with a paginated verify").clone();
+    let text = after(&files, &fix)[1].1.clone();
+    assert!(!text.contains("countMissing") && text.contains("export const verifyUsersRole = internalAction({"), "{text}");
+    let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", text)]);
+    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    assert!(findings(&fixed, &none).is_empty());
+}

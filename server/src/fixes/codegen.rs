@@ -116,8 +116,11 @@ fn generated(project: &Project, path: &str, module: &str) -> String {
 }
 
 /// Edits that add `code` to the target file, with the imports it needs.
-fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code: String) -> FileEdit {
-    let model = target.file.map(|f| &project.file(f).model);
+/// The edits that make `needed` names importable in `file` (an existing file, or none yet):
+/// names join an existing `import { … } from` the same module, the rest become new import lines
+/// (returned as text, for a file that does not exist yet).
+fn import_edits(project: &Project, file: Option<FileId>, needed: &[(&str, String)]) -> (Vec<TextEdit>, String) {
+    let model = file.map(|f| &project.file(f).model);
     let has = |name: &str, module: &str| {
         model.is_some_and(|m| {
             m.imports
@@ -135,13 +138,12 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
             None => by_module.push((module.clone(), vec![name])),
         }
     }
-    // Names from a module the file already imports with `{ … }` join that import.
-    let mut joined: Vec<TextEdit> = Vec::new();
+    let mut edits: Vec<TextEdit> = Vec::new();
     by_module.retain(|(module, names)| {
         let existing = model.and_then(|m| m.named_import_ends.iter().find(|(m, _)| m.trim_end_matches(".js") == module.as_str()));
         match existing {
             Some((_, at)) => {
-                joined.push(TextEdit { range: TextRange::empty(*at), new_text: format!(", {}", names.join(", ")) });
+                edits.push(TextEdit { range: TextRange::empty(*at), new_text: format!(", {}", names.join(", ")) });
                 false
             }
             None => true,
@@ -149,6 +151,17 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
     });
     let imports: String =
         by_module.iter().map(|(module, names)| format!("import {{ {} }} from \"{module}\";\n", names.join(", "))).collect();
+    if let (Some(model), false) = (model, imports.is_empty()) {
+        let at = model.imports_end;
+        let new_text = if at == 0 { imports.clone() } else { format!("\n{}", imports.trim_end_matches('\n')) };
+        edits.push(TextEdit { range: TextRange::empty(at), new_text });
+    }
+    (edits, imports)
+}
+
+/// Edits that add `code` to the target file, with the imports it needs.
+fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code: String) -> FileEdit {
+    let (mut edits, imports) = import_edits(project, target.file, needed);
     match target.file {
         None => FileEdit {
             path: target.path.clone(),
@@ -157,18 +170,48 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
         },
         Some(file) => {
             let text = &project.file(file).text;
-            let end = text.len() as u32;
-            let mut edits = joined;
-            if !imports.is_empty() {
-                let at = model.map(|m| m.imports_end).unwrap_or(0);
-                let new_text = if at == 0 { imports } else { format!("\n{}", imports.trim_end_matches('\n')) };
-                edits.push(TextEdit { range: TextRange::empty(at), new_text });
-            }
             let sep = if text.ends_with('\n') || text.is_empty() { "" } else { "\n" };
-            edits.push(TextEdit { range: TextRange::empty(end), new_text: format!("{sep}{code}") });
+            edits.push(TextEdit { range: TextRange::empty(text.len() as u32), new_text: format!("{sep}{code}") });
             FileEdit { path: target.path.clone(), create: false, edits }
         }
     }
+}
+
+/// *Rewrite as a paginated backfill*: replaces a backfill that reads with `.take(n)`, a filter or
+/// a fixed cursor by one that pages with a cursor and schedules its next batch, keeping its name
+/// and its per-document loop body.
+pub fn paginated_rewrite(project: &Project, function: &crate::project::Function) -> Option<Fix> {
+    let ctx = function.ctx_name.as_deref()?;
+    let doc_loop =
+        function.loops.iter().find(|l| function.writes.iter().any(|w| w.item.target == crate::model::body::Origin::Read(l.read)))?;
+    let read = &function.reads.get(doc_loop.read)?.item;
+    let crate::model::body::TableRef::Name(table) = &read.table else { return None };
+    let file = project.file(function.file);
+    let body = file.text.get(doc_loop.body.as_usize_range())?;
+    let batch = match read.terminal {
+        crate::model::body::Terminal::Take(Some(n)) if n >= 1.0 && n <= 1000.0 => n as u32,
+        _ => BATCH_SIZE,
+    };
+    let next = internal_ref(project, &file.path, &function.name);
+    let table_lit = serde_json::Value::String(table.clone());
+    let var = &doc_loop.var;
+    let name = &function.name;
+    let code = format!(
+        "export const {name} = internalMutation({{\n  args: {{ cursor: v.optional(v.union(v.string(), v.null())) }},\n  handler: async ({ctx}, args) => {{\n    const {{ page, isDone, continueCursor }} = await {ctx}.db\n      .query({table_lit})\n      .paginate({{ cursor: args.cursor ?? null, numItems: {batch} }});\n    for (const {var} of page) {body}\n    if (!isDone) {{\n      await {ctx}.scheduler.runAfter(0, {next}, {{ cursor: continueCursor }});\n    }}\n  }},\n}});"
+    );
+    let needed = vec![
+        ("v", "convex/values".to_string()),
+        ("internalMutation", generated(project, &file.path, "server")),
+        ("internal", generated(project, &file.path, "api")),
+    ];
+    let (mut edits, _) = import_edits(project, Some(function.file), &needed);
+    edits.push(TextEdit { range: function.statement.range, new_text: code });
+    Some(Fix {
+        title: format!("Rewrite `{name}` as a paginated backfill (cursor, next batch scheduled)"),
+        kind: FixKind::QuickFix,
+        preferred: true,
+        edits: vec![FileEdit { path: file.path.clone(), create: false, edits }],
+    })
 }
 
 /// The condition that a document still needs the migration.

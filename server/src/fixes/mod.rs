@@ -98,6 +98,20 @@ pub fn for_finding(project: &Project, cx: &FixContext<'_>, finding: &Finding) ->
         }
         Rule::DualWriteOneSide => fixes.extend(dual_write_fixes(project, cx, finding)),
         Rule::InvalidValue | Rule::UnknownField | Rule::InsertMissingField => fixes.extend(write_fixes(project, finding)),
+        Rule::UnpaginatedMigration => {
+            let function = project
+                .functions
+                .iter()
+                .find(|f| f.reads.iter().any(|r| project.path(r.file) == finding.path && r.item.range == finding.range));
+            fixes.extend(function.and_then(|f| codegen::paginated_rewrite(project, f)));
+        }
+        Rule::UnboundedCollect => {
+            let function = project
+                .functions
+                .iter()
+                .find(|f| f.reads.iter().any(|r| project.path(r.file) == finding.path && r.item.range == finding.range));
+            fixes.extend(function.and_then(|f| replace_verify(project, f)));
+        }
         _ => {}
     }
     if finding.path.ends_with(".json") {
@@ -169,6 +183,27 @@ fn dual_write_fixes(project: &Project, cx: &FixContext<'_>, finding: &Finding) -
         ));
     }
     out
+}
+
+/// For a verify function that collects its table: the generated paginated verify instead.
+fn replace_verify(project: &Project, function: &crate::project::Function) -> Option<Fix> {
+    let schema = project.schema.as_ref()?;
+    let (table, field) = schema.tables.iter().find_map(|t| {
+        t.fields
+            .iter()
+            .find(|f| crate::analysis::state::verifies(project, &t.name, &f.name).iter().any(|v| v.reference == function.reference))
+            .map(|f| (t, f))
+    })?;
+    let goal = crate::analysis::state::goal(project, &table.name, &field.name);
+    let mut fix = codegen::verify(project, table, &field.name, goal)?;
+    let file = project.file(function.file);
+    let removal = deletion(file, function.statement.range);
+    match fix.edits.iter_mut().find(|e| e.path == file.path) {
+        Some(edit) => edit.edits.push(removal),
+        None => fix.edits.push(FileEdit { path: file.path.clone(), create: false, edits: vec![removal] }),
+    }
+    fix.title = format!("Replace `{}` with a paginated verify ({})", function.name, fix.title.trim_start_matches("Generate verify "));
+    Some(fix)
 }
 
 /// The write a finding points at (its method, or one of its written keys), with its table.

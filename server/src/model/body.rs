@@ -180,6 +180,20 @@ pub struct Body {
     pub mentions: Vec<(TableRef, String)>,
     /// Object literals returned by the function itself (a `migrateOne`'s patch).
     pub returns: Vec<WrittenObject>,
+    /// `for (const doc of docs) { … }` loops over the documents of a read.
+    pub loops: Vec<DocLoop>,
+    /// The name of the `ctx` parameter, when it is a plain identifier.
+    pub ctx_name: Option<String>,
+}
+
+/// A loop over the documents of one read: what a rewrite keeps.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DocLoop {
+    pub read: usize,
+    /// The loop variable (`doc`).
+    pub var: String,
+    /// The loop's body statement (a block or a single statement).
+    pub body: TextRange,
 }
 
 /// What a name stands for inside a body.
@@ -248,6 +262,10 @@ pub fn analyse_function(params: &[&Pat], body: FnBody<'_>, input: &BodyInput<'_>
             walker.bind_pat(pat, binding);
         }
     }
+    walker.body.ctx_name = params.first().and_then(|p| match p {
+        Pat::Ident(id) if walker.bindings.get(id.id.sym.as_str()) == Some(&Binding::Ctx) => Some(id.id.sym.to_string()),
+        _ => None,
+    });
     match body {
         FnBody::Block(stmts) => {
             for stmt in stmts {
@@ -742,6 +760,13 @@ impl Visit for Walker<'_> {
             }
             _ => None,
         };
+        if let (Some(Binding::Doc { origin: Origin::Read(read), .. }), ForHead::VarDecl(decl)) = (&element, &stmt.left) {
+            if let [d] = decl.decls.as_slice() {
+                if let Pat::Ident(id) = &d.name {
+                    self.body.loops.push(DocLoop { read: *read, var: id.id.sym.to_string(), body: range(stmt.body.span()) });
+                }
+            }
+        }
         if let Some(element) = element {
             match &stmt.left {
                 ForHead::VarDecl(decl) => {

@@ -143,6 +143,9 @@ pub struct Function {
     pub mentions: Vec<(String, String)>,
     /// Objects returned by a `migrateOne` (its patch).
     pub returns: Vec<Located<crate::model::body::WrittenObject>>,
+    /// The handler's own loops over read documents (in `file`), and its `ctx` parameter's name.
+    pub loops: Vec<crate::model::body::DocLoop>,
+    pub ctx_name: Option<String>,
 }
 
 /// A Convex project at one revision.

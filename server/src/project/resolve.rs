@@ -372,6 +372,8 @@ impl<'p> Linker<'p> {
                 writes: effects.writes,
                 mentions: effects.mentions,
                 returns: def.body.returns.iter().map(|r| Located { file, item: r.clone() }).collect(),
+                loops: def.body.loops.clone(),
+                ctx_name: def.body.ctx_name.clone(),
             });
         }
         functions
