@@ -189,7 +189,7 @@ pub fn paginated_rewrite(project: &Project, function: &crate::project::Function)
     let file = project.file(function.file);
     let body = file.text.get(doc_loop.body.as_usize_range())?;
     let batch = match read.terminal {
-        crate::model::body::Terminal::Take(Some(n)) if n >= 1.0 && n <= 1000.0 => n as u32,
+        crate::model::body::Terminal::Take(Some(n)) if (1.0..=1000.0).contains(&n) => n as u32,
         _ => BATCH_SIZE,
     };
     let next = internal_ref(project, &file.path, &function.name);
