@@ -264,3 +264,75 @@ fn every_rule_doc_has_the_four_sections() {
         }
     }
 }
+
+/// A stand-in for `npx` (no Convex deployment can run here): records its arguments and folder,
+/// answers like the Convex CLI prints a function's result.
+fn stand_in_npx(dir: &Path, stdout: &str, exit: i32) -> (PathBuf, PathBuf) {
+    use std::os::unix::fs::PermissionsExt;
+    let log = dir.join("npx.log");
+    let script = dir.join("npx");
+    std::fs::write(&script, format!("#!/bin/sh\necho \"$PWD $*\" >> '{}'\ncat <<'OUT'\n{stdout}\nOUT\nexit {exit}\n", log.display()))
+        .unwrap();
+    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+    (script, log)
+}
+
+const VERIFY: &str = r#"import { v } from "convex/values";
+import { internalQuery } from "./_generated/server";
+export const verifyUsersRole = internalQuery({
+  args: { cursor: v.union(v.string(), v.null()) },
+  handler: async (ctx, args) => {
+    const { page } = await ctx.db.query("users").paginate({ cursor: args.cursor, numItems: 500 });
+    return { scanned: page.length, remaining: page.filter((doc) => doc.role === undefined).length };
+  },
+});
+"#;
+
+#[test]
+fn verify_runs_the_verify_function_and_records_the_ledger() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "convex/schema.ts", &schema("v.optional(v.string())"));
+    write(&root, "convex/migrations.ts", VERIFY);
+    write(&root, "convex-migrate.json", "{ \"rules\": { \"removed-table\": \"off\" } }\n");
+    let tools = tempfile::tempdir().unwrap();
+    // Documents left: exit 1, the ledger unchanged.
+    let (npx, log) = stand_in_npx(tools.path(), "{ remaining: 3, scanned: 250 }", 0);
+    let o = run(&root, &["verify", "users.role", "--npx", npx.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1), "{}{}", stdout(&o), stderr(&o));
+    assert!(stdout(&o).contains("3 document(s) still need the migration"), "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(root.join("convex-migrate.json")).unwrap(), "{ \"rules\": { \"removed-table\": \"off\" } }\n");
+    // Nothing left on production: recorded, the rest of the config kept.
+    std::fs::remove_file(&log).unwrap();
+    let (npx, log) = stand_in_npx(tools.path(), "{\n  \"remaining\": 0,\n  \"scanned\": 250\n}", 0);
+    let o = run(&root, &["verify", "users.role", "--prod", "--npx", npx.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    assert_eq!(std::fs::read_to_string(&log).unwrap().trim(), format!("{} convex run migrations:verifyUsersRole --prod", root.display()));
+    let ledger = std::fs::read_to_string(root.join("convex-migrate.json")).unwrap();
+    let value: serde_json::Value = serde_json::from_str(&ledger).unwrap();
+    assert_eq!(value["rules"]["removed-table"], "off");
+    assert_eq!(value["verified"]["users.role"]["deployment"], "prod");
+    assert_eq!(value["verified"]["users.role"]["remaining"], 0);
+    assert!(stdout(&o).contains("users.role verified: nothing left (250 scanned)"));
+    // A failed run leaves it as it was.
+    let (npx, _) = stand_in_npx(tools.path(), "", 1);
+    let o = run(&root, &["verify", "users.role", "--npx", npx.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(std::fs::read_to_string(root.join("convex-migrate.json")).unwrap(), ledger);
+}
+
+#[test]
+fn verify_errors_are_clear() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "convex/schema.ts", &schema("v.optional(v.string())"));
+    for (field, expected) in [
+        ("users", "is not `table.field`"),
+        ("nope.role", "unknown table `nope`"),
+        ("users.nope", "unknown field `nope` of `users`"),
+        ("users.role", "no verify function for `users.role`"),
+    ] {
+        let o = run(dir.path(), &["verify", field]);
+        assert_eq!(o.status.code(), Some(2), "{field}");
+        assert!(stderr(&o).starts_with("error: ") && stderr(&o).contains(expected), "{field}: {}", stderr(&o));
+    }
+}

@@ -3,6 +3,7 @@
 mod check;
 mod explain;
 mod render;
+mod verify;
 
 use std::path::PathBuf;
 
@@ -54,6 +55,21 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Run a field's verify function (`npx convex run`) and, when nothing is left, record it in
+    /// convex-migrate.json's `verified` ledger.
+    Verify {
+        /// The field, as `table.field`.
+        field: String,
+        /// The project root. Default: the current folder.
+        #[arg(long, short = 'C', default_value = ".")]
+        project: PathBuf,
+        /// Verify the production deployment (`npx convex run --prod`).
+        #[arg(long)]
+        prod: bool,
+        /// The `npx` to run.
+        #[arg(long, default_value = "npx")]
+        npx: String,
+    },
     /// Print a rule's documentation (all rules without an argument).
     Explain { rule: Option<String> },
 }
@@ -74,5 +90,6 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
+        Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
     }
 }

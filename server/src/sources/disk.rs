@@ -74,3 +74,18 @@ pub fn read_tree(root: &Path, dir: &str, want: &dyn Fn(&str, bool) -> bool) -> (
     files.sort_by(|a, b| a.path.cmp(&b.path));
     (files, skipped)
 }
+
+/// Writes `text` to `path` atomically: a temporary file in the same folder, then a rename, so a
+/// crash or a full disk never leaves a half-written file. Refuses to follow a symbolic link.
+pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
+    if std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink()) {
+        return Err(std::io::Error::other(format!("{} is a symbolic link; not writing through it", path.display())));
+    }
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.convex-migrate-{}.tmp", std::process::id()));
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}

@@ -1,0 +1,134 @@
+//! `convex-migrate verify TABLE.FIELD`: runs the field's verify function with `npx convex run` and,
+//! when nothing is left, records it in the ledger (`verified` in `convex-migrate.json`).
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+
+use crate::analysis::state::{field_state, verifies};
+use crate::cli::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::config::{Verified, FILE_NAME};
+use crate::project::FunctionKind;
+use crate::sources;
+
+pub struct Args {
+    pub field: String,
+    pub project: PathBuf,
+    pub prod: bool,
+    pub npx: String,
+}
+
+pub fn run(args: Args) -> i32 {
+    match verify(&args) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("error: {message}");
+            EXIT_ERROR
+        }
+    }
+}
+
+/// What to run, and how to read its answer.
+enum Check {
+    /// A verify function returning `{ scanned, remaining }`.
+    Function(String),
+    /// `@convex-dev/migrations`: the component's status of a migration.
+    Component(String),
+}
+
+fn verify(args: &Args) -> Result<i32, String> {
+    let (table, field) = args
+        .field
+        .split_once('.')
+        .filter(|(t, f)| !t.is_empty() && !f.is_empty() && !f.contains('.'))
+        .ok_or_else(|| format!("`{}` is not `table.field` (e.g. `users.role`)", args.field))?;
+    let working = sources::read_working(&args.project).map_err(|e| e.to_string())?;
+    let project = &working.project;
+    let schema = project.schema.as_ref().ok_or("no schema in this project: nothing to verify")?;
+    let t = schema.table(table).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
+    if t.field(field).is_none() {
+        return Err(format!("unknown field `{field}` of `{table}` in the schema"));
+    }
+    let state = field_state(project, None, &working.config, table, field).ok_or("cannot read the field's state")?;
+    let check = match verifies(project, table, field).first() {
+        Some(f) => Check::Function(f.reference.clone()),
+        None => {
+            let component = state
+                .backfills
+                .iter()
+                .find(|b| project.functions.iter().any(|f| f.reference == b.reference && f.kind == FunctionKind::Migration));
+            match component {
+                Some(b) => Check::Component(b.reference.clone()),
+                None => {
+                    return Err(format!(
+                        "no verify function for `{table}.{field}`: generate one with the editor's *Generate verify* code action (or write a query that counts the documents still to migrate), then run this again"
+                    ))
+                }
+            }
+        }
+    };
+    let mut command = Command::new(&args.npx);
+    command.current_dir(&working.root).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let shown = match &check {
+        Check::Function(reference) => {
+            command.args(["convex", "run", reference.as_str()]);
+            format!("npx convex run {reference}")
+        }
+        Check::Component(reference) => {
+            let names = serde_json::json!({ "names": [reference] }).to_string();
+            command.args(["convex", "run", "--component", "migrations", "lib:getStatus", names.as_str()]);
+            format!("npx convex run --component migrations lib:getStatus '{names}'")
+        }
+    };
+    if args.prod {
+        command.arg("--prod");
+    }
+    eprintln!("$ {shown}{}", if args.prod { " --prod" } else { "" });
+    let mut child = command.spawn().map_err(|e| format!("cannot run `{}` ({e}); is Node.js installed? (--npx sets the path)", args.npx))?;
+    let mut output = String::new();
+    if let Some(stdout) = child.stdout.take() {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            eprintln!("  {line}");
+            output.push_str(&line);
+            output.push('\n');
+        }
+    }
+    let status = child.wait().map_err(|e| e.to_string())?;
+    if !status.success() {
+        eprintln!("`{shown}` failed ({status}); the ledger is unchanged");
+        return Ok(EXIT_FINDINGS);
+    }
+    let remaining = match &check {
+        Check::Function(_) => match crate::ledger::parse_verify_output(&output) {
+            Some(r) => r,
+            None => {
+                eprintln!("the verify function did not return {{ remaining }}; the ledger is unchanged");
+                return Ok(EXIT_FINDINGS);
+            }
+        },
+        Check::Component(_) => {
+            let done = output.contains("\"success\"") || output.contains("isDone: true") || output.contains("\"isDone\": true");
+            crate::ledger::VerifyResult { scanned: None, remaining: if done { 0 } else { 1 } }
+        }
+    };
+    let mut stdout = std::io::stdout().lock();
+    if remaining.remaining > 0 {
+        let _ = writeln!(
+            stdout,
+            "{table}.{field}: {} document(s) still need the migration; the ledger is unchanged. Run the backfill again, then verify.",
+            remaining.remaining
+        );
+        return Ok(EXIT_FINDINGS);
+    }
+    let entry = Verified {
+        deployment: Some(if args.prod { "prod" } else { "dev" }.to_string()),
+        at: Some(crate::ledger::now()),
+        remaining: Some(0),
+    };
+    let text = crate::ledger::record(working.config_text.as_deref(), &args.field, &entry)?;
+    let path = working.root.join(FILE_NAME);
+    sources::disk::write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    let scanned = remaining.scanned.map(|s| format!(" ({s} scanned)")).unwrap_or_default();
+    let _ = writeln!(stdout, "{table}.{field} verified: nothing left{scanned}; recorded in {FILE_NAME}");
+    Ok(EXIT_OK)
+}
