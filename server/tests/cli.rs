@@ -336,3 +336,122 @@ fn verify_errors_are_clear() {
         assert!(stderr(&o).starts_with("error: ") && stderr(&o).contains(expected), "{field}: {}", stderr(&o));
     }
 }
+
+fn commit(root: &Path, message: &str) {
+    git(root, &["add", "-A"]);
+    git(root, &["commit", "-qm", message]);
+}
+
+fn plan_json(root: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = vec!["plan"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--format", "json"]);
+    let o = run(root, &all);
+    assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+    serde_json::from_str(&stdout(&o)).unwrap()
+}
+
+fn done(plan: &serde_json::Value) -> Vec<bool> {
+    plan["steps"].as_array().unwrap().iter().map(|s| s["done"].as_bool().unwrap()).collect()
+}
+
+const INSERTS: &str = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const create = mutation({\n  args: { name: v.string() },\n  handler: async (ctx, args) => {\n    await ctx.db.insert(\"users\", { name: args.name });\n  },\n});\n";
+
+#[test]
+fn plan_require_walks_the_whole_migration_with_apply_and_check_agrees() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q"]);
+    write(&root, "convex/schema.ts", &schema("v.optional(v.union(v.literal(\"admin\"), v.literal(\"member\")))"));
+    write(&root, "convex/users.ts", INSERTS);
+    commit(&root, "base");
+    let apply = |expect: &str| {
+        let o = run(&root, &["plan", "require", "users.role", "--apply"]);
+        assert_eq!(o.status.code(), Some(0), "{}{}", stdout(&o), stderr(&o));
+        assert!(stdout(&o).starts_with(expect), "{}", stdout(&o));
+        let check = run(&root, &["check"]);
+        assert_eq!(check.status.code(), Some(0), "check agrees after `{expect}`: {}", stdout(&check));
+    };
+    let plan = plan_json(&root, &["require", "users.role"]);
+    assert_eq!(plan["change"], "make `users.role` required");
+    assert_eq!(done(&plan), [true, false, false, false, false, false, false, false, false, false]);
+    assert_eq!(plan["next"], 2);
+    assert_eq!(plan["steps"][1]["detail"][0], "insert without `role` at convex/users.ts:6");
+    assert_eq!(plan["steps"][2]["fix"]["files"][0]["path"], "convex/migrations.ts");
+    apply("Applied step 2.");
+    assert!(std::fs::read_to_string(root.join("convex/users.ts")).unwrap().contains("{ name: args.name, role: \"admin\" }"));
+    apply("Applied step 3.");
+    apply("Applied step 4.");
+    // Deploying is done by hand: --apply says what to do and changes nothing.
+    let o = run(&root, &["plan", "require", "users.role", "--apply"]);
+    assert!(stdout(&o).starts_with("Next: step 5. Deploy the widened schema and the backfill — done by hand:"), "{}", stdout(&o));
+    commit(&root, "deploy 1");
+    let plan = plan_json(&root, &["require", "users.role"]);
+    assert_eq!(done(&plan), [true, true, true, true, true, false, false, false, false, false]);
+    assert_eq!(plan["steps"][5]["commands"][0], "npx convex run migrations:backfillUsersRole");
+    write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "remaining": 0 } } }"#);
+    apply("Applied step 8.");
+    assert!(std::fs::read_to_string(root.join("convex/schema.ts"))
+        .unwrap()
+        .contains("    role: v.union(v.literal(\"admin\"), v.literal(\"member\")),\n"));
+    commit(&root, "deploy 2");
+    apply("Applied step 10.");
+    assert!(!std::fs::read_to_string(root.join("convex/migrations.ts")).unwrap().contains("export const"));
+    let o = run(&root, &["plan", "require", "users.role"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("nothing to plan"), "{}", stderr(&o));
+}
+
+#[test]
+fn plan_remove_marks_unsets_verifies_and_drops_the_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q"]);
+    let with_is_pro =
+        schema("v.optional(v.string())").replace("    name: v.string(),\n", "    name: v.string(),\n    isPro: v.boolean(),\n");
+    write(&root, "convex/schema.ts", &with_is_pro);
+    commit(&root, "base");
+    let plan = plan_json(&root, &["remove", "users.isPro"]);
+    assert_eq!(plan["change"], "remove `users.isPro`");
+    assert_eq!(plan["next"], 1);
+    for expect in ["Applied step 1.", "Applied step 3.", "Applied step 4."] {
+        let o = run(&root, &["plan", "remove", "users.isPro", "--apply"]);
+        assert!(stdout(&o).starts_with(expect), "{}{}", stdout(&o), stderr(&o));
+    }
+    let text = std::fs::read_to_string(root.join("convex/schema.ts")).unwrap();
+    assert!(
+        text.contains(
+            "    // Deprecated: kept optional until a migration unsets it everywhere, then removed.\n    isPro: v.optional(v.boolean()),\n"
+        ),
+        "{text}"
+    );
+    let migrations = std::fs::read_to_string(root.join("convex/migrations.ts")).unwrap();
+    assert!(migrations.contains("await ctx.db.patch(doc._id, { isPro: undefined });"), "{migrations}");
+    commit(&root, "deploy 1");
+    write(&root, "convex-migrate.json", r#"{ "verified": { "users.isPro": { "remaining": 0 } } }"#);
+    let o = run(&root, &["plan", "remove", "users.isPro", "--apply"]);
+    assert!(stdout(&o).starts_with("Applied step 8."), "{}", stdout(&o));
+    assert_eq!(std::fs::read_to_string(root.join("convex/schema.ts")).unwrap(), schema("v.optional(v.string())"));
+    assert_eq!(run(&root, &["check"]).status.code(), Some(0));
+}
+
+#[test]
+fn plan_errors_are_clear() {
+    let (_dir, root) = repo();
+    for (args, expected) in [
+        (vec!["plan", "require", "users"], "is not `table.field`"),
+        (vec!["plan", "require", "nope.role"], "unknown table `nope`"),
+        (vec!["plan", "require", "users.nope"], "unknown field `nope` of `users`"),
+        (vec!["plan", "rename", "users.name"], "`plan rename` is not available in this version yet"),
+        (vec!["plan", "frobnicate", "users.name"], "unknown change `frobnicate`"),
+    ] {
+        let o = run(&root, &args);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&o).starts_with("error: ") && stderr(&o).contains(expected), "{args:?}: {}", stderr(&o));
+    }
+    let lonely = tempfile::tempdir().unwrap();
+    write(lonely.path(), "convex/schema.ts", &schema("v.optional(v.string())"));
+    let o = run(lonely.path(), &["plan", "require", "users.role"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("a plan needs to know what is deployed"), "{}", stderr(&o));
+}

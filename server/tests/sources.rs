@@ -56,3 +56,36 @@ fn the_base_is_cached_by_commit_and_moves_with_head() {
     let old = project_of(read_git_base(root, Some("HEAD~1"), Some(&cache)).unwrap());
     assert!(Arc::ptr_eq(&first, &old), "HEAD~1 is the commit read first");
 }
+
+#[test]
+fn apply_refuses_a_file_that_changed_since_it_was_read_and_writes_nothing() {
+    use convex_migrate::fixes::{FileEdit, Fix, FixKind, TextEdit};
+    use convex_migrate::line_index::TextRange;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("convex")).unwrap();
+    std::fs::write(dir.path().join("convex/a.ts"), "const a = 1;\n").unwrap();
+    let fix = Fix {
+        title: "t".into(),
+        kind: FixKind::QuickFix,
+        preferred: false,
+        edits: vec![
+            FileEdit {
+                path: "convex/new.ts".into(),
+                create: true,
+                edits: vec![TextEdit { range: TextRange::empty(0), new_text: "export {};\n".into() }],
+            },
+            FileEdit {
+                path: "convex/a.ts".into(),
+                create: false,
+                edits: vec![TextEdit { range: TextRange::new(10, 11), new_text: "2".into() }],
+            },
+        ],
+    };
+    // Read as something else: refused, and the new file is not created either.
+    let err = convex_migrate::sources::disk::apply_fix(dir.path(), &fix, &|_| Some("const a = 0;\n".into())).unwrap_err();
+    assert!(err.contains("convex/a.ts changed since it was read"), "{err}");
+    assert!(!dir.path().join("convex/new.ts").exists());
+    let changed = convex_migrate::sources::disk::apply_fix(dir.path(), &fix, &|_| Some("const a = 1;\n".into())).unwrap();
+    assert_eq!(changed, ["convex/new.ts", "convex/a.ts"]);
+    assert_eq!(std::fs::read_to_string(dir.path().join("convex/a.ts")).unwrap(), "const a = 2;\n");
+}

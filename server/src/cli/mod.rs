@@ -2,6 +2,7 @@
 
 mod check;
 mod explain;
+mod plan;
 mod render;
 mod verify;
 
@@ -49,6 +50,29 @@ enum Command {
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
+    /// Plan a migration: `require users.role`, `remove users.isPro`. Prints the steps over two
+    /// deploys, each marked done or to do on this project; `--apply` does the next step's edits.
+    Plan {
+        /// The change: require, remove (retype, rename, split: later).
+        change: String,
+        /// The field, as `table.field`.
+        field: String,
+        /// The value the backfill writes (a TypeScript expression), for `require`.
+        #[arg(long)]
+        default: Option<String>,
+        /// The project root. Default: the current folder.
+        #[arg(long, short = 'C', default_value = ".")]
+        project: PathBuf,
+        #[arg(long, conflicts_with = "base_dir")]
+        base: Option<String>,
+        #[arg(long, value_name = "DIR")]
+        base_dir: Option<PathBuf>,
+        #[arg(long, value_enum, default_value = "human")]
+        format: Format,
+        /// Apply the next step's edits (atomic writes; refuses if a file changed meanwhile).
+        #[arg(long)]
+        apply: bool,
+    },
     /// Run the language server on stdin/stdout (for editors).
     Lsp {
         /// Accepted and ignored: stdio is the only transport (some clients add this flag).
@@ -90,6 +114,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
+        Command::Plan { change, field, default, project, base, base_dir, format, apply } => {
+            plan::run(plan::Args { verb: change, target: field, default, project, base, base_dir, format, apply })
+        }
         Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
     }
 }

@@ -232,13 +232,20 @@ pub fn run_command(reference: &str, args: Option<&str>) -> String {
 
 /// *Generate backfill for T.f*.
 pub fn backfill(project: &Project, table: &Table, field: &str, validator: &Validator, goal: Goal) -> Option<Fix> {
+    backfill_with(project, table, field, validator, goal, None)
+}
+
+/// *Generate backfill*, writing `value` (a TypeScript expression, e.g. from `plan require
+/// --default`) instead of the validator's default.
+pub fn backfill_with(project: &Project, table: &Table, field: &str, validator: &Validator, goal: Goal, value: Option<&str>) -> Option<Fix> {
     if !is_identifier(field) {
         return None;
     }
     let mut target = target(project);
-    let value = match goal {
-        Goal::Fill => default_value(validator),
-        Goal::Unset => Some("undefined".into()),
+    let value = match (goal, value) {
+        (Goal::Fill, Some(v)) => Some(v.to_string()),
+        (Goal::Fill, None) => default_value(validator),
+        (Goal::Unset, _) => Some("undefined".into()),
     };
     // Component migrations take no arguments: a value that must be given needs the hand-written
     // style, written next to them.

@@ -2,6 +2,7 @@
 //! later). Every edit is minimal and keeps the surrounding formatting; nothing here writes files.
 
 pub mod codegen;
+pub mod plan;
 
 use serde::{Deserialize, Serialize};
 
@@ -266,28 +267,38 @@ fn write_fixes(project: &Project, finding: &Finding) -> Vec<Fix> {
                 .iter()
                 .filter(|f| object.field(&f.name).is_none())
                 .find(|f| finding.message.contains(&format!("`{}`", f.name)));
-            let Some(field) = missing else { return out };
-            let Some(value) = codegen::default_value(field.validator.required()) else { return out };
-            let text = &*file.text;
-            let close = object.range.end.saturating_sub(1);
-            let before = text.get(object.range.start as usize..close as usize).unwrap_or("").trim_end();
-            let (at, new_text) = if before.ends_with('{') {
-                (close, format!(" {}: {value} ", field.name))
-            } else if before.ends_with(',') {
-                (object.range.start + before.len() as u32, format!(" {}: {value},", field.name))
-            } else {
-                (object.range.start + before.len() as u32, format!(", {}: {value}", field.name))
-            };
-            out.push(Fix::single(
-                format!("Add `{}: {value}` to this insert", field.name),
-                FixKind::QuickFix,
-                &file.path,
-                TextEdit { range: TextRange::empty(at), new_text },
-            ));
+            out.extend(missing.and_then(|field| add_field_to_insert(project, write, field)));
         }
         _ => {}
     }
     out
+}
+
+/// Adds `field: <its default value>` to an insert's object literal.
+pub fn add_field_to_insert(
+    project: &Project,
+    write: &crate::project::Located<crate::model::body::Write>,
+    field: &TableField,
+) -> Option<Fix> {
+    let object = write.item.object.as_ref()?;
+    let value = codegen::default_value(field.validator.required())?;
+    let file = project.file(write.file);
+    let text = &*file.text;
+    let close = object.range.end.saturating_sub(1);
+    let before = text.get(object.range.start as usize..close as usize)?.trim_end();
+    let (at, new_text) = if before.ends_with('{') {
+        (close, format!(" {}: {value} ", field.name))
+    } else if before.ends_with(',') {
+        (object.range.start + before.len() as u32, format!(" {}: {value},", field.name))
+    } else {
+        (object.range.start + before.len() as u32, format!(", {}: {value}", field.name))
+    };
+    Some(Fix::single(
+        format!("Add `{}: {value}` to this insert", field.name),
+        FixKind::QuickFix,
+        &file.path,
+        TextEdit { range: TextRange::empty(at), new_text },
+    ))
 }
 
 /// The table field whose name is at `range` of `path`.

@@ -1,0 +1,407 @@
+//! `convex-migrate plan`: the widen → migrate → narrow checklist for one change, each step marked
+//! done or to do on this project by the same analysis the editor uses, with the code for each
+//! step from the same fix builders as the code actions, and the exact commands.
+
+use serde::Serialize;
+
+use crate::analysis::backfill::Goal;
+use crate::analysis::state::{being_removed, field_state, verifies};
+use crate::config::Config;
+use crate::fixes::{codegen, make_optional, make_required, remove_finished_migration, FileEdit, Fix, FixKind, TextEdit};
+use crate::line_index::{ColumnUnit, TextRange};
+use crate::model::body::{TableRef, WriteOp, WrittenValue};
+use crate::project::{Loc, Project, TableField};
+
+/// The change to plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Change {
+    /// Make `table.field` required (`--default` gives the backfill's value).
+    Require { table: String, field: String, default: Option<String> },
+    /// Remove `table.field`.
+    Remove { table: String, field: String },
+}
+
+impl Change {
+    pub fn describe(&self) -> String {
+        match self {
+            Change::Require { table, field, .. } => format!("make `{table}.{field}` required"),
+            Change::Remove { table, field } => format!("remove `{table}.{field}`"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Phase {
+    #[serde(rename = "deploy-1")]
+    Deploy1,
+    BetweenDeploys,
+    #[serde(rename = "deploy-2")]
+    Deploy2,
+    Cleanup,
+}
+
+impl Phase {
+    pub fn title(self) -> &'static str {
+        match self {
+            Phase::Deploy1 => "Deploy 1: widen, write the new shape",
+            Phase::BetweenDeploys => "Between deploys: run and verify",
+            Phase::Deploy2 => "Deploy 2: narrow",
+            Phase::Cleanup => "Cleanup",
+        }
+    }
+}
+
+/// One step of a plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct Step {
+    pub phase: Phase,
+    pub title: String,
+    pub done: bool,
+    /// What is missing, where.
+    pub detail: Vec<String>,
+    /// Commands to run by hand (deploys, runs).
+    pub commands: Vec<String>,
+    /// The edit that does this step (`plan --apply`).
+    #[serde(skip)]
+    pub fix: Option<Fix>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Plan {
+    pub change: String,
+    pub steps: Vec<Step>,
+}
+
+impl Plan {
+    /// The first step not done yet.
+    pub fn next(&self) -> Option<&Step> {
+        self.steps.iter().find(|s| !s.done)
+    }
+}
+
+fn step(phase: Phase, title: impl Into<String>, done: bool) -> Step {
+    Step { phase, title: title.into(), done, detail: Vec::new(), commands: Vec::new(), fix: None }
+}
+
+fn at(project: &Project, loc: Loc) -> String {
+    let file = project.file(loc.file);
+    let line = file.model.line_index.line_col(&file.text, loc.range.start, ColumnUnit::Utf8).line + 1;
+    format!("{}:{line}", file.path)
+}
+
+/// Plans `change` on the working project against its base.
+pub fn plan(working: &Project, base: Option<&Project>, config: &Config, change: &Change) -> Result<Plan, String> {
+    let schema = working.schema.as_ref().ok_or("no schema in this project")?;
+    let (table, field) = match change {
+        Change::Require { table, field, .. } | Change::Remove { table, field } => (table, field),
+    };
+    let t = schema.table(table).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
+    let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|bt| bt.field(field));
+    let steps = match change {
+        Change::Require { default, .. } => {
+            let f = t.field(field).ok_or_else(|| format!("unknown field `{field}` of `{table}`: add it as `v.optional(...)` first"))?;
+            let leftovers = !crate::analysis::backfill::backfills(working, table, field, Goal::Fill).is_empty()
+                || !verifies(working, table, field).is_empty();
+            if !f.validator.is_optional() && base_field.is_some_and(|b| !b.validator.is_optional()) && !leftovers {
+                return Err(format!(
+                    "`{table}.{field}` is already required, here and in what is deployed, and no migration code is left: nothing to plan"
+                ));
+            }
+            require_steps(working, base, config, t, f, default.as_deref())
+        }
+        Change::Remove { .. } => {
+            if t.field(field).is_none() && base_field.is_none() {
+                return Err(format!("`{table}.{field}` is in neither the schema nor what is deployed: nothing to plan"));
+            }
+            remove_steps(working, base, config, table, field)
+        }
+    };
+    Ok(Plan { change: change.describe(), steps })
+}
+
+fn run_commands(reference: &str) -> Vec<String> {
+    vec![codegen::run_command(reference, None), format!("{} --prod", codegen::run_command(reference, None))]
+}
+
+fn require_steps(
+    working: &Project,
+    base: Option<&Project>,
+    config: &Config,
+    t: &crate::project::Table,
+    f: &TableField,
+    default: Option<&str>,
+) -> Vec<Step> {
+    let (table, field) = (t.name.as_str(), f.name.as_str());
+    let state = field_state(working, base, config, table, field);
+    let deployed_optional = state.as_ref().and_then(|s| s.base.as_ref()).is_some_and(|b| b.is_optional());
+    // Once the narrowing is deployed, every step before it is history.
+    let deployed_required = state.as_ref().and_then(|s| s.base.as_ref()).is_some_and(|b| !b.is_optional());
+    let working_required = !f.validator.is_optional();
+    let verified = config.is_verified(table, field) || deployed_required;
+    let backfills = state.as_ref().map(|s| s.backfills.clone()).unwrap_or_default();
+    let deployed_backfill = backfills.iter().find(|b| b.deployed);
+    let verify = verifies(working, table, field).first().map(|v| v.reference.clone());
+    let mut steps = Vec::new();
+
+    let mut widen = step(
+        Phase::Deploy1,
+        format!("Widen: `{field}` is `v.optional(...)` in the schema"),
+        deployed_optional || deployed_required || !working_required,
+    );
+    if !widen.done {
+        widen.fix = make_optional(working, f);
+    }
+    steps.push(widen);
+
+    let inserts = state.as_ref().map(|s| s.inserts_without.clone()).unwrap_or_default();
+    let mut writes = step(Phase::Deploy1, format!("New code writes `{field}` in every insert"), inserts.is_empty() || deployed_required);
+    writes.detail = inserts.iter().map(|l| format!("insert without `{field}` at {}", at(working, *l))).collect();
+    if !writes.done {
+        let adds = working
+            .functions
+            .iter()
+            .flat_map(|func| func.writes.iter())
+            .filter(|w| inserts.iter().any(|l| l.file == w.file && l.range == w.item.method_range))
+            .filter_map(|w| crate::fixes::add_field_to_insert(working, w, f))
+            .collect::<Vec<_>>();
+        // Helpers' inserts appear once per caller: one edit per place.
+        let mut unique: Vec<Fix> = Vec::new();
+        for fix in adds {
+            if !unique.iter().any(|u| u.edits == fix.edits) {
+                unique.push(fix);
+            }
+        }
+        writes.fix = merge(unique, &format!("Write `{field}` in every insert"));
+    }
+    steps.push(writes);
+
+    let mut backfill = step(Phase::Deploy1, format!("Add a backfill for `{table}.{field}`"), !backfills.is_empty() || deployed_required);
+    if backfill.done || deployed_required {
+        backfill.detail = backfills.iter().map(|b| format!("`{}`", b.reference)).collect();
+    } else {
+        backfill.fix = codegen::backfill_with(working, t, field, f.validator.required(), Goal::Fill, default);
+        if backfill.fix.is_none() {
+            backfill.detail.push(format!("no default value for `{}`: pass one with --default", f.validator.required()));
+        }
+    }
+    steps.push(backfill);
+
+    let mut verify_step =
+        step(Phase::Deploy1, format!("Add a verify function for `{table}.{field}`"), verify.is_some() || deployed_required);
+    if let Some(v) = &verify {
+        verify_step.detail.push(format!("`{v}`"));
+    } else if !verify_step.done {
+        verify_step.fix = codegen::verify(working, t, field, Goal::Fill);
+    }
+    steps.push(verify_step);
+
+    let mut deploy = step(Phase::Deploy1, "Deploy the widened schema and the backfill", deployed_backfill.is_some() || deployed_required);
+    deploy.commands = vec!["npx convex deploy".into()];
+    steps.push(deploy);
+
+    let mut run = step(Phase::BetweenDeploys, "Run the backfill to completion", verified);
+    if let Some(b) = backfills.first() {
+        run.commands = run_commands(&b.reference);
+        if working.functions.iter().any(|f| f.reference == b.reference && f.kind == crate::project::FunctionKind::Migration) {
+            run.commands.insert(0, format!("npx convex run {} '{{\"dryRun\": true}}'", b.reference));
+        }
+    }
+    steps.push(run);
+
+    let mut check = step(Phase::BetweenDeploys, format!("Verify that no document lacks `{field}`"), verified);
+    check.commands = vec![format!("convex-migrate verify {table}.{field} --prod")];
+    steps.push(check);
+
+    let mut narrow = step(Phase::Deploy2, format!("Narrow: make `{field}` required"), working_required);
+    if !narrow.done && verified {
+        narrow.fix = make_required(working, f);
+    } else if !narrow.done {
+        narrow.detail.push("only once verified (the ledger records it)".into());
+    }
+    steps.push(narrow);
+
+    let mut deploy2 = step(Phase::Deploy2, "Deploy the narrowed schema", deployed_required);
+    deploy2.commands = vec!["npx convex deploy".into()];
+    steps.push(deploy2);
+
+    let leftovers: Vec<&crate::project::Function> = working
+        .functions
+        .iter()
+        .filter(|f| {
+            backfills.iter().any(|b| b.reference == f.reference)
+                || verifies(working, table, field).iter().any(|v| v.reference == f.reference)
+        })
+        .map(|f| &**f)
+        .collect();
+    let mut cleanup = step(Phase::Cleanup, "Remove the backfill and verify functions", deployed_required && leftovers.is_empty());
+    if !cleanup.done && deployed_required {
+        cleanup.fix = merge(
+            leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
+            "Remove the finished migration code",
+        );
+    }
+    steps.push(cleanup);
+    steps
+}
+
+fn remove_steps(working: &Project, base: Option<&Project>, config: &Config, table: &str, field: &str) -> Vec<Step> {
+    let schema = working.schema.as_ref();
+    let t = schema.and_then(|s| s.table(table));
+    let f = t.and_then(|t| t.field(field));
+    let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|bt| bt.field(field));
+    let unsets: Vec<String> =
+        crate::analysis::backfill::backfills(working, table, field, Goal::Unset).iter().map(|f| f.reference.clone()).collect();
+    let deployed_unset = base.is_some_and(|b| !crate::analysis::backfill::backfills(b, table, field, Goal::Unset).is_empty());
+    let verified = config.is_verified(table, field);
+    let gone = f.is_none();
+    let mut steps = Vec::new();
+
+    let mut mark = step(
+        Phase::Deploy1,
+        format!("Keep `{field}` as `v.optional(...)`, marked deprecated"),
+        gone || f.is_some_and(|f| being_removed(working, f)),
+    );
+    if let (false, Some(f)) = (mark.done, f) {
+        mark.fix = mark_deprecated(working, f);
+    }
+    steps.push(mark);
+
+    let writers: Vec<Loc> = working
+        .functions
+        .iter()
+        .filter(|func| !unsets.contains(&func.reference) && func.kind != crate::project::FunctionKind::Migration)
+        .flat_map(|func| func.writes.iter())
+        .filter(|w| w.item.table == TableRef::Name(table.to_string()) && w.item.op != WriteOp::Delete)
+        .filter(|w| w.item.object.as_ref().and_then(|o| o.field(field)).is_some_and(|wf| wf.value != WrittenValue::Undefined))
+        .map(|w| Loc { file: w.file, range: w.item.method_range })
+        .collect();
+    let mut stop = step(Phase::Deploy1, format!("App code stops writing `{field}`"), writers.is_empty());
+    stop.detail = writers.iter().map(|l| format!("writes `{field}` at {}", at(working, *l))).collect();
+    steps.push(stop);
+
+    let mut unset = step(Phase::Deploy1, format!("Add a migration that unsets `{table}.{field}`"), !unsets.is_empty() || gone);
+    if let (false, Some(t), Some(f)) = (unset.done, t, f) {
+        unset.fix = codegen::backfill(working, t, field, f.validator.required(), Goal::Unset);
+    }
+    unset.detail = unsets.iter().map(|r| format!("`{r}`")).collect();
+    steps.push(unset);
+
+    let verify = verifies(working, table, field).first().map(|v| v.reference.clone());
+    let mut verify_step = step(Phase::Deploy1, format!("Add a verify function for `{table}.{field}`"), verify.is_some() || gone);
+    if let (false, Some(t)) = (verify_step.done, t) {
+        verify_step.fix = codegen::verify(working, t, field, Goal::Unset);
+    }
+    steps.push(verify_step);
+
+    let mut deploy = step(Phase::Deploy1, "Deploy the deprecated field and the migration", deployed_unset || base_field.is_none());
+    deploy.commands = vec!["npx convex deploy".into()];
+    steps.push(deploy);
+
+    let mut run = step(Phase::BetweenDeploys, "Run the migration to completion", verified || base_field.is_none());
+    if let Some(r) = unsets.first() {
+        run.commands = run_commands(r);
+    }
+    steps.push(run);
+    let mut check = step(Phase::BetweenDeploys, format!("Verify that no document holds `{field}`"), verified || base_field.is_none());
+    check.commands = vec![format!("convex-migrate verify {table}.{field} --prod")];
+    steps.push(check);
+
+    let mut drop = step(Phase::Deploy2, format!("Remove `{field}` from the schema"), gone);
+    if let (false, Some(f)) = (drop.done, f) {
+        if verified {
+            drop.fix = remove_field(working, f);
+        } else {
+            drop.detail.push("only once verified (the ledger records it)".into());
+        }
+    }
+    steps.push(drop);
+    let mut deploy2 = step(Phase::Deploy2, "Deploy the schema without it", base_field.is_none());
+    deploy2.commands = vec!["npx convex deploy".into()];
+    steps.push(deploy2);
+
+    let leftovers: Vec<&crate::project::Function> =
+        working.functions.iter().filter(|f| unsets.contains(&f.reference)).map(|f| &**f).collect();
+    let mut cleanup = step(Phase::Cleanup, "Remove the migration and verify functions", base_field.is_none() && leftovers.is_empty());
+    if !cleanup.done && base_field.is_none() {
+        cleanup.fix = merge(
+            leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
+            "Remove the finished migration code",
+        );
+    }
+    steps.push(cleanup);
+    steps
+}
+
+/// Several fixes as one (their edits, file by file).
+fn merge(fixes: Vec<Fix>, title: &str) -> Option<Fix> {
+    if fixes.is_empty() {
+        return None;
+    }
+    let mut edits: Vec<FileEdit> = Vec::new();
+    for fix in fixes {
+        for file in fix.edits {
+            match edits.iter_mut().find(|e| e.path == file.path) {
+                Some(e) => e.edits.extend(file.edits),
+                None => edits.push(file),
+            }
+        }
+    }
+    Some(Fix { title: title.to_string(), kind: FixKind::Refactor, preferred: false, edits })
+}
+
+/// Marks a field deprecated (the comment the editor also recognises), making it optional first.
+pub fn mark_deprecated(project: &Project, field: &TableField) -> Option<Fix> {
+    let file = project.file(field.loc.file);
+    let (text, index) = (&*file.text, &file.model.line_index);
+    let line = index.line_col(text, field.loc.range.start, ColumnUnit::Utf8).line;
+    let line_range = index.line_range(text, line);
+    let before = &text[line_range.start as usize..field.loc.range.start as usize];
+    if !before.trim().is_empty() {
+        return None; // Several fields on one line: mark it by hand.
+    }
+    let mut edits = vec![TextEdit {
+        range: TextRange::empty(line_range.start),
+        new_text: format!("{before}// Deprecated: kept optional until a migration unsets it everywhere, then removed.\n"),
+    }];
+    if let Some(optional) = make_optional(project, field) {
+        edits.extend(optional.edits.into_iter().flat_map(|e| e.edits));
+    }
+    Some(Fix {
+        title: format!("Mark `{}` deprecated (optional until it is unset everywhere)", field.name),
+        kind: FixKind::Refactor,
+        preferred: false,
+        edits: vec![FileEdit { path: file.path.clone(), create: false, edits }],
+    })
+}
+
+/// Deletes a field's line from the schema (with the comment lines right above it).
+pub fn remove_field(project: &Project, field: &TableField) -> Option<Fix> {
+    let file = project.file(field.loc.file);
+    let (text, index) = (&*file.text, &file.model.line_index);
+    let first = index.line_col(text, field.loc.range.start, ColumnUnit::Utf8).line;
+    let last = index.line_col(text, field.value.range.end, ColumnUnit::Utf8).line;
+    let line_range = index.line_range(text, first);
+    let rest_of_last = &text[field.value.range.end as usize..index.line_range(text, last).end as usize];
+    if !text[line_range.start as usize..field.loc.range.start as usize].trim().is_empty()
+        || rest_of_last.trim() != "," && !rest_of_last.trim().is_empty()
+    {
+        return None; // Not alone on its lines: remove it by hand.
+    }
+    let mut start_line = first;
+    while start_line > 0 && text[index.line_range(text, start_line - 1).as_usize_range()].trim_start().starts_with("//") {
+        start_line -= 1;
+    }
+    let start = index.line_range(text, start_line).start;
+    let end = (index.line_range(text, last).end + 1).min(text.len() as u32);
+    Some(Fix {
+        title: format!("Remove `{}` from the schema", field.name),
+        kind: FixKind::Refactor,
+        preferred: false,
+        edits: vec![FileEdit {
+            path: file.path.clone(),
+            create: false,
+            edits: vec![TextEdit { range: TextRange::new(start, end), new_text: String::new() }],
+        }],
+    })
+}
