@@ -1,35 +1,18 @@
 //! The `convex-migrate` binary as CI runs it: on real temporary git repositories, every output
 //! format and exit code.
 
+mod common;
+
+use common::{git, stand_in_npx, write};
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 const BIN: &str = env!("CARGO_BIN_EXE_convex-migrate");
 
-fn git(dir: &Path, args: &[&str]) {
-    let out = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .output()
-        .expect("git runs");
-    assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
-}
-
 fn git_out(dir: &Path, args: &[&str]) -> String {
     let out = Command::new("git").args(args).current_dir(dir).output().expect("git runs");
     String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
 }
 
 fn schema(role: &str) -> String {
@@ -263,18 +246,6 @@ fn every_rule_doc_has_the_four_sections() {
             assert!(out.contains(section), "{id} lacks {section}");
         }
     }
-}
-
-/// A stand-in for `npx` (no Convex deployment can run here): records its arguments and folder,
-/// answers like the Convex CLI prints a function's result.
-fn stand_in_npx(dir: &Path, stdout: &str, exit: i32) -> (PathBuf, PathBuf) {
-    use std::os::unix::fs::PermissionsExt;
-    let log = dir.join("npx.log");
-    let script = dir.join("npx");
-    std::fs::write(&script, format!("#!/bin/sh\necho \"$PWD $*\" >> '{}'\ncat <<'OUT'\n{stdout}\nOUT\nexit {exit}\n", log.display()))
-        .unwrap();
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (script, log)
 }
 
 const VERIFY: &str = r#"import { v } from "convex/values";

@@ -1,8 +1,11 @@
 //! The language server in process, driven with real requests like an editor (ruff's and biome's
 //! habit): over fixture projects in real temporary git repositories.
 
+mod common;
+
+use common::{git, stand_in_npx, write};
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -14,28 +17,6 @@ use tower::{Service, ServiceExt};
 use tower_lsp_server::jsonrpc::{Request, Response};
 use tower_lsp_server::ls_types::Uri;
 use tower_lsp_server::LspService;
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .expect("git runs")
-        .success();
-    assert!(ok, "git {args:?}");
-}
-
-fn write(root: &Path, path: &str, text: &str) {
-    let path = root.join(path);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::write(path, text).unwrap();
-}
 
 const BASE_SCHEMA: &str = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  users: defineTable({\n    name: v.string(),\n    role: v.optional(v.string()),\n  }),\n});\n";
 const WORKING_SCHEMA: &str = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  users: defineTable({\n    name: v.string(),\n    role: v.string(),\n  }),\n});\n";
@@ -395,24 +376,6 @@ async fn hostile_positions_and_unknown_files_do_not_break_the_server() {
 }
 
 const MIGRATIONS: &str = "import { v } from \"convex/values\";\nimport { internalMutation, internalQuery, internalAction } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n\nexport const backfillUsersRole = internalMutation({\n  args: { cursor: v.optional(v.union(v.string(), v.null())) },\n  handler: async (ctx, args) => {\n    const { page } = await ctx.db.query(\"users\").paginate({ cursor: args.cursor ?? null, numItems: 100 });\n    for (const doc of page) {\n      if (doc.role === undefined) await ctx.db.patch(doc._id, { role: \"member\" });\n    }\n  },\n});\n\nexport const verifyUsersRolePage = internalQuery({\n  args: { cursor: v.union(v.string(), v.null()) },\n  handler: async (ctx, args) => {\n    const { page, isDone, continueCursor } = await ctx.db.query(\"users\").paginate({ cursor: args.cursor, numItems: 1000 });\n    return { scanned: page.length, remaining: page.filter((doc) => doc.role === undefined).length, isDone, continueCursor };\n  },\n});\n\nexport const verifyUsersRole = internalAction({\n  args: {},\n  handler: async (ctx) => {\n    return await ctx.runQuery(internal.migrations.verifyUsersRolePage, { cursor: null });\n  },\n});\n";
-
-/// A stand-in for `npx` (no Convex deployment can run here): it records its arguments and
-/// working folder, and answers like the Convex CLI.
-fn stand_in_npx(dir: &Path, stdout: &str, exit: i32) -> (PathBuf, PathBuf) {
-    let log = dir.join("npx.log");
-    let script = dir.join("npx");
-    std::fs::write(
-        &script,
-        format!(
-            "#!/bin/sh\necho \"$PWD $*\" >> '{}'\ncat <<'OUT'\n{stdout}\nOUT\necho 'boom: deployment not found' >&2\nexit {exit}\n",
-            log.display()
-        ),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
-    (script, log)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn code_lens_and_commands_run_verify_and_record_the_ledger() {

@@ -1,26 +1,12 @@
 //! Reading the baseline from real git repositories, and caching it by commit.
 
-use std::path::Path;
-use std::process::Command;
+mod common;
+
+use common::git;
+
 use std::sync::Arc;
 
 use convex_migrate::sources::{read_git_base, Base, BaseCache};
-
-fn git(dir: &Path, args: &[&str]) {
-    let ok = Command::new("git")
-        .args(args)
-        .current_dir(dir)
-        .env("GIT_CONFIG_NOSYSTEM", "1")
-        .env("GIT_CONFIG_GLOBAL", "/dev/null")
-        .env("GIT_AUTHOR_NAME", "t")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "t")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .status()
-        .expect("git runs")
-        .success();
-    assert!(ok, "git {args:?}");
-}
 
 fn project_of(base: Base) -> Arc<convex_migrate::project::Project> {
     match base {

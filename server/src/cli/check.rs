@@ -11,8 +11,7 @@ use crate::sources::{self, Base};
 
 pub struct Args {
     pub path: PathBuf,
-    pub base: Option<String>,
-    pub base_dir: Option<PathBuf>,
+    pub base: crate::cli::BaseArgs,
     pub format: Format,
 }
 
@@ -28,13 +27,7 @@ pub fn run(args: Args) -> i32 {
 
 fn check(args: &Args) -> Result<i32, String> {
     let working = sources::read_working(&args.path).map_err(|e| e.to_string())?;
-    let base = match &args.base_dir {
-        Some(dir) => sources::read_base_dir(dir).map_err(|e| format!("--base-dir: {e}"))?,
-        None => {
-            let spec = args.base.as_deref().or(working.config.base.as_deref());
-            sources::read_git_base(&working.root, spec, None).map_err(|e| e.to_string())?
-        }
-    };
+    let base = args.base.read(&working)?;
     let (base_project, base_commit) = match &base {
         Base::Project { project, commit, .. } => (Some(&**project), commit.clone()),
         Base::Off { .. } => (None, None),

@@ -34,19 +34,40 @@ pub enum Format {
     Sarif,
 }
 
+/// Where the baseline ("what is deployed") comes from.
+#[derive(clap::Args, Clone, Default)]
+pub struct BaseArgs {
+    /// The git revision that is deployed (branch, tag, sha, HEAD~1). Default: the config's
+    /// `base`, else the merge-base with the upstream branch, else HEAD.
+    #[arg(long, conflicts_with = "base_dir")]
+    pub base: Option<String>,
+    /// Take the baseline from a folder (a copy of the deployed project) instead of git.
+    #[arg(long, value_name = "DIR")]
+    pub base_dir: Option<PathBuf>,
+}
+
+impl BaseArgs {
+    /// Reads the baseline for a working tree: `--base-dir`, else git at `--base`, the config's
+    /// `base`, or the default base.
+    pub fn read(&self, working: &crate::sources::Working) -> Result<crate::sources::Base, String> {
+        match &self.base_dir {
+            Some(dir) => crate::sources::read_base_dir(dir).map_err(|e| format!("--base-dir: {e}")),
+            None => {
+                let spec = self.base.as_deref().or(working.config.base.as_deref());
+                crate::sources::read_git_base(&working.root, spec, None).map_err(|e| e.to_string())
+            }
+        }
+    }
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compare the project with what is deployed (a git base) and report unsafe schema changes.
     Check {
         /// The project root (holding convex.json or convex/). Default: the current folder.
         path: Option<PathBuf>,
-        /// The git revision that is deployed (branch, tag, sha, HEAD~1). Default: the config's
-        /// `base`, else the merge-base with the upstream branch, else HEAD.
-        #[arg(long, conflicts_with = "base_dir")]
-        base: Option<String>,
-        /// Take the baseline from a folder (a copy of the deployed project) instead of git.
-        #[arg(long, value_name = "DIR")]
-        base_dir: Option<PathBuf>,
+        #[command(flatten)]
+        base: BaseArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
     },
@@ -63,10 +84,8 @@ enum Command {
         /// The project root. Default: the current folder.
         #[arg(long, short = 'C', default_value = ".")]
         project: PathBuf,
-        #[arg(long, conflicts_with = "base_dir")]
-        base: Option<String>,
-        #[arg(long, value_name = "DIR")]
-        base_dir: Option<PathBuf>,
+        #[command(flatten)]
+        base: BaseArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
         /// Apply the next step's edits (atomic writes; refuses if a file changed meanwhile).
@@ -109,13 +128,11 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { path, base, base_dir, format } => {
-            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, base_dir, format })
-        }
+        Command::Check { path, base, format } => check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format }),
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
-        Command::Plan { change, field, default, project, base, base_dir, format, apply } => {
-            plan::run(plan::Args { verb: change, target: field, default, project, base, base_dir, format, apply })
+        Command::Plan { change, field, default, project, base, format, apply } => {
+            plan::run(plan::Args { verb: change, target: field, default, project, base, format, apply })
         }
         Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
     }

@@ -14,8 +14,7 @@ pub struct Args {
     pub target: String,
     pub default: Option<String>,
     pub project: PathBuf,
-    pub base: Option<String>,
-    pub base_dir: Option<PathBuf>,
+    pub base: crate::cli::BaseArgs,
     pub format: Format,
     pub apply: bool,
 }
@@ -51,13 +50,7 @@ fn parse_change(args: &Args) -> Result<Change, String> {
 fn run_plan(args: &Args) -> Result<i32, String> {
     let change = parse_change(args)?;
     let working = sources::read_working(&args.project).map_err(|e| e.to_string())?;
-    let base = match &args.base_dir {
-        Some(dir) => sources::read_base_dir(dir).map_err(|e| format!("--base-dir: {e}"))?,
-        None => {
-            let spec = args.base.as_deref().or(working.config.base.as_deref());
-            sources::read_git_base(&working.root, spec, None).map_err(|e| e.to_string())?
-        }
-    };
+    let base = args.base.read(&working)?;
     let (base_project, base_note) = match &base {
         Base::Project { project, described_as, .. } => (Some(&**project), format!("base: {described_as}")),
         Base::Off { reason } => {
