@@ -413,7 +413,7 @@ fn plan_errors_are_clear() {
         (vec!["plan", "require", "users"], "is not `table.field`"),
         (vec!["plan", "require", "nope.role"], "unknown table `nope`"),
         (vec!["plan", "require", "users.nope"], "unknown field `nope` of `users`"),
-        (vec!["plan", "rename", "users.name"], "`plan rename` is not available in this version yet"),
+        (vec!["plan", "split", "users.name"], "`plan split` is not available in this version yet"),
         (vec!["plan", "frobnicate", "users.name"], "unknown change `frobnicate`"),
     ] {
         let o = run(&root, &args);
@@ -425,4 +425,41 @@ fn plan_errors_are_clear() {
     let o = run(lonely.path(), &["plan", "require", "users.role"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("a plan needs to know what is deployed"), "{}", stderr(&o));
+}
+
+const RENAME_APP: &str = "import { v } from \"convex/values\";\nimport { mutation, query } from \"./_generated/server\";\nexport const create = mutation({\n  args: { name: v.string() },\n  handler: async (ctx, args) => {\n    await ctx.db.insert(\"users\", { name: args.name, role: \"member\" });\n  },\n});\nexport const get = query({\n  args: { id: v.id(\"users\") },\n  handler: async (ctx, args) => (await ctx.db.get(args.id))?.name,\n});\n";
+
+#[test]
+fn plan_rename_and_retype_go_through_a_declared_dual_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q"]);
+    write(&root, "convex/schema.ts", &schema("v.string()"));
+    write(&root, "convex/users.ts", RENAME_APP);
+    commit(&root, "base");
+    for step in 1..=5 {
+        let o = run(&root, &["plan", "rename", "users.name", "--to", "fullName", "--apply"]);
+        assert!(stdout(&o).starts_with(&format!("Applied step {step}.")), "{}{}", stdout(&o), stderr(&o));
+        assert_eq!(run(&root, &["check"]).status.code(), Some(0), "check agrees after step {step}");
+    }
+    assert!(std::fs::read_to_string(root.join("convex/schema.ts"))
+        .unwrap()
+        .contains("    name: v.string(),\n    fullName: v.optional(v.string()),\n"));
+    assert!(std::fs::read_to_string(root.join("convex/users.ts"))
+        .unwrap()
+        .contains("{ name: args.name, fullName: args.name, role: \"member\" }"));
+    let config: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(root.join("convex-migrate.json")).unwrap()).unwrap();
+    assert_eq!(config["dualWrites"][0], serde_json::json!({ "from": "users.name", "to": "users.fullName" }));
+    assert!(std::fs::read_to_string(root.join("convex/migrations.ts")).unwrap().contains("{ fullName: doc.name }"));
+    let plan = plan_json(&root, &["rename", "users.name", "--to", "fullName"]);
+    assert_eq!(plan["next"], 6);
+    assert_eq!(plan["steps"][8]["detail"][0], "`users:get` reads `name` (convex/users.ts:9)");
+
+    // Retype converts where the conversion is obvious.
+    let o = run(&root, &["plan", "retype", "users.role", "--to", "v.union(v.literal(\"member\"), v.literal(\"admin\"))", "--as", "kind"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).contains("retype `users.role` as"), "{}", stdout(&o));
+    let o = run(&root, &["plan", "rename", "users.name"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("rename needs --to"));
 }

@@ -74,13 +74,19 @@ enum Command {
     /// Plan a migration: `require users.role`, `remove users.isPro`. Prints the steps over two
     /// deploys, each marked done or to do on this project; `--apply` does the next step's edits.
     Plan {
-        /// The change: require, remove (retype, rename, split: later).
+        /// The change: require, remove, rename, retype (split: later).
         change: String,
         /// The field, as `table.field`.
         field: String,
         /// The value the backfill writes (a TypeScript expression), for `require`.
         #[arg(long)]
         default: Option<String>,
+        /// `rename … --to NEW_NAME`; `retype … --to 'v.number()'` (the new validator).
+        #[arg(long)]
+        to: Option<String>,
+        /// `retype … --as NAME`: the new field's name (default: the field's name + `V2`).
+        #[arg(long = "as")]
+        as_field: Option<String>,
         /// The project root. Default: the current folder.
         #[arg(long, short = 'C', default_value = ".")]
         project: PathBuf,
@@ -131,8 +137,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Check { path, base, format } => check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format }),
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
-        Command::Plan { change, field, default, project, base, format, apply } => {
-            plan::run(plan::Args { verb: change, target: field, default, project, base, format, apply })
+        Command::Plan { change, field, default, to, as_field, project, base, format, apply } => {
+            plan::run(plan::Args { verb: change, target: field, default, to, as_field, project, base, format, apply })
         }
         Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
     }

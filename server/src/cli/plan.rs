@@ -13,6 +13,10 @@ pub struct Args {
     pub verb: String,
     pub target: String,
     pub default: Option<String>,
+    /// `rename --to NAME`, `retype --to 'v.number()'`.
+    pub to: Option<String>,
+    /// `retype --as NAME`: the new field (default: `<field>V2`).
+    pub as_field: Option<String>,
     pub project: PathBuf,
     pub base: crate::cli::BaseArgs,
     pub format: Format,
@@ -39,10 +43,19 @@ fn parse_change(args: &Args) -> Result<Change, String> {
     match args.verb.as_str() {
         "require" => Ok(Change::Require { table, field, default: args.default.clone() }),
         "remove" => Ok(Change::Remove { table, field }),
-        "retype" | "rename" | "split" => Err(format!(
-            "`plan {}` is not available in this version yet: plan it as the steps of `plan require` for the new field and `plan remove` for the old one, with a declared dual-write in between",
-            args.verb
-        )),
+        "rename" => {
+            let to = args.to.clone().ok_or("rename needs --to NEW_NAME")?;
+            Ok(Change::Rename { table, field, to })
+        }
+        "retype" => {
+            let validator = args.to.clone().ok_or("retype needs --to 'v.number()' (the new validator)")?;
+            let to = args.as_field.clone().unwrap_or_else(|| format!("{field}V2"));
+            Ok(Change::Retype { table, field, to, validator })
+        }
+        "split" => Err(
+            "`plan split` is not available in this version yet: add the new table, declare the dual-write `table.field` → `newTable` in convex-migrate.json, and follow `plan require`/`plan remove` for each side"
+                .to_string(),
+        ),
         other => Err(format!("unknown change `{other}`: use require, remove, retype, rename or split")),
     }
 }
@@ -57,7 +70,7 @@ fn run_plan(args: &Args) -> Result<i32, String> {
             return Err(format!("{reason}; a plan needs to know what is deployed (commit it, or give --base-dir)"));
         }
     };
-    let plan = plan(&working.project, base_project, &working.config, &change)?;
+    let plan = plan(&working.project, base_project, &working.config, working.config_text.as_deref(), &change)?;
     let mut out = std::io::stdout().lock();
     if args.apply {
         return apply_next(&working, &plan, &mut out);

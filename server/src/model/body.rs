@@ -666,18 +666,22 @@ impl Walker<'_> {
 
     fn record_mention(&mut self, member: &MemberExpr) {
         let MemberProp::Ident(prop) = &member.prop else { return };
-        if let Expr::Ident(ident) = unwrap_ts(&member.obj) {
-            match self.bindings.get(ident.sym.as_str()) {
-                Some(Binding::Doc { table, .. }) => {
-                    let table = table.clone();
-                    self.body.mentions.push((table, prop.sym.to_string()));
-                }
-                Some(Binding::Param(i)) => {
-                    let i = *i;
-                    self.body.mentions.push((TableRef::Param(i), prop.sym.to_string()));
-                }
-                _ => {}
-            }
+        let table = match unwrap_ts(&member.obj) {
+            // A plain name is the common case; anything else (`(await ctx.db.get(id))?.name`) is
+            // classified like any expression.
+            Expr::Ident(ident) => match self.bindings.get(ident.sym.as_str()) {
+                Some(Binding::Doc { table, .. }) => Some(table.clone()),
+                Some(Binding::Param(i)) => Some(TableRef::Param(*i)),
+                _ => None,
+            },
+            Expr::Member(_) | Expr::Call(_) | Expr::Await(_) | Expr::OptChain(_) => match self.classify(&member.obj) {
+                Some(Binding::Doc { table, .. }) => Some(table),
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(table) = table {
+            self.body.mentions.push((table, prop.sym.to_string()));
         }
     }
 
