@@ -53,14 +53,15 @@ impl FieldState {
     }
 }
 
-/// Verify functions for `table.field`: queries that read the table and test the field (and the
-/// action of the same module that pages through them, `verifyXPage` → `verifyX`).
+/// Verify functions for `table.field`: queries that read the table and test whether the field is
+/// unset (`doc.f === undefined`, a filter on `q.field("f")` against `undefined`), and the action of
+/// the same module that pages through them (`verifyXPage` → `verifyX`).
 pub fn verifies<'p>(project: &'p Project, table: &str, field: &str) -> Vec<&'p Function> {
     let t = TableRef::Name(table.to_string());
     let mut out: Vec<&Function> = Vec::new();
     for f in &project.functions {
         let reads = f.reads.iter().any(|r| r.item.table == t);
-        let tests = f.mentions.iter().any(|(mt, mf)| mt == table && mf == field);
+        let tests = f.tests.iter().any(|(mt, mf)| mt == table && mf == field);
         if f.kind == FunctionKind::Query && reads && tests && f.writes.is_empty() {
             let action = f
                 .name

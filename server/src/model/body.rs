@@ -178,6 +178,8 @@ pub struct Body {
     pub calls: Vec<HelperCall>,
     /// `(table, field)` pairs read or tested: `doc.f`, `q.field("f")`.
     pub mentions: Vec<(TableRef, String)>,
+    /// `(table, field)` pairs tested for being unset: `doc.f === undefined`, `q.eq(q.field("f"), undefined)`.
+    pub tests: Vec<(TableRef, String)>,
     /// Object literals returned by the function itself (a `migrateOne`'s patch).
     pub returns: Vec<WrittenObject>,
     /// `for (const doc of docs) { … }` loops over the documents of a read.
@@ -279,6 +281,12 @@ pub fn analyse_function(params: &[&Pat], body: FnBody<'_>, input: &BodyInput<'_>
     }
     walker.body.mentions.sort_by(|a, b| (format!("{:?}", a.0), &a.1).cmp(&(format!("{:?}", b.0), &b.1)));
     walker.body.mentions.dedup();
+    for read in &walker.body.reads {
+        if read.filter_undefined {
+            walker.body.tests.extend(read.filter_fields.iter().map(|f| (read.table.clone(), f.clone())));
+        }
+    }
+    walker.body.tests.dedup();
     walker.body
 }
 
@@ -827,6 +835,38 @@ impl Visit for Walker<'_> {
             self.helper_call(call);
         }
         call.visit_children_with(self);
+    }
+
+    fn visit_bin_expr(&mut self, bin: &swc_ecma_ast::BinExpr) {
+        use swc_ecma_ast::BinaryOp::*;
+        if matches!(bin.op, EqEqEq | NotEqEq | EqEq | NotEq) {
+            let unset = |e: &Expr| match unwrap_ts(e) {
+                Expr::Ident(i) => i.sym == "undefined",
+                Expr::Lit(Lit::Null(_)) => true,
+                Expr::Unary(u) => u.op == swc_ecma_ast::UnaryOp::Void,
+                _ => false,
+            };
+            let tested = if unset(&bin.right) {
+                Some(&bin.left)
+            } else if unset(&bin.left) {
+                Some(&bin.right)
+            } else {
+                None
+            };
+            if let Some(Expr::Member(member)) = tested.map(|e| unwrap_ts(e)) {
+                if let MemberProp::Ident(prop) = &member.prop {
+                    let table = match self.classify(&member.obj) {
+                        Some(Binding::Doc { table, .. }) => Some(table),
+                        Some(Binding::Param(i)) => Some(TableRef::Param(i)),
+                        _ => None,
+                    };
+                    if let Some(table) = table {
+                        self.body.tests.push((table, prop.sym.to_string()));
+                    }
+                }
+            }
+        }
+        bin.visit_children_with(self);
     }
 
     fn visit_member_expr(&mut self, member: &MemberExpr) {

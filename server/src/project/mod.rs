@@ -141,6 +141,8 @@ pub struct Function {
     pub reads: Vec<Located<Read>>,
     pub writes: Vec<Located<Write>>,
     pub mentions: Vec<(String, String)>,
+    /// `(table, field)` its own body tests for being unset (what a verify function does).
+    pub tests: Vec<(String, String)>,
     /// Objects returned by a `migrateOne` (its patch).
     pub returns: Vec<Located<crate::model::body::WrittenObject>>,
     /// The handler's own loops over read documents (in `file`), and its `ctx` parameter's name.

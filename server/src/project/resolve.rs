@@ -371,6 +371,15 @@ impl<'p> Linker<'p> {
                 reads: effects.reads,
                 writes: effects.writes,
                 mentions: effects.mentions,
+                tests: def
+                    .body
+                    .tests
+                    .iter()
+                    .filter_map(|(t, f)| match t {
+                        TableRef::Name(t) => Some((t.clone(), f.clone())),
+                        _ => None,
+                    })
+                    .collect(),
                 returns: def.body.returns.iter().map(|r| Located { file, item: r.clone() }).collect(),
                 loops: def.body.loops.clone(),
                 ctx_name: def.body.ctx_name.clone(),
