@@ -22,6 +22,8 @@ pub enum Goal {
 #[derive(Debug, Default)]
 pub struct BackfillIndex {
     by_field: HashMap<(String, String, Goal), Vec<usize>>,
+    /// Every function that is a backfill of something.
+    any: std::collections::HashSet<usize>,
 }
 
 impl BackfillIndex {
@@ -34,10 +36,16 @@ impl BackfillIndex {
                 if list.last() != Some(&i) {
                     list.push(i);
                 }
+                index.any.insert(i);
             }
         }
         index
     }
+}
+
+/// Whether function `index` of the project is a backfill of any field.
+pub fn is_any_backfill(project: &Project, index: usize) -> bool {
+    project.backfill_index().any.contains(&index)
 }
 
 /// The backfills for `table.field` in a project.

@@ -124,8 +124,26 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
         None => base_schema.table(&side.table).is_some(),
         Some(f) => base_schema.table(&side.table).is_some_and(|t| t.field(f).is_some()),
     };
+    // The new sides, found once: most projects have none, and then nothing is inferred.
+    let new_tables: Vec<&str> = schema.tables.iter().filter(|t| base_schema.table(&t.name).is_none()).map(|t| t.name.as_str()).collect();
+    let new_fields: Vec<(&str, &str)> = schema
+        .tables
+        .iter()
+        .filter_map(|t| Some((t, base_schema.table(&t.name).filter(|bt| !bt.open)?)))
+        .flat_map(|(t, bt)| t.fields.iter().filter(move |f| bt.field(&f.name).is_none()).map(move |f| (t.name.as_str(), f.name.as_str())))
+        .collect();
+    if new_tables.is_empty() && new_fields.is_empty() {
+        return out;
+    }
+    let writes_something_new = |function: &Function| {
+        function.writes.iter().any(|w| {
+            let TableRef::Name(table) = &w.item.table else { return false };
+            new_tables.contains(&table.as_str())
+                || w.item.object.as_ref().is_some_and(|o| o.fields.iter().any(|f| new_fields.contains(&(table.as_str(), f.name.as_str()))))
+        })
+    };
     for function in &working.functions {
-        if function.kind == FunctionKind::Migration {
+        if function.kind == FunctionKind::Migration || !writes_something_new(function) {
             continue;
         }
         // The sides this function writes: tables (inserted into, or patched) and fields.

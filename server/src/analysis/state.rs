@@ -57,21 +57,46 @@ impl FieldState {
 /// unset (`doc.f === undefined`, a filter on `q.field("f")` against `undefined`), and the action of
 /// the same module that pages through them (`verifyXPage` → `verifyX`).
 pub fn verifies<'p>(project: &'p Project, table: &str, field: &str) -> Vec<&'p Function> {
-    let t = TableRef::Name(table.to_string());
-    let mut out: Vec<&Function> = Vec::new();
-    for f in &project.functions {
-        let reads = f.reads.iter().any(|r| r.item.table == t);
-        let tests = f.tests.iter().any(|(mt, mf)| mt == table && mf == field);
-        if f.kind == FunctionKind::Query && reads && tests && f.writes.is_empty() {
-            let action = f
-                .name
-                .strip_suffix("Page")
-                .and_then(|stem| project.functions.iter().find(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action));
-            out.push(action.unwrap_or(f));
+    project
+        .verify_index()
+        .by_field
+        .get(&(table.to_string(), field.to_string()))
+        .map(|list| list.iter().map(|&i| &*project.functions[i]).collect())
+        .unwrap_or_default()
+}
+
+/// `(table, field)` → indexes into [`Project::functions`] of its verify functions; built once per
+/// project.
+#[derive(Debug, Default)]
+pub struct VerifyIndex {
+    by_field: std::collections::HashMap<(String, String), Vec<usize>>,
+    /// Every function that verifies something.
+    pub any: std::collections::HashSet<usize>,
+}
+
+impl VerifyIndex {
+    pub fn build(functions: &[std::sync::Arc<Function>]) -> VerifyIndex {
+        let mut index = VerifyIndex::default();
+        for (me, f) in functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Query && f.writes.is_empty() && !f.tests.is_empty()) {
+            // The action that pages through a `verifyXPage` query is the verify to run.
+            let action = f.name.strip_suffix("Page").and_then(|stem| {
+                functions.iter().position(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action)
+            });
+            let chosen = action.unwrap_or(me);
+            for (table, field) in &f.tests {
+                if !f.reads.iter().any(|r| r.item.table == TableRef::Name(table.clone())) {
+                    continue;
+                }
+                let list = index.by_field.entry((table.clone(), field.clone())).or_default();
+                if !list.contains(&chosen) {
+                    list.push(chosen);
+                }
+                index.any.insert(chosen);
+                index.any.insert(me);
+            }
         }
+        index
     }
-    out.dedup_by(|a, b| a.reference == b.reference);
-    out
 }
 
 fn refs(working: &Project, base: Option<&Project>, found_working: &[&Function], found_base: &[&Function]) -> Vec<FunctionRef> {

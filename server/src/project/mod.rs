@@ -90,11 +90,18 @@ pub struct Schema {
     pub validation: bool,
     /// Whether some tables could not be resolved (`...authTables` from a package).
     pub open: bool,
+    /// Table name → index into `tables`.
+    pub(crate) by_name: HashMap<String, usize>,
 }
 
 impl Schema {
     pub fn table(&self, name: &str) -> Option<&Table> {
-        self.tables.iter().find(|t| t.name == name)
+        self.by_name.get(name).map(|&i| &self.tables[i])
+    }
+
+    /// Indexes the tables by name (after they are all in).
+    pub(crate) fn index(&mut self) {
+        self.by_name = self.tables.iter().enumerate().map(|(i, t)| (t.name.clone(), i)).collect();
     }
 }
 
@@ -160,6 +167,7 @@ pub struct Project {
     /// In file order.
     pub functions: Vec<Arc<Function>>,
     backfills: std::sync::OnceLock<crate::analysis::backfill::BackfillIndex>,
+    verifies: std::sync::OnceLock<crate::analysis::state::VerifyIndex>,
     /// What linking read, so that the next build can reuse what did not change.
     links: Links,
 }
@@ -173,6 +181,11 @@ struct Links {
 }
 
 impl Project {
+    /// The verify functions of the project, indexed on first use.
+    pub fn verify_index(&self) -> &crate::analysis::state::VerifyIndex {
+        self.verifies.get_or_init(|| crate::analysis::state::VerifyIndex::build(&self.functions))
+    }
+
     /// The backfills of the project's functions, indexed on first use.
     pub fn backfill_index(&self) -> &crate::analysis::backfill::BackfillIndex {
         self.backfills.get_or_init(|| crate::analysis::backfill::BackfillIndex::build(&self.functions))
@@ -197,6 +210,7 @@ impl Project {
             schema: None,
             functions: Vec::new(),
             backfills: std::sync::OnceLock::new(),
+            verifies: std::sync::OnceLock::new(),
             links: Links::default(),
         };
         // Reuse needs the same files in the same places (file ids are indexes).

@@ -253,8 +253,10 @@ impl<'p> Linker<'p> {
             tables: Vec::new(),
             validation: def.schema_validation.unwrap_or(true),
             open: false,
+            by_name: Default::default(),
         };
         self.tables(file, &def.tables, 0, &mut schema);
+        schema.index();
         Some(schema)
     }
 

@@ -27,19 +27,22 @@ await ctx.db.insert("users", { name });
 Write the field in every insert (the quick fix adds it with the backfill's default value).
 "#;
 
-/// Whether some insert into `table` writes `field`.
-fn inserts_writing(cx: &Context<'_>, table: &str, field: &str) -> bool {
-    cx.working.functions.iter().flat_map(|f| f.writes.iter()).any(|w| {
-        w.item.op == WriteOp::Insert
-            && w.item.table == TableRef::Name(table.to_string())
-            && w.item.object.as_ref().is_some_and(|o| o.field(field).is_some())
-    })
+/// Every `(table, field)` some insert writes.
+fn inserted_fields(cx: &Context<'_>) -> HashSet<(String, String)> {
+    let mut out = HashSet::new();
+    for w in cx.working.functions.iter().flat_map(|f| f.writes.iter()).filter(|w| w.item.op == WriteOp::Insert) {
+        if let (TableRef::Name(t), Some(o)) = (&w.item.table, &w.item.object) {
+            out.extend(o.fields.iter().map(|f| (t.clone(), f.name.clone())));
+        }
+    }
+    out
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
     let Some(schema) = cx.working.schema.as_ref() else { return };
     let base_schema = cx.base.and_then(|b| b.schema.as_ref());
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
+    let inserted = inserted_fields(cx);
     for function in &cx.working.functions {
         if function.kind == crate::project::FunctionKind::Migration {
             continue;
@@ -63,7 +66,7 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                         base_schema.and_then(|b| b.table(&table.name)).is_some_and(|bt| !bt.open && bt.field(&field.name).is_none());
                     let backfilled = !backfills(cx.working, &table.name, &field.name, Goal::Fill).is_empty()
                         || cx.base.is_some_and(|b| !backfills(b, &table.name, &field.name, Goal::Fill).is_empty());
-                    backfilled || (new_since_base && inserts_writing(cx, &table.name, &field.name))
+                    backfilled || (new_since_base && inserted.contains(&(table.name.clone(), field.name.clone())))
                 };
                 if !(required || migrating) || !seen.insert((loc, field.name.clone())) {
                     continue;

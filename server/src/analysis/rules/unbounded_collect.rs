@@ -1,10 +1,9 @@
 //! `unbounded-collect`: `.collect()` over a whole table in a backfill or verify function.
 
-use crate::analysis::backfill::{is_backfill, Goal};
-use crate::analysis::state::verifies;
+use crate::analysis::backfill::is_any_backfill;
 use crate::analysis::{Context, Finding, Rule};
 use crate::model::body::Terminal;
-use crate::project::{Function, Loc};
+use crate::project::Loc;
 
 pub const DOC: &str = r#"# unbounded-collect (warning)
 
@@ -24,21 +23,15 @@ return { remaining: users.filter((u) => u.role === undefined).length };
 Page through the table: `.paginate({ cursor, numItems })` in a loop driven by an action (the *Generate verify* code action writes this shape), or read an index range.
 "#;
 
-fn is_migration_code(cx: &Context<'_>, function: &Function) -> bool {
-    let Some(schema) = cx.working.schema.as_ref() else { return false };
-    schema.tables.iter().any(|t| {
-        t.fields.iter().any(|f| {
-            [Goal::Fill, Goal::Unset].iter().any(|g| is_backfill(function, &t.name, &f.name, *g))
-                || verifies(cx.working, &t.name, &f.name).iter().any(|v| v.reference == function.reference)
-        })
-    })
+fn is_migration_code(cx: &Context<'_>, index: usize) -> bool {
+    is_any_backfill(cx.working, index) || cx.working.verify_index().any.contains(&index)
 }
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for function in &cx.working.functions {
+    for (index, function) in cx.working.functions.iter().enumerate() {
         let unbounded: Vec<_> =
             function.reads.iter().filter(|r| r.item.terminal == Terminal::Collect && r.item.index_fields.is_empty()).collect();
-        if unbounded.is_empty() || !(cx.config.collect_everywhere || is_migration_code(cx, function)) {
+        if unbounded.is_empty() || !(cx.config.collect_everywhere || is_migration_code(cx, index)) {
             continue;
         }
         for read in unbounded {

@@ -1,7 +1,7 @@
 //! `unpaginated-migration`: a backfill that re-reads the same documents, or scans the whole table,
 //! every batch.
 
-use crate::analysis::backfill::{is_backfill, Goal};
+use crate::analysis::backfill::is_any_backfill;
 use crate::analysis::{Context, Finding, Rule};
 use crate::model::body::{Origin, Terminal};
 use crate::project::{FunctionKind, Loc};
@@ -25,13 +25,8 @@ Page with a cursor: `.paginate({ cursor: args.cursor, numItems: 100 })`, patch t
 "#;
 
 pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(schema) = cx.working.schema.as_ref() else { return };
-    for function in cx.working.functions.iter().filter(|f| f.kind == FunctionKind::Mutation) {
-        let is_backfill_of_any = schema
-            .tables
-            .iter()
-            .any(|t| t.fields.iter().any(|f| [Goal::Fill, Goal::Unset].iter().any(|g| is_backfill(function, &t.name, &f.name, *g))));
-        if !is_backfill_of_any {
+    for (index, function) in cx.working.functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Mutation) {
+        if !is_any_backfill(cx.working, index) {
             continue;
         }
         let batch_reads: Vec<usize> = function
