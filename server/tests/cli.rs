@@ -345,7 +345,7 @@ fn plan_require_walks_the_whole_migration_with_apply_and_check_agrees() {
     };
     let plan = plan_json(&root, &["require", "users.role"]);
     assert_eq!(plan["change"], "make `users.role` required");
-    assert_eq!(done(&plan), [true, false, false, false, false, false, false, false, false, false]);
+    assert_eq!(done(&plan), [true, false, false, false, false, false, false, false, false, false, false]);
     assert_eq!(plan["next"], 2);
     assert_eq!(plan["steps"][1]["detail"][0], "insert without `role` at convex/users.ts:6");
     assert_eq!(plan["steps"][2]["fix"]["files"][0]["path"], "convex/migrations.ts");
@@ -353,20 +353,23 @@ fn plan_require_walks_the_whole_migration_with_apply_and_check_agrees() {
     assert!(std::fs::read_to_string(root.join("convex/users.ts")).unwrap().contains("{ name: args.name, role: \"admin\" }"));
     apply("Applied step 3.");
     apply("Applied step 4.");
+    apply("Applied step 5.");
+    let test = std::fs::read_to_string(root.join("convex/migrations.test.ts")).unwrap();
+    assert!(test.contains("convexTest(schema, modules)") && test.contains("backfillUsersRole"), "{test}");
     // Deploying is done by hand: --apply says what to do and changes nothing.
     let o = run(&root, &["plan", "require", "users.role", "--apply"]);
-    assert!(stdout(&o).starts_with("Next: step 5. Deploy the widened schema and the backfill — done by hand:"), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("Next: step 6. Deploy the widened schema and the backfill — done by hand:"), "{}", stdout(&o));
     commit(&root, "deploy 1");
     let plan = plan_json(&root, &["require", "users.role"]);
-    assert_eq!(done(&plan), [true, true, true, true, true, false, false, false, false, false]);
-    assert_eq!(plan["steps"][5]["commands"][0], "npx convex run migrations:backfillUsersRole");
+    assert_eq!(done(&plan), [true, true, true, true, true, true, false, false, false, false, false]);
+    assert_eq!(plan["steps"][6]["commands"][0], "npx convex run migrations:backfillUsersRole");
     write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "remaining": 0 } } }"#);
-    apply("Applied step 8.");
+    apply("Applied step 9.");
     assert!(std::fs::read_to_string(root.join("convex/schema.ts"))
         .unwrap()
         .contains("    role: v.union(v.literal(\"admin\"), v.literal(\"member\")),\n"));
     commit(&root, "deploy 2");
-    apply("Applied step 10.");
+    apply("Applied step 11.");
     assert!(!std::fs::read_to_string(root.join("convex/migrations.ts")).unwrap().contains("export const"));
     let o = run(&root, &["plan", "require", "users.role"]);
     assert_eq!(o.status.code(), Some(2));
@@ -385,7 +388,7 @@ fn plan_remove_marks_unsets_verifies_and_drops_the_field() {
     let plan = plan_json(&root, &["remove", "users.isPro"]);
     assert_eq!(plan["change"], "remove `users.isPro`");
     assert_eq!(plan["next"], 1);
-    for expect in ["Applied step 1.", "Applied step 3.", "Applied step 4."] {
+    for expect in ["Applied step 1.", "Applied step 3.", "Applied step 4.", "Applied step 5."] {
         let o = run(&root, &["plan", "remove", "users.isPro", "--apply"]);
         assert!(stdout(&o).starts_with(expect), "{}{}", stdout(&o), stderr(&o));
     }
@@ -401,7 +404,7 @@ fn plan_remove_marks_unsets_verifies_and_drops_the_field() {
     commit(&root, "deploy 1");
     write(&root, "convex-migrate.json", r#"{ "verified": { "users.isPro": { "remaining": 0 } } }"#);
     let o = run(&root, &["plan", "remove", "users.isPro", "--apply"]);
-    assert!(stdout(&o).starts_with("Applied step 8."), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("Applied step 9."), "{}", stdout(&o));
     assert_eq!(std::fs::read_to_string(root.join("convex/schema.ts")).unwrap(), schema("v.optional(v.string())"));
     assert_eq!(run(&root, &["check"]).status.code(), Some(0));
 }

@@ -15,6 +15,8 @@
 // Then `_generated/` is made by the convex package's own codegen (codegen.mjs), `tsc --noEmit`
 // checks the widened and the cleaned states against the real convex types, and vitest runs the
 // fixture's tests (convex/fixtures/<name>/tests/) on the widened state with convex-test.
+// Last, 5. test on sample data: the plan step that writes a convex-test test for each migration,
+// run on the widened state (must pass) and on broken backfills (must fail); see sampleDataTests.
 //
 // Prints `ok`/`not ok`/`skip` per check and a closing `N passed, N failed, N skipped` line;
 // exits 1 when anything failed. A check skips when the server offers no action to test (the
@@ -411,6 +413,160 @@ async function fixture(name) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// 5. Test the migration on sample data: the plan step that writes a convex-test test for each
+// migration (convex-migrate plan require|remove TABLE.FIELD --apply), in a copy of the widened,
+// deployed state (convex/work/<name>/testgen, a git repository whose HEAD is that state). The
+// generated tests must type-check and pass there, under a vitest config with nothing in it (a
+// project that never set vitest up: the test picks its environment itself); and fail in the
+// controls: a copy where the backfills write nothing, and (cursor-paged backfills) one where they
+// stop after the first batch.
+
+const TEST_STEP = "Test the migration on sample data";
+
+/** Copies a folder but the top-level entries named in `skip`. */
+function copyTop(from, to, skip) {
+  fs.cpSync(from, to, { recursive: true, filter: (src) => !skip.includes(path.relative(from, src).split(path.sep)[0]) });
+}
+
+/** Runs vitest in `root` (JSON report); returns its test results as `{ file, title, status, message }`. */
+function vitestIn(root) {
+  const out = path.join(root, "vitest.json");
+  fs.rmSync(out, { force: true });
+  const vitest = path.join(npmProject, "node_modules", "vitest", "vitest.mjs");
+  const r = run(process.execPath, [vitest, "run", "--root", root, "--reporter=json", `--outputFile.json=${out}`], root);
+  assert(fs.existsSync(out), `vitest exited ${r.code} without a report:\n${r.output.slice(-3000)}`);
+  const json = JSON.parse(fs.readFileSync(out, "utf8"));
+  const tests = [];
+  for (const file of json.testResults) {
+    const rel = path.relative(root, file.name);
+    if (file.assertionResults.length === 0) tests.push({ file: rel, title: "(file)", status: "failed", message: file.message });
+    for (const t of file.assertionResults) {
+      tests.push({ file: rel, title: [...t.ancestorTitles, t.title].join(" › "), status: t.status, message: (t.failureMessages ?? []).join("\n") });
+    }
+  }
+  return tests;
+}
+
+/**
+ * The test step for one field, in `dir`: through `plan … --apply`.
+ * Returns `{ created, route, detail }` (`created`: the test file, or null when none is offered).
+ */
+function renderTest(dir, verb, table, field) {
+  const planArgs = ["plan", verb, `${table}.${field}`, "-C", dir];
+  const r = run(bin, [...planArgs, "--format", "json"], dir);
+  assert(r.code === 0, `convex-migrate ${planArgs.join(" ")} --format json: exit ${r.code}\n${r.output}`);
+  const plan = JSON.parse(r.output);
+  const step = plan.steps.find((s) => s.title.startsWith(TEST_STEP));
+  if (step) {
+    assert(plan.next === step.number, `the next step is ${plan.next}, not "${step.title}" (${step.number}):\n${r.output}`);
+    if (!step.fix) return { created: null, route: "plan", detail: step.detail.join("\n") };
+    const applied = run(bin, [...planArgs, "--apply"], dir);
+    assert(applied.code === 0, `plan --apply: exit ${applied.code}\n${applied.output}`);
+    const created = /changed (\S+\.test\.[jt]s)/.exec(applied.output);
+    assert(created, `plan --apply wrote no test file:\n${applied.output}`);
+    return { created: created[1], route: "plan --apply", detail: [...step.detail, applied.output.trim()].join("\n") };
+  }
+  throw new Error(`the plan has no "${TEST_STEP}" step:\n${r.output}`);
+}
+
+async function sampleDataTests(name) {
+  const plan = JSON.parse(fs.readFileSync(path.join(fixturesDir, name, "plan.json"), "utf8"));
+  const base = path.join(workDir, name);
+  const widened = path.join(base, "widened");
+  const dir = path.join(base, "testgen");
+  fs.rmSync(dir, { recursive: true, force: true });
+  // The widened project as deployed, without what the driver added for its own tests.
+  copyTop(widened, dir, ["tests", "narrowed", "e2e.json", "tsconfig.json"]);
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "widened and deployed");
+
+  const noTest = new Map((plan.noTest ?? []).map(([t, f, why]) => [`${t}.${f}`, why]));
+  const fields = [...plan.fill.map(([t, f]) => ["require", t, f]), ...plan.removed.map(([t, f]) => ["remove", t, f])];
+  const generated = []; // { file, key, backfill }
+  for (const [verb, table, field] of fields) {
+    const key = `${table}.${field}`;
+    await check(`${name}: ${TEST_STEP}: ${verb} ${key}`, () => {
+      const { created, route, detail } = renderTest(dir, verb, table, field);
+      if (noTest.has(key)) {
+        assert(!created, `a test was written (${created}), but none can type-check: ${noTest.get(key)}`);
+        return `no test offered, as expected (${noTest.get(key)}) [${route}]${detail ? `\n${detail}` : ""}`;
+      }
+      assert(created, `no test offered for ${key} [${route}]${detail ? `\n${detail}` : ""}`);
+      const text = fs.readFileSync(path.join(dir, created), "utf8");
+      const backfill = `backfill${pascal(table, field)}`;
+      assert(text.includes(`${backfill}`), `${created} does not run ${backfill}`);
+      generated.push({ file: created, key, backfill });
+      return `${created} [${route}]`;
+    });
+  }
+  if (generated.length === 0) return;
+
+  codegen(dir);
+  await check(`${name}: the generated tests type-check (tsc --noEmit, convex/tsconfig.json, skipLibCheck false)`, () => {
+    const r = run(process.execPath, [tsc, "--noEmit", "-p", path.join(dir, "convex", "tsconfig.json"), "--skipLibCheck", "false"], dir);
+    assert(r.code === 0, r.output);
+  });
+
+  // A vitest config with nothing in it, as in a project that never configured vitest.
+  const emptyConfig = "// A project without vitest settings: the generated tests choose the edge runtime themselves.\nexport default {};\n";
+  fs.writeFileSync(path.join(dir, "vitest.config.mjs"), emptyConfig);
+  let results = [];
+  await check(`${name}: vitest runs the generated tests`, () => {
+    results = vitestIn(dir);
+  });
+  for (const g of generated) {
+    const mine = results.filter((t) => t.file === g.file);
+    await check(`${name}: generated ${g.file} passes on the widened state (${g.key})`, () => {
+      assert(mine.length > 0, `vitest ran no test of ${g.file}: ${JSON.stringify(results.map((t) => t.file))}`);
+      const bad = mine.filter((t) => t.status !== "passed");
+      assert(bad.length === 0, bad.map((t) => `${t.title}: ${t.status}\n${t.message.slice(0, 2000)}`).join("\n"));
+      return mine.map((t) => t.title).join("\n");
+    });
+  }
+
+  // Controls: the same tests on broken backfills must fail.
+  const migrations = fs.readFileSync(path.join(dir, "convex", "migrations.ts"), "utf8");
+  const controls = [
+    {
+      what: "the backfills write nothing (their patch removed)",
+      broken: migrations.replace(/^\s*await ctx\.db\.patch\(doc\._id, \{ \w+: .*\}\);\n/gm, ""),
+      applies: () => true,
+    },
+    {
+      what: "the backfills stop after their first batch (next batch not scheduled)",
+      broken: migrations.replace(/^\s*await ctx\.scheduler\.runAfter\(0, internal\.migrations\.backfill\w+, .*\);\n/gm, ""),
+      applies: (g) => new RegExp(`runAfter\\(0, internal\\.migrations\\.${g.backfill},`).test(migrations),
+    },
+  ];
+  for (const [i, control] of controls.entries()) {
+    const affected = generated.filter(control.applies);
+    if (affected.length === 0) continue;
+    const copy = path.join(base, `testgen-control${i + 1}`);
+    fs.rmSync(copy, { recursive: true, force: true });
+    copyTop(dir, copy, [".git", "vitest.json"]);
+    assert(control.broken !== migrations, `control ${i + 1} changed nothing in convex/migrations.ts`);
+    fs.writeFileSync(path.join(copy, "convex", "migrations.ts"), control.broken);
+    let controlResults = [];
+    await check(`${name}: control: vitest runs the generated tests when ${control.what}`, () => {
+      controlResults = vitestIn(copy);
+    });
+    for (const g of affected) {
+      await check(`${name}: control: ${g.file} fails when ${control.what}`, () => {
+        const mine = controlResults.filter((t) => t.file === g.file);
+        assert(mine.length > 0, `vitest ran no test of ${g.file}`);
+        const passed = mine.filter((t) => t.status === "passed");
+        assert(passed.length === 0, `passed on a broken backfill: ${passed.map((t) => t.title).join(", ")}`);
+        // It fails where it should: the verify (or the document check) reports what is left.
+        const first = mine[0].message.split("\n").find((l) => l.trim()) ?? "";
+        assert(/remaining|lacks|toHaveProperty/.test(mine[0].message), `failed for another reason:\n${mine[0].message.slice(0, 2000)}`);
+        return first.trim();
+      });
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
 
 async function main() {
   assert(fs.existsSync(bin), `no convex-migrate binary at ${bin} (cargo build -p convex-migrate)`);
@@ -420,7 +576,10 @@ async function main() {
     .filter((n) => fs.existsSync(path.join(fixturesDir, n, "plan.json")))
     .filter((n) => only.length === 0 || only.includes(n))
     .sort();
-  for (const name of names) await fixture(name);
+  for (const name of names) {
+    await fixture(name);
+    if (fs.existsSync(path.join(workDir, name, "widened", "tests"))) await sampleDataTests(name);
+  }
 
   // vitest with convex-test, on every widened state prepared above.
   const prepared = names.filter((n) => fs.existsSync(path.join(workDir, n, "widened", "tests")));

@@ -77,11 +77,14 @@ pub struct VerifyIndex {
 impl VerifyIndex {
     pub fn build(functions: &[std::sync::Arc<Function>]) -> VerifyIndex {
         let mut index = VerifyIndex::default();
-        for (me, f) in functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Query && f.writes.is_empty() && !f.tests.is_empty()) {
+        for (me, f) in
+            functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Query && f.writes.is_empty() && !f.tests.is_empty())
+        {
             // The action that pages through a `verifyXPage` query is the verify to run.
-            let action = f.name.strip_suffix("Page").and_then(|stem| {
-                functions.iter().position(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action)
-            });
+            let action = f
+                .name
+                .strip_suffix("Page")
+                .and_then(|stem| functions.iter().position(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action));
             let chosen = action.unwrap_or(me);
             for (table, field) in &f.tests {
                 if !f.reads.iter().any(|r| r.item.table == TableRef::Name(table.clone())) {

@@ -70,7 +70,8 @@ fn run_plan(args: &Args) -> Result<i32, String> {
             return Err(format!("{reason}; a plan needs to know what is deployed (commit it, or give --base-dir)"));
         }
     };
-    let plan = plan(&working.project, base_project, &working.config, working.config_text.as_deref(), &change)?;
+    let package_json = sources::disk::read_optional(&working.root, "package.json").ok().flatten();
+    let plan = plan(&working.project, base_project, &working.config, working.config_text.as_deref(), package_json.as_deref(), &change)?;
     let mut out = std::io::stdout().lock();
     if args.apply {
         return apply_next(&working, &plan, &mut out);

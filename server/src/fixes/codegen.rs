@@ -102,14 +102,14 @@ fn free_name(project: &Project, file: Option<FileId>, base: &str) -> String {
 }
 
 /// `internal.migrations.backfillUsersRole` for a function of `path`.
-fn internal_ref(project: &Project, path: &str, name: &str) -> String {
+pub(crate) fn internal_ref(project: &Project, path: &str, name: &str) -> String {
     let reference = project.layout.function_reference(path, name);
     let (module, export) = reference.split_once(':').unwrap_or((&reference, name));
     format!("internal.{}.{export}", module.replace('/', "."))
 }
 
 /// The import of `./_generated/<module>` from a file of the functions folder.
-fn generated(project: &Project, path: &str, module: &str) -> String {
+pub(crate) fn generated(project: &Project, path: &str, module: &str) -> String {
     let depth = project.layout.module_path(path).map(|m| m.matches('/').count()).unwrap_or(0);
     let prefix = if depth == 0 { "./".to_string() } else { "../".repeat(depth) };
     format!("{prefix}_generated/{module}")

@@ -3,6 +3,7 @@
 
 pub mod codegen;
 pub mod plan;
+pub mod testgen;
 
 use serde::{Deserialize, Serialize};
 

@@ -105,6 +105,7 @@ pub fn plan(
     base: Option<&Project>,
     config: &Config,
     config_text: Option<&str>,
+    package_json: Option<&str>,
     change: &Change,
 ) -> Result<Plan, String> {
     let schema = working.schema.as_ref().ok_or("no schema in this project")?;
@@ -126,13 +127,13 @@ pub fn plan(
                     "`{table}.{field}` is already required, here and in what is deployed, and no migration code is left: nothing to plan"
                 ));
             }
-            require_steps(working, base, config, t, f, default.as_deref())
+            require_steps(working, base, config, t, f, default.as_deref(), package_json)
         }
         Change::Remove { .. } => {
             if t.field(field).is_none() && base_field.is_none() {
                 return Err(format!("`{table}.{field}` is in neither the schema nor what is deployed: nothing to plan"));
             }
-            remove_steps(working, base, config, table, field)
+            remove_steps(working, base, config, table, field, package_json)
         }
         Change::Rename { to, .. } | Change::Retype { to, .. } => {
             let validator = match change {
@@ -159,6 +160,7 @@ fn require_steps(
     t: &crate::project::Table,
     f: &TableField,
     default: Option<&str>,
+    package_json: Option<&str>,
 ) -> Vec<Step> {
     let (table, field) = (t.name.as_str(), f.name.as_str());
     let state = field_state(working, base, config, table, field);
@@ -223,6 +225,7 @@ fn require_steps(
         verify_step.fix = codegen::verify(working, t, field, Goal::Fill);
     }
     steps.push(verify_step);
+    steps.push(test_step(working, t, field, Goal::Fill, package_json, deployed_required));
 
     let mut deploy = step(Phase::Deploy1, "Deploy the widened schema and the backfill", deployed_backfill.is_some() || deployed_required);
     deploy.commands = vec!["npx convex deploy".into()];
@@ -273,7 +276,14 @@ fn require_steps(
     steps
 }
 
-fn remove_steps(working: &Project, base: Option<&Project>, config: &Config, table: &str, field: &str) -> Vec<Step> {
+fn remove_steps(
+    working: &Project,
+    base: Option<&Project>,
+    config: &Config,
+    table: &str,
+    field: &str,
+    package_json: Option<&str>,
+) -> Vec<Step> {
     let schema = working.schema.as_ref();
     let t = schema.and_then(|s| s.table(table));
     let f = t.and_then(|t| t.field(field));
@@ -321,6 +331,9 @@ fn remove_steps(working: &Project, base: Option<&Project>, config: &Config, tabl
         verify_step.fix = codegen::verify(working, t, field, Goal::Unset);
     }
     steps.push(verify_step);
+    if let Some(t) = t {
+        steps.push(test_step(working, t, field, Goal::Unset, package_json, gone));
+    }
 
     let mut deploy = step(Phase::Deploy1, "Deploy the deprecated field and the migration", deployed_unset || base_field.is_none());
     deploy.commands = vec!["npx convex deploy".into()];
@@ -359,6 +372,50 @@ fn remove_steps(working: &Project, base: Option<&Project>, config: &Config, tabl
     }
     steps.push(cleanup);
     steps
+}
+
+/// Whether `text` holds `word` as a whole identifier (not `backfillUsersRole2` for `backfillUsersRole`).
+fn contains_word(text: &str, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    text.match_indices(word).any(|(i, _)| {
+        let before = text[..i].chars().next_back();
+        let after = text[i + word.len()..].chars().next();
+        !before.is_some_and(ident) && !after.is_some_and(ident)
+    })
+}
+
+/// *Test the migration on sample data*: a convex-test test of the backfill (seed, run, verify,
+/// check the narrowed shape), done once a test file of the functions folder names the backfill.
+fn test_step(working: &Project, t: &crate::project::Table, field: &str, goal: Goal, package_json: Option<&str>, history: bool) -> Step {
+    let backfill = crate::analysis::backfill::backfills(working, &t.name, field, goal).into_iter().next();
+    let tested = backfill.is_some_and(|b| {
+        working
+            .files
+            .iter()
+            .filter(|f| f.path.contains(".test.") && working.layout.module_path(&f.path).is_some())
+            .any(|f| contains_word(&f.text, &b.name))
+    });
+    let mut test = step(Phase::Deploy1, "Test the migration on sample data (convex-test)", tested || history);
+    if test.done {
+        return test;
+    }
+    let Some(backfill) = backfill else {
+        test.detail.push("once the backfill is written".into());
+        return test;
+    };
+    let verify = verifies(working, &t.name, field).into_iter().next();
+    test.fix = crate::fixes::testgen::migration_test(working, t, field, goal, backfill, verify);
+    if test.fix.is_none() {
+        test.detail.push(format!(
+            "no test can be generated for `{}` (it takes arguments, or the table is not fully known): write one with convex-test",
+            backfill.reference
+        ));
+    }
+    let missing = crate::fixes::testgen::missing_packages(package_json);
+    if !missing.is_empty() {
+        test.detail.push(format!("install what it needs: npm install --save-dev {}", missing.join(" ")));
+    }
+    test
 }
 
 /// Several fixes as one (their edits, file by file).
