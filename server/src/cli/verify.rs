@@ -61,7 +61,7 @@ fn verify(args: &Args) -> Result<i32, String> {
                 Some(b) => Check::Component(b.reference.clone()),
                 None => {
                     return Err(format!(
-                        "no verify function for `{table}.{field}`: generate one with the editor's *Generate verify* code action (or write a query that counts the documents still to migrate), then run this again"
+                        "no verify function for `{table}.{field}`: generate one with `convex-migrate plan require {table}.{field} --apply` (or the editor's *Generate verify*), deploy it, then run this again"
                     ))
                 }
             }

@@ -374,6 +374,16 @@ fn remove_steps(
     steps
 }
 
+/// The test files that exercise functions about to be removed (they go with them, by hand).
+fn tests_of(working: &Project, functions: &[&crate::project::Function]) -> Vec<String> {
+    working
+        .files
+        .iter()
+        .filter(|f| f.path.contains(".test.") && functions.iter().any(|func| contains_word(&f.text, &func.name)))
+        .map(|f| format!("also delete {} (it tests the migration)", f.path))
+        .collect()
+}
+
 /// Whether `text` holds `word` as a whole identifier (not `backfillUsersRole2` for `backfillUsersRole`).
 fn contains_word(text: &str, word: &str) -> bool {
     let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
