@@ -271,6 +271,7 @@ fn require_steps(
             leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
             "Remove the finished migration code",
         );
+        cleanup.detail.extend(tests_of(working, &leftovers));
     }
     steps.push(cleanup);
     steps
@@ -369,6 +370,7 @@ fn remove_steps(
             leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
             "Remove the finished migration code",
         );
+        cleanup.detail.extend(tests_of(working, &leftovers));
     }
     steps.push(cleanup);
     steps
