@@ -265,15 +265,7 @@ fn require_steps(
         })
         .map(|f| &**f)
         .collect();
-    let mut cleanup = step(Phase::Cleanup, "Remove the backfill and verify functions", deployed_required && leftovers.is_empty());
-    if !cleanup.done && deployed_required {
-        cleanup.fix = merge(
-            leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
-            "Remove the finished migration code",
-        );
-        cleanup.detail.extend(tests_of(working, &leftovers));
-    }
-    steps.push(cleanup);
+    steps.push(cleanup_step(working, base, "Remove the backfill and verify functions", deployed_required, &leftovers));
     steps
 }
 
@@ -364,16 +356,22 @@ fn remove_steps(
 
     let leftovers: Vec<&crate::project::Function> =
         working.functions.iter().filter(|f| unsets.contains(&f.reference)).map(|f| &**f).collect();
-    let mut cleanup = step(Phase::Cleanup, "Remove the migration and verify functions", base_field.is_none() && leftovers.is_empty());
-    if !cleanup.done && base_field.is_none() {
+    steps.push(cleanup_step(working, base, "Remove the migration and verify functions", base_field.is_none(), &leftovers));
+    steps
+}
+
+/// The last step: once the migration is done in what is deployed (`deployed`), its functions go
+/// (the edit removes them) and so do their tests (named, for the user to delete).
+fn cleanup_step(working: &Project, base: Option<&Project>, title: &str, deployed: bool, leftovers: &[&crate::project::Function]) -> Step {
+    let mut cleanup = step(Phase::Cleanup, title, deployed && leftovers.is_empty());
+    if !cleanup.done && deployed {
         cleanup.fix = merge(
             leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
             "Remove the finished migration code",
         );
-        cleanup.detail.extend(tests_of(working, &leftovers));
+        cleanup.detail.extend(tests_of(working, leftovers));
     }
-    steps.push(cleanup);
-    steps
+    cleanup
 }
 
 /// The test files that exercise functions about to be removed (they go with them, by hand).
