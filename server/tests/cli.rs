@@ -416,7 +416,7 @@ fn plan_errors_are_clear() {
         (vec!["plan", "require", "users"], "is not `table.field`"),
         (vec!["plan", "require", "nope.role"], "unknown table `nope`"),
         (vec!["plan", "require", "users.nope"], "unknown field `nope` of `users`"),
-        (vec!["plan", "split", "users.name"], "`plan split` is not available in this version yet"),
+        (vec!["plan", "split", "users.name"], "split needs --into NEW_TABLE"),
         (vec!["plan", "frobnicate", "users.name"], "unknown change `frobnicate`"),
     ] {
         let o = run(&root, &args);
@@ -465,4 +465,29 @@ fn plan_rename_and_retype_go_through_a_declared_dual_write() {
     let o = run(&root, &["plan", "rename", "users.name"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("rename needs --to"));
+}
+
+#[test]
+fn plan_split_adds_the_table_the_pair_the_backfill_and_the_verify() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q"]);
+    let schema_text = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  posts: defineTable({\n    title: v.string(),\n    tags: v.array(v.string()),\n  }),\n});\n";
+    write(&root, "convex/schema.ts", schema_text);
+    commit(&root, "base");
+    for step in [1, 2, 4, 5] {
+        let o = run(&root, &["plan", "split", "posts.tags", "--into", "postTags", "--apply"]);
+        assert!(stdout(&o).starts_with(&format!("Applied step {step}.")), "{}{}", stdout(&o), stderr(&o));
+    }
+    let schema = std::fs::read_to_string(root.join("convex/schema.ts")).unwrap();
+    assert!(
+        schema.contains("  }),\n  postTags: defineTable({ post: v.id(\"posts\"), tag: v.string() }).index(\"by_post\", [\"post\"]),\n});"),
+        "{schema}"
+    );
+    let migrations = std::fs::read_to_string(root.join("convex/migrations.ts")).unwrap();
+    assert!(migrations.contains("await ctx.db.insert(\"postTags\", { post: doc._id, tag: item });"), "{migrations}");
+    assert!(migrations.contains("export const verifyPostTags = internalAction({"), "{migrations}");
+    assert_eq!(run(&root, &["check"]).status.code(), Some(0));
+    let plan = plan_json(&root, &["split", "posts.tags", "--into", "postTags"]);
+    assert_eq!(plan["next"], 6);
 }

@@ -568,6 +568,101 @@ async function sampleDataTests(name) {
 
 // ---------------------------------------------------------------------------------------------
 
+
+// ---------------------------------------------------------------------------------------------
+// `plan split`: the new table, the dual-write, the backfill and the verify that `plan --apply`
+// writes, type-checked against the real convex package and run with convex-test (with a control).
+
+const SPLIT_SCHEMA = `import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+
+export default defineSchema({
+  posts: defineTable({
+    title: v.string(),
+    tags: v.array(v.string()),
+  }),
+});
+`;
+// The app already writes both sides (step 3 is done by hand, before the plan is applied).
+const SPLIT_POSTS = `import { v } from "convex/values";
+import { mutation } from "./_generated/server";
+export const create = mutation({
+  args: { title: v.string(), tags: v.array(v.string()) },
+  handler: async (ctx, args) => {
+    const post = await ctx.db.insert("posts", { title: args.title, tags: args.tags });
+    for (const tag of args.tags) await ctx.db.insert("postTags", { post, tag });
+  },
+});
+`;
+const SPLIT_TEST = `/// <reference types="vite/client" />
+// @vitest-environment edge-runtime
+import { convexTest } from "convex-test";
+import { expect, test, vi } from "vitest";
+import schema from "./schema";
+import { internal } from "./_generated/api";
+
+const modules = import.meta.glob("./**/*.*s");
+
+test("the split backfill copies every value into rows, in batches, and verify finds none left", async () => {
+  vi.useFakeTimers();
+  const t = convexTest(schema, modules);
+  await t.run(async (ctx) => {
+    for (let i = 0; i < 250; i++) await ctx.db.insert("posts", { title: "p" + i, tags: i % 5 === 0 ? [] : ["a" + i, "b" + i] });
+  });
+  expect(await t.action(internal.migrations.verifyPostTags, {})).toMatchObject({ scanned: 250, remaining: 200 });
+  await t.mutation(internal.migrations.backfillPostTags, {});
+  await t.finishAllScheduledFunctions(vi.runAllTimers);
+  expect(await t.action(internal.migrations.verifyPostTags, {})).toMatchObject({ scanned: 250, remaining: 0 });
+  expect((await t.run((ctx) => ctx.db.query("postTags").collect())).length).toBe(400);
+  vi.useRealTimers();
+});
+`;
+
+async function planSplit() {
+  const dir = path.join(workDir, "split");
+  fs.rmSync(dir, { recursive: true, force: true });
+  fs.mkdirSync(path.join(dir, "convex"), { recursive: true });
+  fs.writeFileSync(path.join(dir, "package.json"), `${JSON.stringify({ name: "split", private: true, type: "module", dependencies: { convex: "1.48.0" } }, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, "convex", "schema.ts"), SPLIT_SCHEMA);
+  fs.writeFileSync(path.join(dir, "convex", "posts.ts"), SPLIT_POSTS);
+  git(dir, "init", "-q", "-b", "main");
+  git(dir, "add", "-A");
+  git(dir, "commit", "-q", "-m", "deployed");
+  const ok = await check("split: plan split posts.tags --into postTags --apply writes the table, the dual-write, the backfill and the verify", () => {
+    for (const step of [1, 2, 4, 5]) {
+      const r = run(bin, ["plan", "split", "posts.tags", "--into", "postTags", "--apply"], dir);
+      assert(r.code === 0 && r.output.startsWith(`Applied step ${step}.`), `step ${step}: exit ${r.code}\n${r.output}`);
+    }
+    const r = run(bin, ["check"], dir);
+    assert(r.code === 0, `check disagrees:\n${r.output}`);
+  });
+  if (!ok) return;
+  const tsconfig = { compilerOptions: { target: "ESNext", module: "ESNext", moduleResolution: "Bundler", strict: true, skipLibCheck: false, noEmit: true, isolatedModules: true, lib: ["ES2021", "dom"], types: ["vite/client"] }, include: ["convex"] };
+  fs.writeFileSync(path.join(dir, "tsconfig.json"), `${JSON.stringify(tsconfig, null, 2)}\n`);
+  fs.writeFileSync(path.join(dir, "convex", "split.test.ts"), SPLIT_TEST);
+  fs.writeFileSync(path.join(dir, "vitest.config.mjs"), "export default {};\n");
+  await check("split: tsc --noEmit passes on the generated code against the real convex types", () => {
+    codegen(dir);
+    const r = run(process.execPath, [tsc, "-p", path.join(dir, "tsconfig.json")], dir);
+    assert(r.code === 0, r.output);
+  });
+  const vitest = path.join(npmProject, "node_modules", "vitest", "vitest.mjs");
+  await check("split: the generated backfill fills postTags from every post (250, in batches) and verify finds none left", () => {
+    const r = run(process.execPath, [vitest, "run", "--root", dir], dir);
+    assert(r.code === 0, r.output.slice(-4000));
+  });
+  await check("split: control — without its insert, the backfill leaves the rows missing and the test fails", () => {
+    const file = path.join(dir, "convex", "migrations.ts");
+    const text = fs.readFileSync(file, "utf8");
+    const broken = text.replace(/await ctx\.db\.insert\("postTags", [^;]*\);/, "");
+    assert(broken !== text, "the backfill's insert was not found");
+    fs.writeFileSync(file, broken);
+    const r = run(process.execPath, [vitest, "run", "--root", dir], dir);
+    fs.writeFileSync(file, text);
+    assert(r.code !== 0 && /remaining/.test(r.output), `the control passed:\n${r.output.slice(-2000)}`);
+  });
+}
+
 async function main() {
   assert(fs.existsSync(bin), `no convex-migrate binary at ${bin} (cargo build -p convex-migrate)`);
   console.log(`convex-migrate: ${bin}`);
@@ -580,6 +675,7 @@ async function main() {
     await fixture(name);
     if (fs.existsSync(path.join(workDir, name, "widened", "tests"))) await sampleDataTests(name);
   }
+  if (only.length === 0 || only.includes("split")) await planSplit();
 
   // vitest with convex-test, on every widened state prepared above.
   const prepared = names.filter((n) => fs.existsSync(path.join(workDir, n, "widened", "tests")));

@@ -74,7 +74,7 @@ enum Command {
     /// Plan a migration: `require users.role`, `remove users.isPro`. Prints the steps over two
     /// deploys, each marked done or to do on this project; `--apply` does the next step's edits.
     Plan {
-        /// The change: require, remove, rename, retype (split: later).
+        /// The change: require, remove, rename, retype, split.
         change: String,
         /// The field, as `table.field`.
         field: String,
@@ -87,6 +87,9 @@ enum Command {
         /// `retype … --as NAME`: the new field's name (default: the field's name + `V2`).
         #[arg(long = "as")]
         as_field: Option<String>,
+        /// `split … --into NEW_TABLE`.
+        #[arg(long)]
+        into: Option<String>,
         /// The project root. Default: the current folder.
         #[arg(long, short = 'C', default_value = ".")]
         project: PathBuf,
@@ -137,8 +140,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Check { path, base, format } => check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format }),
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
-        Command::Plan { change, field, default, to, as_field, project, base, format, apply } => {
-            plan::run(plan::Args { verb: change, target: field, default, to, as_field, project, base, format, apply })
+        Command::Plan { change, field, default, to, as_field, into, project, base, format, apply } => {
+            plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, project, base, format, apply })
         }
         Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
     }

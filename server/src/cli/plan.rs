@@ -17,6 +17,8 @@ pub struct Args {
     pub to: Option<String>,
     /// `retype --as NAME`: the new field (default: `<field>V2`).
     pub as_field: Option<String>,
+    /// `split --into TABLE`.
+    pub into: Option<String>,
     pub project: PathBuf,
     pub base: crate::cli::BaseArgs,
     pub format: Format,
@@ -52,10 +54,10 @@ fn parse_change(args: &Args) -> Result<Change, String> {
             let to = args.as_field.clone().unwrap_or_else(|| format!("{field}V2"));
             Ok(Change::Retype { table, field, to, validator })
         }
-        "split" => Err(
-            "`plan split` is not available in this version yet: add the new table, declare the dual-write `table.field` → `newTable` in convex-migrate.json, and follow `plan require`/`plan remove` for each side"
-                .to_string(),
-        ),
+        "split" => {
+            let into = args.into.clone().ok_or("split needs --into NEW_TABLE")?;
+            Ok(Change::Split { table, field, into })
+        }
         other => Err(format!("unknown change `{other}`: use require, remove, retype, rename or split")),
     }
 }

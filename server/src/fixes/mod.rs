@@ -521,7 +521,7 @@ fn delete_functions(working: &Project, functions: &[&crate::project::Function], 
 
 /// The edit that deletes the lines of `statement`, the comment block right above it, and a blank
 /// line when the removal would leave two.
-fn deletion(file: &crate::project::SourceFile, statement: TextRange) -> TextEdit {
+pub(crate) fn deletion(file: &crate::project::SourceFile, statement: TextRange) -> TextEdit {
     let (text, index) = (&*file.text, &file.model.line_index);
     let first_line = index.line_col(text, statement.start, ColumnUnit::Utf8).line;
     let last_line = index.line_col(text, statement.end, ColumnUnit::Utf8).line;

@@ -60,6 +60,8 @@ pub struct Table {
     pub name: String,
     /// The table's key in `defineSchema({...})` (or where it is spread in).
     pub loc: Loc,
+    /// The value of that entry (`defineTable(...)...`), where a new table can be added after.
+    pub entry_value: Loc,
     /// The document validator: an object (its fields are in `fields`) or, e.g., a union of objects.
     pub validator: Validator,
     pub fields: Vec<TableField>,

@@ -272,9 +272,12 @@ impl<'p> Linker<'p> {
         };
         for entry in &entries {
             match entry {
-                ObjEntry::Prop { key, value, key_range, .. } => {
+                ObjEntry::Prop { key, value, key_range, value_range } => {
                     let loc = Loc { file, range: *key_range };
-                    match self.table(file, key, value, loc, depth + 1) {
+                    match self
+                        .table(file, key, value, loc, depth + 1)
+                        .map(|t| Table { entry_value: Loc { file, range: *value_range }, ..t })
+                    {
                         Some(table) => {
                             schema.tables.retain(|t| t.name != table.name);
                             schema.tables.push(table);
@@ -299,6 +302,7 @@ impl<'p> Linker<'p> {
         let mut table = Table {
             name: name.to_string(),
             loc,
+            entry_value: loc,
             validator: Validator::Unknown,
             fields: Vec::new(),
             is_object: entries.is_some(),
