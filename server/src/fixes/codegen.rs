@@ -353,24 +353,6 @@ pub fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_and_defaults() {
-        assert_eq!(pascal(&["users", "isPro"]), "UsersIsPro");
-        assert_eq!(pascal(&["post_tags", "role"]), "PostTagsRole");
-        let lit = |s: &str| Validator::Literal(Literal::String(s.into()));
-        assert_eq!(default_value(&Validator::Union(vec![lit("admin"), lit("member")])).as_deref(), Some("\"admin\""));
-        assert_eq!(default_value(&Validator::nullable(Validator::String)).as_deref(), Some("null"));
-        assert_eq!(default_value(&Validator::Array(Box::new(Validator::Number))).as_deref(), Some("[]"));
-        assert_eq!(default_value(&Validator::Int64).as_deref(), Some("0n"));
-        assert_eq!(default_value(&Validator::Id("teams".into())), None);
-        assert_eq!(default_value(&Validator::Object(Vec::new())), None);
-    }
-}
-
 /// How a field is split into a table of its own: `posts.tags` → `postTags { post, tag }`.
 pub struct Split<'a> {
     pub table: &'a str,
@@ -480,4 +462,22 @@ pub fn split_verify(project: &Project, split: &Split<'_>) -> Option<Fix> {
 /// `<functions dir>/migrations.ts`.
 fn migrations_path(project: &Project) -> String {
     format!("{}/migrations.ts", project.layout.functions_dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_and_defaults() {
+        assert_eq!(pascal(&["users", "isPro"]), "UsersIsPro");
+        assert_eq!(pascal(&["post_tags", "role"]), "PostTagsRole");
+        let lit = |s: &str| Validator::Literal(Literal::String(s.into()));
+        assert_eq!(default_value(&Validator::Union(vec![lit("admin"), lit("member")])).as_deref(), Some("\"admin\""));
+        assert_eq!(default_value(&Validator::nullable(Validator::String)).as_deref(), Some("null"));
+        assert_eq!(default_value(&Validator::Array(Box::new(Validator::Number))).as_deref(), Some("[]"));
+        assert_eq!(default_value(&Validator::Int64).as_deref(), Some("0n"));
+        assert_eq!(default_value(&Validator::Id("teams".into())), None);
+        assert_eq!(default_value(&Validator::Object(Vec::new())), None);
+    }
 }
