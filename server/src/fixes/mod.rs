@@ -511,12 +511,59 @@ pub fn remove_finished_migration(working: &Project, base: Option<&Project>, func
     None
 }
 
-/// Deletes whole function declarations (with the comment block right above each).
+/// Deletes whole function declarations (with the comment block right above each), and the
+/// imports that only they used.
 fn delete_functions(working: &Project, functions: &[&crate::project::Function], title: String) -> Fix {
     let file = working.file(functions[0].statement.file);
-    let edits =
+    let mut edits: Vec<TextEdit> =
         functions.iter().filter(|f| f.statement.file == functions[0].statement.file).map(|f| deletion(file, f.statement.range)).collect();
+    edits.extend(unused_imports(file, &edits));
     Fix { title, kind: FixKind::Refactor, preferred: false, edits: vec![FileEdit { path: file.path.clone(), create: false, edits }] }
+}
+
+/// The edits that remove imports nothing uses once `deletions` are applied: the whole declaration
+/// when none of its specifiers is used, else its list written again with the ones still used.
+pub(crate) fn unused_imports(file: &crate::project::SourceFile, deletions: &[TextEdit]) -> Vec<TextEdit> {
+    let text = &*file.text;
+    let decls = &file.model.import_decls;
+    // The text that stays, without the import declarations themselves.
+    let mut cuts: Vec<TextRange> = deletions.iter().map(|d| d.range).chain(decls.iter().map(|d| d.range)).collect();
+    cuts.sort_by_key(|r| r.start);
+    let mut kept = String::with_capacity(text.len());
+    let mut at = 0usize;
+    for cut in cuts {
+        let (start, end) = ((cut.start as usize).min(text.len()), (cut.end as usize).min(text.len()));
+        if start >= at {
+            kept.push_str(&text[at..start]);
+        }
+        at = at.max(end);
+    }
+    kept.push_str(&text[at.min(text.len())..]);
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    let used = |name: &str| {
+        kept.match_indices(name)
+            .any(|(i, _)| !kept[..i].chars().next_back().is_some_and(ident) && !kept[i + name.len()..].chars().next().is_some_and(ident))
+    };
+    let mut out = Vec::new();
+    for decl in decls.iter().filter(|d| !d.specifiers.is_empty()) {
+        let unused = decl.specifiers.iter().filter(|(name, _)| !used(name)).count();
+        if unused == 0 {
+            continue;
+        }
+        if unused == decl.specifiers.len() {
+            let mut end = decl.range.end as usize + usize::from(text[decl.range.end as usize..].starts_with('\n'));
+            // The file's only import, at its top: the blank line after it goes too.
+            if decl.range.start == 0 && decls.len() == 1 && text[end..].starts_with('\n') {
+                end += 1;
+            }
+            out.push(TextEdit { range: TextRange::new(decl.range.start, end as u32), new_text: String::new() });
+            continue;
+        }
+        let (first, last) = (decl.specifiers[0].1.start, decl.specifiers[decl.specifiers.len() - 1].1.end);
+        let kept: Vec<&str> = decl.specifiers.iter().filter(|(n, _)| used(n)).filter_map(|(_, r)| text.get(r.as_usize_range())).collect();
+        out.push(TextEdit { range: TextRange::new(first, last), new_text: kept.join(", ") });
+    }
+    out
 }
 
 /// The edit that deletes the lines of `statement`, the comment block right above it, and a blank

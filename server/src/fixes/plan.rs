@@ -370,13 +370,32 @@ fn remove_steps(
 fn cleanup_step(working: &Project, base: Option<&Project>, title: &str, deployed: bool, leftovers: &[&crate::project::Function]) -> Step {
     let mut cleanup = step(Phase::Cleanup, title, deployed && leftovers.is_empty());
     if !cleanup.done && deployed {
-        cleanup.fix = merge(
-            leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect(),
-            "Remove the finished migration code",
-        );
+        let removals: Vec<Fix> = leftovers.iter().filter_map(|f| remove_finished_migration(working, base, f)).collect();
+        cleanup.fix = merge_removals(working, removals);
         cleanup.detail.extend(tests_of(working, leftovers));
     }
     cleanup
+}
+
+/// Several removals as one edit per file: each declaration deleted once, and the imports that
+/// none of what stays uses removed once (each removal alone computed its own).
+fn merge_removals(working: &Project, removals: Vec<Fix>) -> Option<Fix> {
+    let merged = merge(removals, "Remove the finished migration code")?;
+    let edits = merged
+        .edits
+        .into_iter()
+        .map(|file_edit| {
+            let Some(file) = working.file_id(&file_edit.path).map(|id| working.file(id)) else { return file_edit };
+            let in_import = |r: TextRange| file.model.import_decls.iter().any(|d| d.range.start <= r.start && r.end <= d.range.end + 1);
+            let mut deletions: Vec<TextEdit> = file_edit.edits.into_iter().filter(|e| !in_import(e.range)).collect();
+            deletions.sort_by_key(|e| (e.range.start, e.range.end));
+            deletions.dedup();
+            let imports = crate::fixes::unused_imports(file, &deletions);
+            deletions.extend(imports);
+            FileEdit { edits: deletions, ..file_edit }
+        })
+        .collect();
+    Some(Fix { edits, ..merged })
 }
 
 /// The test files that exercise functions about to be removed (they go with them, by hand).

@@ -100,6 +100,16 @@ pub struct FileModel {
     /// For each `import { a, b } from "m"`: the module and the offset just after its last named
     /// specifier (where `, c` can be added).
     pub named_import_ends: Vec<(String, u32)>,
+    /// Every import declaration: its range and its specifiers' local names and ranges (for
+    /// removing imports a removal left unused).
+    pub import_decls: Vec<ImportDecl>,
+}
+
+/// One import declaration, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ImportDecl {
+    pub range: TextRange,
+    pub specifiers: Vec<(String, TextRange)>,
 }
 
 impl Default for LineIndex {
@@ -161,6 +171,18 @@ impl FileModel {
             if let Some(ImportSpecifier::Named(last)) = import.specifiers.last() {
                 self.named_import_ends.push((module.clone(), range(last.span).end));
             }
+            self.import_decls.push(ImportDecl {
+                range: range(import.span),
+                specifiers: import
+                    .specifiers
+                    .iter()
+                    .map(|spec| match spec {
+                        ImportSpecifier::Named(n) => (n.local.sym.to_string(), range(n.span)),
+                        ImportSpecifier::Default(d) => (d.local.sym.to_string(), range(d.span)),
+                        ImportSpecifier::Namespace(n) => (n.local.sym.to_string(), range(n.span)),
+                    })
+                    .collect(),
+            });
             for spec in &import.specifiers {
                 let (local, name) = match spec {
                     ImportSpecifier::Named(n) => {
