@@ -555,7 +555,7 @@ fn move_steps(
     to: &str,
     new_validator: Option<&str>,
 ) -> Result<Vec<Step>, String> {
-    use crate::analysis::dual_write::{readers, sites, Pair, Side, Source};
+    use crate::analysis::dual_write::{readers, Pair, Side, Source};
     let table = t.name.as_str();
     let old = t.field(field);
     let new = t.field(to);
@@ -589,28 +589,12 @@ fn move_steps(
         declared || old_gone_everywhere,
     );
     if !declare.done {
-        if let Ok(text) = crate::ledger::add_dual_write(config_text, &pair.from.to_string(), &pair.to.to_string()) {
-            let end = config_text.map(|t| t.len() as u32).unwrap_or(0);
-            declare.fix = Some(Fix {
-                title: format!("Declare the dual-write `{}` → `{}`", pair.from, pair.to),
-                kind: FixKind::Refactor,
-                preferred: false,
-                edits: vec![FileEdit {
-                    path: crate::config::FILE_NAME.to_string(),
-                    create: config_text.is_none(),
-                    edits: vec![TextEdit { range: TextRange::new(0, end), new_text: text }],
-                }],
-            });
-        }
+        declare.fix = declare_pair(config_text, &pair.from.to_string(), &pair.to.to_string());
     }
     steps.push(declare);
 
     // 3. Every write reaches both.
-    let one_sided: Vec<Loc> = sites(working, &pair)
-        .into_iter()
-        .filter(|s| s.writes_from.is_empty() != s.writes_to.is_empty())
-        .flat_map(|s| s.writes_from.into_iter().chain(s.writes_to))
-        .collect();
+    let one_sided = one_sided_writes(working, &pair);
     let mut both = step(Phase::Deploy1, format!("Every write of `{field}` also writes `{to}`"), one_sided.is_empty());
     both.detail = one_sided.iter().map(|l| format!("writes one side at {}", at(working, *l))).collect();
     if let (false, Some(old), Some(new)) = (both.done, old, new) {
@@ -762,6 +746,15 @@ fn insert_line(
     }
 }
 
+/// The writes of functions that write one side of `pair` and not the other.
+fn one_sided_writes(working: &Project, pair: &crate::analysis::dual_write::Pair) -> Vec<Loc> {
+    crate::analysis::dual_write::sites(working, pair)
+        .into_iter()
+        .filter(|s| s.writes_from.is_empty() != s.writes_to.is_empty())
+        .flat_map(|s| s.writes_from.into_iter().chain(s.writes_to))
+        .collect()
+}
+
 /// The edit that declares a dual-write pair in convex-migrate.json (created when missing).
 fn declare_pair(config_text: Option<&str>, from: &str, to: &str) -> Option<Fix> {
     let text = crate::ledger::add_dual_write(config_text, from, to).ok()?;
@@ -789,7 +782,7 @@ fn split_steps(
     field: &str,
     into: &str,
 ) -> Result<Vec<Step>, String> {
-    use crate::analysis::dual_write::{readers, sites, Pair, Side, Source};
+    use crate::analysis::dual_write::{readers, Pair, Side, Source};
     let table = t.name.as_str();
     if !codegen::is_identifier(into) {
         return Err(format!("`{into}` is not a table name"));
@@ -841,11 +834,7 @@ fn split_steps(
     }
     steps.push(declare);
 
-    let one_sided: Vec<Loc> = sites(working, &pair)
-        .into_iter()
-        .filter(|s| s.writes_from.is_empty() != s.writes_to.is_empty())
-        .flat_map(|s| s.writes_from.into_iter().chain(s.writes_to))
-        .collect();
+    let one_sided = one_sided_writes(working, &pair);
     let mut both = step(
         Phase::Deploy1,
         format!("Every write of `{table}.{field}` also writes `{into}` rows"),
