@@ -580,3 +580,18 @@ async fn the_editor_leaves_to_typescript_what_typescript_reports() {
     let js = client.diagnostics(&js_uri, |p| p["version"] == 1 && rules(p).len() == 2).await;
     assert_eq!(rules(&js), ["invalid-value", "invalid-value"]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_git_the_schema_says_once_that_transition_rules_are_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "convex/schema.ts", WORKING_SCHEMA);
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({})).await;
+    let params = client.diagnostics(&schema_uri, |p| !p["diagnostics"].as_array().unwrap().is_empty()).await;
+    let diagnostics = params["diagnostics"].as_array().unwrap();
+    assert_eq!(diagnostics.len(), 1, "{diagnostics:?}");
+    assert_eq!(diagnostics[0]["severity"], 3);
+    assert!(diagnostics[0]["message"].as_str().unwrap().contains("not a git repository: transition rules are off"));
+}
