@@ -21,83 +21,8 @@ use convex_migrate::config::Config;
 use convex_migrate::line_index::{ColumnUnit, LineIndex};
 use convex_migrate::project::{Layout, Project, SourceFile};
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-struct Expected {
-    path: String,
-    line: u32,
-    col: u32,
-    len: u32,
-    severity: String,
-    rule: String,
-}
-
-struct Fixture {
-    base: Vec<(String, String)>,
-    working: Vec<(String, String)>,
-    expected: Vec<Expected>,
-    /// (expectation, substring the message must contain)
-    contains: Vec<(Expected, String)>,
-}
-
-fn parse_annotation(line: &str) -> Option<(u32, u32, String, String, Option<String>)> {
-    let rest = line.trim_start().strip_prefix("//")?;
-    if !rest.trim_start().starts_with('^') {
-        return None;
-    }
-    let col = line.find('^')? as u32;
-    let len = line[col as usize..].chars().take_while(|&c| c == '^').count() as u32;
-    let after = line[col as usize + len as usize..].trim();
-    let (spec, contains) = match after.split_once(" -- ") {
-        Some((s, c)) => (s.trim(), Some(c.trim().to_string())),
-        None => (after, None),
-    };
-    let (severity, rule) = spec.split_once(':')?;
-    Some((col, len, severity.trim().to_string(), rule.trim().to_string(), contains))
-}
-
-type Section = (bool, String, Vec<String>);
-
-fn flush(current: &mut Option<Section>, fixture: &mut Fixture) {
-    if let Some((is_base, path, lines)) = current.take() {
-        let mut text = lines.join("\n");
-        text.push('\n');
-        if is_base {
-            fixture.base.push((path, text));
-        } else {
-            fixture.working.push((path, text));
-        }
-    }
-}
-
-fn parse_fixture(text: &str) -> Fixture {
-    let mut fixture = Fixture { base: Vec::new(), working: Vec::new(), expected: Vec::new(), contains: Vec::new() };
-    let mut current: Option<Section> = None;
-    for line in text.lines() {
-        if let Some(header) = line.strip_prefix("//- ") {
-            flush(&mut current, &mut fixture);
-            let (is_base, path) = match header.strip_prefix("base: ") {
-                Some(p) => (true, p.trim().to_string()),
-                None => (false, header.trim().to_string()),
-            };
-            current = Some((is_base, path, Vec::new()));
-            continue;
-        }
-        let Some((is_base, path, lines)) = current.as_mut() else { continue };
-        if let Some((col, len, severity, rule, contains)) = parse_annotation(line) {
-            assert!(!*is_base, "annotations belong to working files ({path})");
-            assert!(!lines.is_empty(), "an annotation needs a line above it ({path})");
-            let e = Expected { path: path.clone(), line: lines.len() as u32 - 1, col, len, severity, rule };
-            if let Some(c) = contains {
-                fixture.contains.push((e.clone(), c));
-            }
-            fixture.expected.push(e);
-            continue;
-        }
-        lines.push(line.to_string());
-    }
-    flush(&mut current, &mut fixture);
-    fixture
-}
+mod common;
+use common::fixture::{parse_fixture, rule_fixtures, Expected};
 
 fn project(files: &[(String, String)]) -> (Project, Option<String>) {
     let convex_json = files.iter().find(|(p, _)| p == "convex.json").map(|(_, t)| t.as_str());
@@ -174,17 +99,13 @@ fn run_fixture(path: &Path) -> Result<(), String> {
 }
 
 #[test]
-fn rule_fixtures() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures/rules");
-    let mut paths: Vec<_> = std::fs::read_dir(&dir).expect("fixtures folder").flatten().map(|e| e.path()).collect();
-    paths.retain(|p| p.extension().is_some_and(|e| e == "fixture"));
-    paths.sort();
-    assert!(paths.len() >= 10, "expected the rule fixtures in {}", dir.display());
+fn rule_fixtures_hold() {
+    let fixtures = rule_fixtures();
+    assert!(fixtures.len() >= 10, "expected the rule fixtures in tests/fixtures/rules");
     let only = std::env::var("FIXTURE").ok();
     let mut failures = Vec::new();
     let mut ran = 0;
-    for path in &paths {
-        let name = path.file_stem().unwrap_or_default().to_string_lossy().to_string();
+    for (name, path) in &fixtures {
         if only.as_ref().is_some_and(|o| !name.contains(o.as_str())) {
             continue;
         }

@@ -42,3 +42,5 @@ pub fn stand_in_npx(dir: &Path, stdout: &str, exit: i32) -> (PathBuf, PathBuf) {
     std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).expect("chmod");
     (script, log)
 }
+pub mod fixture;
+pub mod lsp;

@@ -1,0 +1,302 @@
+//! Golden snapshots of what users see, taken before the architecture change of issue 11 and kept
+//! since: every rule fixture checked by the real binary in every format, every fix and refactor
+//! applied to it (the text after the edit, as a diff), and `plan` on the bundled example. A
+//! change to any of these shows up as a snapshot diff to review (`cargo insta review`, or
+//! `INSTA_UPDATE=always` then `git diff`).
+
+mod common;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use common::fixture::{parse_fixture, rule_fixtures};
+use convex_migrate::analysis::{analyze, Input, Rule};
+use convex_migrate::config::Config;
+use convex_migrate::fixes::{self, Fix, FixContext};
+use convex_migrate::project::{Layout, Project, SourceFile};
+
+const BIN: &str = env!("CARGO_BIN_EXE_convex-migrate");
+
+fn write_files(root: &Path, files: &[(String, String)]) {
+    for (path, text) in files {
+        common::write(root, path, text);
+    }
+}
+
+/// One run of the binary: its exit code, stdout and stderr, with the temporary folder's path
+/// replaced by `$TMP`.
+fn run(cwd: &Path, args: &[&str], tmp: &Path) -> String {
+    let out = Command::new(BIN).args(args).current_dir(cwd).env_remove("CI").env_remove("GITHUB_ACTIONS").output().expect("binary runs");
+    let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&tmp.display().to_string(), "$TMP");
+    format!("$ convex-migrate {}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}", args.join(" "), out.status.code(), clean(&out.stdout), clean(&out.stderr))
+}
+
+/// `check` on every rule fixture (working tree against a `--base-dir` copy of the base side, or
+/// no base), in every format.
+#[test]
+fn check_in_every_format() {
+    for (name, path) in rule_fixtures() {
+        let fixture = parse_fixture(&std::fs::read_to_string(&path).unwrap());
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().canonicalize().unwrap();
+        write_files(&tmp.join("work"), &fixture.working);
+        std::fs::create_dir_all(tmp.join("work/convex")).unwrap();
+        let mut out = String::new();
+        for format in ["human", "json", "github", "sarif"] {
+            let args: Vec<&str> = if fixture.base.is_empty() {
+                vec!["check", "work", "--format", format]
+            } else {
+                vec!["check", "work", "--base-dir", "base", "--format", format]
+            };
+            if !fixture.base.is_empty() {
+                write_files(&tmp.join("base"), &fixture.base);
+                std::fs::create_dir_all(tmp.join("base/convex")).unwrap();
+            }
+            out.push_str(&run(&tmp, &args, &tmp));
+            out.push('\n');
+        }
+        insta::assert_snapshot!(format!("check__{name}"), out);
+    }
+}
+
+fn project(files: &[(String, String)]) -> (Project, Option<String>) {
+    let convex_json = files.iter().find(|(p, _)| p == "convex.json").map(|(_, t)| t.as_str());
+    let (layout, _) = Layout::from_convex_json(convex_json);
+    let config = files.iter().find(|(p, _)| p == "convex-migrate.json").map(|(_, t)| t.clone());
+    let sources =
+        files.iter().filter(|(p, _)| layout.is_source(p)).map(|(p, t)| SourceFile::new(p.clone(), Arc::from(t.as_str()))).collect();
+    (Project::build(layout, sources), config)
+}
+
+/// A fix as a reader reviews it: its title and kind, then a diff of each file it changes.
+fn render_fix(out: &mut String, files: &[(String, String)], config_text: Option<&str>, fix: &Fix) {
+    out.push_str(&format!("-- fix: {} [{:?}{}]\n", fix.title, fix.kind, if fix.preferred { ", preferred" } else { "" }));
+    for file in &fix.edits {
+        let old = if file.path == "convex-migrate.json" {
+            config_text.map(str::to_string)
+        } else {
+            files.iter().find(|(p, _)| *p == file.path).map(|(_, t)| t.clone())
+        };
+        let old = if file.create { String::new() } else { old.unwrap_or_default() };
+        let new = fixes::apply(&old, &file.edits);
+        out.push_str(&format!("   {}{}\n", file.path, if file.create { " (created)" } else { "" }));
+        let diff = similar::TextDiff::from_lines(&old, &new);
+        out.push_str(&diff.unified_diff().context_radius(2).to_string());
+    }
+}
+
+/// Every fix of every finding of every rule fixture, and the refactors offered where a cursor can
+/// be (finished migrations, fields in transition), with the text after each.
+#[test]
+fn fixes_and_generated_code() {
+    for (name, path) in rule_fixtures() {
+        let fixture = parse_fixture(&std::fs::read_to_string(&path).unwrap());
+        let (working, config_text) = project(&fixture.working);
+        let base = (!fixture.base.is_empty()).then(|| project(&fixture.base).0);
+        let (config, config_errors) = match &config_text {
+            Some(t) => Config::parse(t, &Rule::is_known),
+            None => (Config::default(), Vec::new()),
+        };
+        let analysis = analyze(&Input {
+            working: &working,
+            base: base.as_ref(),
+            config: &config,
+            config_errors: config_text.as_ref().map(|_| ("convex-migrate.json", config_errors.as_slice())),
+        });
+        let cx = FixContext { base: base.as_ref(), config: &config, config_text: config_text.as_deref() };
+        let mut out = String::new();
+        for finding in &analysis.findings {
+            out.push_str(&format!("== {}[{}] {} {:?}: {}\n", finding.severity.as_str(), finding.rule.id(), finding.path, finding.range, finding.message));
+            for fix in fixes::for_finding(&working, &cx, finding) {
+                render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
+            }
+        }
+        for function in &working.functions {
+            if let Some(fix) = fixes::remove_finished_migration(&working, base.as_ref(), function) {
+                out.push_str(&format!("== refactor at `{}`\n", function.reference));
+                render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
+            }
+        }
+        if let Some(schema) = working.schema.as_ref() {
+            for table in &schema.tables {
+                for field in &table.fields {
+                    let Some(state) =
+                        convex_migrate::analysis::state::field_state(&working, base.as_ref(), &config, &table.name, &field.name)
+                    else {
+                        continue;
+                    };
+                    if !state.in_transition() {
+                        continue;
+                    }
+                    out.push_str(&format!("== refactors at `{}.{}` ({})\n", table.name, field.name, state.phase));
+                    let mut refactors = Vec::new();
+                    if field.validator.is_optional() && config.is_verified(&table.name, &field.name) {
+                        refactors.extend(fixes::make_required(&working, field));
+                    }
+                    if state.backfills.is_empty() {
+                        refactors.extend(fixes::codegen::backfill(&working, table, &field.name, field.validator.required(), state.goal));
+                    }
+                    if state.verifies.is_empty() {
+                        refactors.extend(fixes::codegen::verify(&working, table, &field.name, state.goal));
+                    }
+                    for fix in refactors {
+                        render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
+                    }
+                }
+            }
+        }
+        if out.is_empty() {
+            out.push_str("(no findings, no refactors)\n");
+        }
+        insta::assert_snapshot!(format!("fixes__{name}"), out);
+    }
+}
+
+/// `plan` on the bundled example (its deployed copy as the base), in both formats, and what
+/// `--apply` does to a copy of it.
+#[test]
+fn plan_on_the_example() {
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/team-app");
+    let changes: [&[&str]; 6] = [
+        &["require", "users.role"],
+        &["require", "users.role", "--default", "\"member\""],
+        &["remove", "users.isPro"],
+        &["rename", "users.name", "--to", "fullName"],
+        &["retype", "posts.pinned", "--to", "v.number()"],
+        &["split", "posts.tags", "--into", "postTags"],
+    ];
+    for change in changes {
+        let dir = tempfile::tempdir().unwrap();
+        let tmp = dir.path().canonicalize().unwrap();
+        copy_dir(&example.join("working"), &tmp.join("working"));
+        copy_dir(&example.join("deployed"), &tmp.join("deployed"));
+        let mut out = String::new();
+        for format in ["human", "json"] {
+            let mut args = vec!["plan"];
+            args.extend_from_slice(change);
+            args.extend(["-C", "working", "--base-dir", "deployed", "--format", format]);
+            out.push_str(&run(&tmp, &args, &tmp));
+        }
+        let before = read_dir_files(&tmp.join("working"));
+        let mut args = vec!["plan"];
+        args.extend_from_slice(change);
+        args.extend(["-C", "working", "--base-dir", "deployed", "--apply"]);
+        out.push_str(&run(&tmp, &args, &tmp));
+        let after = read_dir_files(&tmp.join("working"));
+        for (path, text) in &after {
+            let old = before.iter().find(|(p, _)| p == path).map(|(_, t)| t.as_str()).unwrap_or("");
+            if old != text {
+                out.push_str(&format!("--- applied: {path}\n"));
+                out.push_str(&similar::TextDiff::from_lines(old, text).unified_diff().context_radius(2).to_string());
+            }
+        }
+        insta::assert_snapshot!(format!("plan__{}", change[..2].join("_").replace('.', "_")) + if change.len() > 2 && change[2] == "--default" { "_default" } else { "" }, out);
+    }
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap().flatten() {
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn read_dir_files(root: &Path) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            if entry.file_type().unwrap().is_dir() {
+                stack.push(entry.path());
+            } else {
+                let rel = entry.path().strip_prefix(root).unwrap().to_string_lossy().to_string();
+                out.push((rel, std::fs::read_to_string(entry.path()).unwrap_or_default()));
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+/// The language server on the bundled example (deployed copy committed, working copy on top):
+/// the diagnostics it publishes, every code action of each diagnostic with its edit, hover on
+/// every schema field and on every function name, and the code lenses, as normalized JSON.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn language_server_on_the_example() {
+    use common::lsp::{uri, Client};
+    use serde_json::json;
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("../examples/team-app");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    copy_dir(&example.join("deployed"), &root);
+    common::git(&root, &["init", "-q"]);
+    common::git(&root, &["add", "."]);
+    common::git(&root, &["commit", "-qm", "deployed"]);
+    copy_dir(&example.join("working"), &root);
+    let root_uri = uri(&root);
+    let mut client = Client::start();
+    client
+        .initialize(
+            &root,
+            json!({ "workspace": { "workspaceEdit": { "resourceOperations": ["create"] } }, "textDocument": { "codeAction": { "codeActionLiteralSupport": { "codeActionKind": { "valueSet": ["quickfix", "refactor"] } } } } }),
+        )
+        .await;
+    let files = read_dir_files(&root.join("convex"));
+    let mut out = String::new();
+    for (rel, text) in &files {
+        let file_uri = uri(&root.join("convex").join(rel));
+        client
+            .notify("textDocument/didOpen", json!({ "textDocument": { "uri": file_uri, "languageId": "typescript", "version": 1, "text": text } }))
+            .await;
+    }
+    for (rel, text) in &files {
+        let file_uri = uri(&root.join("convex").join(rel));
+        let published = client.diagnostics(&file_uri, |p| p["version"] == 1).await;
+        out.push_str(&format!("### convex/{rel}\n-- diagnostics\n{}\n", serde_json::to_string_pretty(&published["diagnostics"]).unwrap()));
+        for diagnostic in published["diagnostics"].as_array().unwrap() {
+            let actions = client
+                .request(
+                    "textDocument/codeAction",
+                    json!({ "textDocument": { "uri": file_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } }),
+                )
+                .await;
+            out.push_str(&format!("-- code actions at {}\n{}\n", diagnostic["range"], serde_json::to_string_pretty(&actions).unwrap()));
+        }
+        // Hover and refactors on every identifier that starts a line's first word (field names,
+        // function names).
+        for (line, content) in text.lines().enumerate() {
+            let trimmed = content.trim_start();
+            let column = content.len() - trimmed.len();
+            let word = trimmed.trim_start_matches("export const ");
+            let column = column + (trimmed.len() - word.len());
+            if !word.chars().next().is_some_and(|c| c.is_ascii_alphabetic()) {
+                continue;
+            }
+            let position = json!({ "line": line, "character": column + 1 });
+            let hover = client.request("textDocument/hover", json!({ "textDocument": { "uri": file_uri }, "position": position })).await;
+            if !hover.is_null() {
+                out.push_str(&format!("-- hover at {line}:{}\n{}\n", column + 1, hover["contents"]["value"].as_str().unwrap_or("")));
+            }
+            let range = json!({ "start": position, "end": position });
+            let actions = client
+                .request("textDocument/codeAction", json!({ "textDocument": { "uri": file_uri }, "range": range, "context": { "diagnostics": [] } }))
+                .await;
+            if !actions.is_null() {
+                out.push_str(&format!("-- refactors at {line}:{}\n{}\n", column + 1, serde_json::to_string_pretty(&actions).unwrap()));
+            }
+        }
+        let lenses = client.request("textDocument/codeLens", json!({ "textDocument": { "uri": file_uri } })).await;
+        if lenses.as_array().is_some_and(|l| !l.is_empty()) {
+            out.push_str(&format!("-- code lenses\n{}\n", serde_json::to_string_pretty(&lenses).unwrap()));
+        }
+    }
+    let docs = format!("file://{}", std::env::temp_dir().display()).trim_end_matches('/').to_string();
+    let out = out.replace(&root_uri, "file:///$ROOT").replace(&root.display().to_string(), "$ROOT").replace(&docs, "file:///$TMPDIR");
+    insta::assert_snapshot!("lsp__example", out);
+}
