@@ -11,7 +11,7 @@ use swc_common::{
     input::StringInput,
     BytePos, Span, Spanned,
 };
-use swc_ecma_ast::Module;
+use swc_ecma_ast::{Expr, Lit, Module, PropName};
 use swc_ecma_parser::{EsSyntax, Parser, Syntax, TsSyntax};
 
 use crate::line_index::{LineIndex, TextRange};
@@ -36,6 +36,36 @@ pub struct ParseError {
 pub struct Comment {
     pub range: TextRange,
     pub text: String,
+}
+
+/// Strips TypeScript-only wrappers and parentheses: `x as const`, `x satisfies T`, `x!`, `(x)`.
+pub fn unwrap_ts(mut expr: &Expr) -> &Expr {
+    loop {
+        expr = match expr {
+            Expr::Paren(e) => &e.expr,
+            Expr::TsAs(e) => &e.expr,
+            Expr::TsSatisfies(e) => &e.expr,
+            Expr::TsConstAssertion(e) => &e.expr,
+            Expr::TsNonNull(e) => &e.expr,
+            Expr::TsTypeAssertion(e) => &e.expr,
+            Expr::TsInstantiation(e) => &e.expr,
+            _ => return expr,
+        }
+    }
+}
+
+/// The key of an object property, when it is static.
+pub fn prop_name(key: &PropName) -> Option<String> {
+    match key {
+        PropName::Ident(i) => Some(i.sym.to_string()),
+        PropName::Str(s) => Some(s.value.to_atom_lossy().to_string()),
+        PropName::Num(n) => Some(n.value.to_string()),
+        PropName::Computed(c) => match unwrap_ts(&c.expr) {
+            Expr::Lit(Lit::Str(s)) => Some(s.value.to_atom_lossy().to_string()),
+            _ => None,
+        },
+        PropName::BigInt(_) => None,
+    }
 }
 
 /// The result of parsing one file.

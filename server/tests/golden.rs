@@ -29,7 +29,13 @@ fn write_files(root: &Path, files: &[(String, String)]) {
 fn run(cwd: &Path, args: &[&str], tmp: &Path) -> String {
     let out = Command::new(BIN).args(args).current_dir(cwd).env_remove("CI").env_remove("GITHUB_ACTIONS").output().expect("binary runs");
     let clean = |b: &[u8]| String::from_utf8_lossy(b).replace(&tmp.display().to_string(), "$TMP");
-    format!("$ convex-migrate {}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}", args.join(" "), out.status.code(), clean(&out.stdout), clean(&out.stderr))
+    format!(
+        "$ convex-migrate {}\nexit: {:?}\n--- stdout\n{}--- stderr\n{}",
+        args.join(" "),
+        out.status.code(),
+        clean(&out.stdout),
+        clean(&out.stderr)
+    )
 }
 
 /// `check` on every rule fixture (working tree against a `--base-dir` copy of the base side, or
@@ -107,7 +113,14 @@ fn fixes_and_generated_code() {
         let cx = FixContext { base: base.as_ref(), config: &config, config_text: config_text.as_deref() };
         let mut out = String::new();
         for finding in &analysis.findings {
-            out.push_str(&format!("== {}[{}] {} {:?}: {}\n", finding.severity.as_str(), finding.rule.id(), finding.path, finding.range, finding.message));
+            out.push_str(&format!(
+                "== {}[{}] {} {:?}: {}\n",
+                finding.severity.as_str(),
+                finding.rule.id(),
+                finding.path,
+                finding.range,
+                finding.message
+            ));
             for fix in fixes::for_finding(&working, &cx, finding) {
                 render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
             }
@@ -191,7 +204,11 @@ fn plan_on_the_example() {
                 out.push_str(&similar::TextDiff::from_lines(old, text).unified_diff().context_radius(2).to_string());
             }
         }
-        insta::assert_snapshot!(format!("plan__{}", change[..2].join("_").replace('.', "_")) + if change.len() > 2 && change[2] == "--default" { "_default" } else { "" }, out);
+        insta::assert_snapshot!(
+            format!("plan__{}", change[..2].join("_").replace('.', "_"))
+                + if change.len() > 2 && change[2] == "--default" { "_default" } else { "" },
+            out
+        );
     }
 }
 
@@ -252,7 +269,10 @@ async fn language_server_on_the_example() {
     for (rel, text) in &files {
         let file_uri = uri(&root.join("convex").join(rel));
         client
-            .notify("textDocument/didOpen", json!({ "textDocument": { "uri": file_uri, "languageId": "typescript", "version": 1, "text": text } }))
+            .notify(
+                "textDocument/didOpen",
+                json!({ "textDocument": { "uri": file_uri, "languageId": "typescript", "version": 1, "text": text } }),
+            )
             .await;
     }
     for (rel, text) in &files {
@@ -285,7 +305,10 @@ async fn language_server_on_the_example() {
             }
             let range = json!({ "start": position, "end": position });
             let actions = client
-                .request("textDocument/codeAction", json!({ "textDocument": { "uri": file_uri }, "range": range, "context": { "diagnostics": [] } }))
+                .request(
+                    "textDocument/codeAction",
+                    json!({ "textDocument": { "uri": file_uri }, "range": range, "context": { "diagnostics": [] } }),
+                )
                 .await;
             if !actions.is_null() {
                 out.push_str(&format!("-- refactors at {line}:{}\n{}\n", column + 1, serde_json::to_string_pretty(&actions).unwrap()));

@@ -28,7 +28,6 @@ fn repo() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn negotiates_utf8_and_declares_capabilities() {
     let (_dir, root) = repo();

@@ -3,6 +3,7 @@
 //! syntax tree alone, so it can be cached by content; the project layer links files together.
 
 pub mod body;
+pub mod symbol;
 pub mod validator;
 pub mod value;
 
@@ -16,8 +17,8 @@ use swc_ecma_ast::{
 use crate::line_index::{LineIndex, TextRange};
 use crate::model::body::{analyse_function, Body, BodyInput, FnBody};
 use crate::model::validator::Validator;
-use crate::model::value::{eval, prop_name, to_validator, unwrap_ts, Names, ObjEntry, Value};
-use crate::syntax::{self, range, Comment, ParseError};
+use crate::model::value::{eval, to_validator, Names, ObjEntry, Value};
+use crate::syntax::{self, prop_name, range, unwrap_ts, Comment, ParseError};
 
 /// What an import binds.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,7 +138,7 @@ impl FileModel {
             }
             model.migrations_instance = model.bindings.iter().find_map(|(name, binding)| match &binding.value {
                 Value::New { callee } => match &**callee {
-                    Value::Ref(value::SymRef::Local(class)) => {
+                    Value::Ref(symbol::SymRef::Local(class)) => {
                         model.imports.get(class).is_some_and(|i| i.module == "@convex-dev/migrations").then(|| name.clone())
                     }
                     _ => None,

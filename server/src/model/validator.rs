@@ -4,7 +4,7 @@
 use std::fmt;
 
 use crate::line_index::TextRange;
-use crate::model::value::SymRef;
+use crate::model::symbol::SymRef;
 
 /// A literal accepted by `v.literal(...)`.
 #[derive(Debug, Clone, PartialEq)]

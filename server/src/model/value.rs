@@ -4,30 +4,12 @@
 //! Identifiers become [`SymRef`]s; the project layer resolves them across files. Anything the
 //! evaluator does not understand becomes [`Value::Unknown`], which later stays silent.
 
-use std::fmt;
-
-use swc_ecma_ast::{ArrayLit, CallExpr, Callee, Expr, Lit, MemberProp, ObjectLit, Prop, PropName, PropOrSpread, UnaryOp};
+use swc_ecma_ast::{ArrayLit, CallExpr, Callee, Expr, Lit, MemberProp, ObjectLit, Prop, PropOrSpread, UnaryOp};
 
 use crate::line_index::TextRange;
+pub use crate::model::symbol::SymRef;
 use crate::model::validator::{Entry, Field, Literal, Validator};
-use crate::syntax::range;
-
-/// A reference to a binding: a name in the current file (which may be an import), or a member of
-/// one (`tables.users`, `ns.userFields`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum SymRef {
-    Local(String),
-    Member(Box<SymRef>, String),
-}
-
-impl fmt::Display for SymRef {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SymRef::Local(name) => f.write_str(name),
-            SymRef::Member(base, name) => write!(f, "{base}.{name}"),
-        }
-    }
-}
+use crate::syntax::{prop_name, range, unwrap_ts};
 
 /// What an expression statically evaluates to.
 #[derive(Debug, Clone, PartialEq)]
@@ -128,22 +110,6 @@ fn eval_depth(expr: &Expr, names: &Names, depth: u32) -> Value {
     }
 }
 
-/// Strips TypeScript-only wrappers and parentheses: `x as const`, `x satisfies T`, `x!`, `(x)`.
-pub fn unwrap_ts(mut expr: &Expr) -> &Expr {
-    loop {
-        expr = match expr {
-            Expr::Paren(e) => &e.expr,
-            Expr::TsAs(e) => &e.expr,
-            Expr::TsSatisfies(e) => &e.expr,
-            Expr::TsConstAssertion(e) => &e.expr,
-            Expr::TsNonNull(e) => &e.expr,
-            Expr::TsTypeAssertion(e) => &e.expr,
-            Expr::TsInstantiation(e) => &e.expr,
-            _ => return expr,
-        }
-    }
-}
-
 fn sym_ref(expr: &Expr) -> Option<SymRef> {
     match unwrap_ts(expr) {
         Expr::Ident(ident) => Some(SymRef::Local(ident.sym.to_string())),
@@ -152,20 +118,6 @@ fn sym_ref(expr: &Expr) -> Option<SymRef> {
             _ => None,
         },
         _ => None,
-    }
-}
-
-/// The key of an object property, when it is static.
-pub fn prop_name(key: &PropName) -> Option<String> {
-    match key {
-        PropName::Ident(i) => Some(i.sym.to_string()),
-        PropName::Str(s) => Some(s.value.to_atom_lossy().to_string()),
-        PropName::Num(n) => Some(n.value.to_string()),
-        PropName::Computed(c) => match unwrap_ts(&c.expr) {
-            Expr::Lit(Lit::Str(s)) => Some(s.value.to_atom_lossy().to_string()),
-            _ => None,
-        },
-        PropName::BigInt(_) => None,
     }
 }
 

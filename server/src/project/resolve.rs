@@ -124,27 +124,28 @@ impl<'p> Linker<'p> {
     }
 
     fn resolve_export(&self, file: FileId, name: &str, depth: u32) -> Option<Resolved<'p>> {
+        self.via_export(file, name, depth, &|file, local, depth| self.resolve_ref(file, &SymRef::Local(local.to_string()), depth))
+    }
+
+    /// Follows the export `name` of `file` (through `export { a as b }`, `export { x } from` and
+    /// `export *`) to the file and local name that define it, and answers with `local` there.
+    fn via_export<T>(&self, file: FileId, name: &str, depth: u32, local: &dyn Fn(FileId, &str, u32) -> Option<T>) -> Option<T> {
         if depth > MAX_DEPTH {
             return None;
         }
         let model = self.model(file);
         for export in &model.exports {
             match export {
-                Export::Local { name: n, local } if n == name => {
-                    return self.resolve_ref(file, &SymRef::Local(local.clone()), depth + 1);
-                }
+                Export::Local { name: n, local: l } if n == name => return local(file, l, depth + 1),
                 Export::From { name: n, module, imported } if n == name => {
                     let target = self.resolve_module(file, module)?;
-                    return self.resolve_export(target, imported, depth + 1);
+                    return self.via_export(target, imported, depth + 1, local);
                 }
                 _ => {}
             }
         }
         model.exports.iter().find_map(|e| match e {
-            Export::All { module } => {
-                let target = self.resolve_module(file, module)?;
-                self.resolve_export(target, name, depth + 1)
-            }
+            Export::All { module } => self.via_export(self.resolve_module(file, module)?, name, depth + 1, local),
             _ => None,
         })
     }
@@ -496,24 +497,7 @@ impl<'p> Linker<'p> {
     }
 
     fn exported_helper(&self, file: FileId, name: &str, depth: u32) -> Option<(FileId, &'p Helper)> {
-        if depth > MAX_DEPTH {
-            return None;
-        }
-        let model = self.model(file);
-        for export in &model.exports {
-            match export {
-                Export::Local { name: n, local } if n == name => return self.helper(file, &SymRef::Local(local.clone()), depth + 1),
-                Export::From { name: n, module, imported } if n == name => {
-                    let target = self.resolve_module(file, module)?;
-                    return self.exported_helper(target, imported, depth + 1);
-                }
-                _ => {}
-            }
-        }
-        model.exports.iter().find_map(|e| match e {
-            Export::All { module } => self.exported_helper(self.resolve_module(file, module)?, name, depth + 1),
-            _ => None,
-        })
+        self.via_export(file, name, depth, &|file, local, depth| self.helper(file, &SymRef::Local(local.to_string()), depth))
     }
 
     /// A body's reads and writes with those of the project helpers it calls (bounded depth),

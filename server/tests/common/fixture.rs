@@ -88,4 +88,3 @@ pub fn parse_fixture(text: &str) -> Fixture {
     flush(&mut current, &mut fixture);
     fixture
 }
-
