@@ -110,6 +110,24 @@ fn json_is_the_documented_contract() {
     assert_eq!(value["diagnostics"].as_array().unwrap().len(), 0);
 }
 
+/// A place at the base is shown with the base's own lines (a bug once: it was converted with the
+/// working tree's text of the same path, which had moved on).
+#[test]
+fn base_side_places_are_converted_with_the_base_text() {
+    let (_dir, root) = repo();
+    // The backfill is deployed (HEAD) and gone from the working tree, whose migrations.ts now
+    // holds other code on other lines.
+    write(&root, "convex/migrations.ts", "// moved on\n\n\nexport const unrelated = 1;\n");
+    let o = run(&root, &["check", "--base", "HEAD"]);
+    let out = stdout(&o);
+    // BACKFILL's `backfillUsersRole` name is on its line 3, column 14.
+    assert!(out.contains("= note: the deployed backfill (at the base): convex/migrations.ts:3:14"), "{out}");
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let region = &value["runs"][0]["results"][0]["relatedLocations"][0]["physicalLocation"]["region"];
+    assert_eq!((region["startLine"].as_u64(), region["startColumn"].as_u64()), (Some(3), Some(14)), "{region}");
+}
+
 #[test]
 fn github_and_sarif_formats() {
     let (_dir, root) = repo();

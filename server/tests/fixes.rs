@@ -1,25 +1,39 @@
 //! Fixes applied to projects: the text after each edit, that it parses, and that the finding it
 //! fixes is gone after the edit.
 
-use std::sync::Arc;
+use convex_migrate::analysis::{Finding, Recipe, Rule, Workspace};
+use convex_migrate::fixes::{apply, build, Fix};
+use convex_migrate::sources::load_files;
 
-use convex_migrate::analysis::{analyze, Finding, Input, Rule};
-use convex_migrate::config::Config;
-use convex_migrate::fixes::{apply, for_finding, Fix, FixContext};
-use convex_migrate::project::{Layout, Project, SourceFile};
+type Files = Vec<(String, String)>;
 
-fn project(files: &[(&str, String)]) -> Project {
-    Project::build(Layout::default(), files.iter().map(|(p, t)| SourceFile::new(p.to_string(), Arc::from(t.as_str()))).collect())
+fn owned(files: &[(&str, String)]) -> Files {
+    files.iter().map(|(p, t)| (p.to_string(), t.clone())).collect()
 }
 
-static DEFAULT_CONFIG: std::sync::LazyLock<Config> = std::sync::LazyLock::new(Config::default);
-
-fn cx(base: &Project) -> FixContext<'_> {
-    FixContext { base: Some(base), config: &DEFAULT_CONFIG, config_text: None }
+/// A project's files (what the tests edit and analyse again).
+fn project(files: &[(&str, String)]) -> Files {
+    owned(files)
 }
 
-fn findings(working: &Project, base: &Project) -> Vec<Finding> {
-    analyze(&Input { working, base: Some(base), config: &Config::default(), config_errors: None }).findings
+/// The working files against a base (the loader the fixture tests use).
+fn workspace(working: &Files, base: &Files) -> Workspace {
+    load_files(working, Some(base))
+}
+
+fn findings(working: &Files, base: &Files) -> Vec<Finding> {
+    workspace(working, base).analyze().findings
+}
+
+/// The fixes of a finding of `working` against `base`, built.
+fn for_finding(working: &Files, base: &Files, finding: &Finding) -> Vec<Fix> {
+    let ws = workspace(working, base);
+    finding.fixes.iter().filter_map(|r| build(r, &ws)).collect()
+}
+
+/// Whether every file of the project parses.
+fn parses(files: &Files) -> bool {
+    load_files(files, None).working.files.iter().all(|f| f.model.errors.is_empty())
 }
 
 /// The working files after a fix.
@@ -60,7 +74,7 @@ export default defineSchema({
 });
 "#;
 
-fn setup() -> (Vec<(&'static str, String)>, Project, Project) {
+fn setup() -> (Vec<(&'static str, String)>, Files, Files) {
     let base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
     let files = vec![("convex/schema.ts", WORKING_SCHEMA.to_string())];
     let working = project(&files);
@@ -79,18 +93,18 @@ fn make_optional_first_uses_the_files_name_for_v_and_clears_the_finding() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.rule == Rule::RequiredWithoutBackfill && f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, &cx(&base), role);
+    let fixes = for_finding(&working, &base, role);
     let fix = fix_titled(&fixes, "Make `role` optional first");
     assert!(fix.preferred);
     let new_files = after(&files, fix);
     let schema = &new_files[0].1;
     assert!(schema.contains("    role: val.optional(val.union(val.literal(\"admin\"), val.literal(\"member\"))),\n"), "{schema}");
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    let fixed = new_files.clone();
+    assert!(parses(&fixed));
     let left = findings(&fixed, &base);
     assert!(!left.iter().any(|f| f.message.contains("users.role")), "{left:#?}");
     // Never wraps twice: the optional field offers no such fix.
-    let again = for_finding(&fixed, &cx(&base), left.iter().find(|f| f.message.contains("users.team")).unwrap());
+    let again = for_finding(&fixed, &base, left.iter().find(|f| f.message.contains("users.team")).unwrap());
     assert!(again.iter().all(|f| !f.title.starts_with("Make `role`")));
 }
 
@@ -99,7 +113,7 @@ fn removed_field_is_put_back_as_optional_with_a_deprecation_comment() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let removed = found.iter().find(|f| f.rule == Rule::RemovedField).unwrap();
-    let fixes = for_finding(&working, &cx(&base), removed);
+    let fixes = for_finding(&working, &base, removed);
     let fix = fix_titled(&fixes, "Put `isPro` back as optional");
     let new_files = after(&files, fix);
     assert!(
@@ -107,7 +121,7 @@ fn removed_field_is_put_back_as_optional_with_a_deprecation_comment() {
         "{}",
         new_files[0].1
     );
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    let fixed = new_files.clone();
     assert!(!findings(&fixed, &base).iter().any(|f| f.rule == Rule::RemovedField));
 }
 
@@ -116,7 +130,7 @@ fn generated_backfill_creates_migrations_ts_with_imports_and_a_cursor() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, &cx(&base), role);
+    let fixes = for_finding(&working, &base, role);
     let fix = fix_titled(&fixes, "Generate backfill `backfillUsersRole`");
     assert!(fix.edits[0].create);
     let new_files = after(&files, fix);
@@ -125,8 +139,9 @@ fn generated_backfill_creates_migrations_ts_with_imports_and_a_cursor() {
     assert!(text.contains(".paginate({ cursor: args.cursor ?? null, numItems: 100 })"), "{text}");
     assert!(text.contains("await ctx.db.patch(doc._id, { role: \"admin\" });"), "{text}");
     assert!(text.contains("internal.migrations.backfillUsersRole, { cursor: continueCursor }"), "{text}");
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    let file = fixed.file(fixed.file_id(path).unwrap());
+    let fixed = new_files.clone();
+    let parsed = load_files(&fixed, None);
+    let file = parsed.working.file(parsed.working.file_id(path).unwrap());
     assert!(file.model.errors.is_empty(), "{:?}", file.model.errors);
     // The analysis recognises what it generated as a backfill (it is still only in the working tree).
     let left = findings(&fixed, &base);
@@ -141,7 +156,7 @@ fn an_id_field_takes_its_value_as_an_argument_and_names_never_collide() {
     let working = project(&files);
     let found = findings(&working, &base);
     let team = found.iter().find(|f| f.message.contains("users.team")).unwrap();
-    let fixes = for_finding(&working, &cx(&base), team);
+    let fixes = for_finding(&working, &base, team);
     let fix = fix_titled(&fixes, "Generate backfill `backfillUsersTeam2`");
     assert!(!fix.edits[0].create);
     let new_files = after(&files, fix);
@@ -149,8 +164,8 @@ fn an_id_field_takes_its_value_as_an_argument_and_names_never_collide() {
     assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\nexport const backfillUsersTeam = 1;\n"), "{text}");
     assert!(text.contains("args: { cursor: v.optional(v.union(v.string(), v.null())), value: v.id(\"teams\") }"), "{text}");
     assert!(text.contains("{ team: args.value }") && text.contains("{ cursor: continueCursor, value: args.value }"), "{text}");
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    let fixed = new_files.clone();
+    assert!(parses(&fixed));
 }
 
 #[test]
@@ -158,7 +173,7 @@ fn generated_verify_pages_through_the_table() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, &cx(&base), role);
+    let fixes = for_finding(&working, &base, role);
     let fix = fix_titled(&fixes, "Generate verify `verifyUsersRole`");
     let new_files = after(&files, fix);
     let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
@@ -166,9 +181,10 @@ fn generated_verify_pages_through_the_table() {
     assert!(text.contains("export const verifyUsersRolePage = internalQuery({"), "{text}");
     assert!(text.contains("await ctx.runQuery(internal.migrations.verifyUsersRolePage, { cursor })"), "{text}");
     assert!(text.contains("page.filter((doc) => doc.role === undefined).length"), "{text}");
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
-    let kinds: Vec<_> = fixed.functions.iter().map(|f| (f.name.as_str(), f.kind, f.internal)).collect();
+    let fixed = new_files.clone();
+    assert!(parses(&fixed));
+    let parsed = load_files(&fixed, None);
+    let kinds: Vec<_> = parsed.working.functions.iter().map(|f| (f.name.as_str(), f.kind, f.internal)).collect();
     assert!(kinds.contains(&("verifyUsersRole", convex_migrate::project::FunctionKind::Action, true)), "{kinds:?}");
 }
 
@@ -177,7 +193,7 @@ fn disable_comments_keep_indentation_and_suppress() {
     let (files, working, base) = setup();
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fixes = for_finding(&working, &cx(&base), role);
+    let fixes = for_finding(&working, &base, role);
     let fix = fix_titled(&fixes, "Disable required-without-backfill for this line");
     let new_files = after(&files, fix);
     assert!(
@@ -185,7 +201,7 @@ fn disable_comments_keep_indentation_and_suppress() {
         "{}",
         new_files[0].1
     );
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    let fixed = new_files.clone();
     assert!(!findings(&fixed, &base).iter().any(|f| f.message.contains("users.role")));
     let file_fix = fix_titled(&fixes, "Disable required-without-backfill for this file");
     let new_files = after(&files, file_fix);
@@ -199,14 +215,14 @@ fn a_finished_backfill_can_be_removed_once_the_field_is_required_at_the_base() {
     let migrations = "import { internalMutation } from \"./_generated/server\";\n\nexport const keep = 1;\n\n/**\n * Backfill users.role.\n */\nexport const backfillUsersRole = internalMutation({\n  handler: async (ctx) => {\n    for await (const u of ctx.db.query(\"users\")) await ctx.db.patch(u._id, { role: \"member\" });\n  },\n});\n\nexport const after = 2;\n";
     let files = vec![("convex/schema.ts", required.clone()), ("convex/migrations.ts", migrations.to_string())];
     let working = project(&files);
-    let function = working.functions.iter().find(|f| f.name == "backfillUsersRole").unwrap();
-    let fix = convex_migrate::fixes::remove_finished_migration(&working, Some(&base), function).expect("offered");
+    let remove = Recipe::RemoveFinishedMigration { function: "migrations:backfillUsersRole".into() };
+    let fix = build(&remove, &workspace(&working, &base)).expect("offered");
     let new_files = after(&files, &fix);
     // Its import, now unused, goes with it.
     assert_eq!(new_files[1].1, "export const keep = 1;\n\nexport const after = 2;\n");
     // Not while the field is still optional at the base (the backfill is still needed).
     let optional_base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
-    assert!(convex_migrate::fixes::remove_finished_migration(&working, Some(&optional_base), function).is_none());
+    assert!(build(&remove, &workspace(&working, &optional_base)).is_none());
 }
 
 #[test]
@@ -219,13 +235,14 @@ fn a_field_being_removed_gets_an_unset_migration_and_verify() {
     let files = vec![("convex/schema.ts", schema)];
     let working = project(&files);
     let base = project(&[("convex/schema.ts", BASE_SCHEMA.to_string())]);
-    let state = convex_migrate::analysis::state::field_state(&working, Some(&base), &Config::default(), "users", "isPro").unwrap();
+    let ws = workspace(&working, &base);
+    let state = convex_migrate::analysis::state::MigrationState::of(&ws, "users", "isPro").unwrap();
     assert_eq!(state.goal, convex_migrate::analysis::backfill::Goal::Unset);
     assert!(state.in_transition());
-    assert!(state.phase.starts_with("removing"), "{}", state.phase);
-    let table = working.schema.as_ref().unwrap().table("users").unwrap();
+    assert_eq!(state.phase, convex_migrate::analysis::state::Phase::Removing);
+    let table = ws.working.schema.as_ref().unwrap().table("users").unwrap();
     let fix = convex_migrate::fixes::codegen::backfill(
-        &working,
+        &ws.working,
         table,
         "isPro",
         &convex_migrate::model::validator::Validator::Boolean,
@@ -236,9 +253,9 @@ fn a_field_being_removed_gets_an_unset_migration_and_verify() {
     let text = &new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
     assert!(text.contains("if (doc.isPro !== undefined) {\n        await ctx.db.patch(doc._id, { isPro: undefined });"), "{text}");
     let step: Vec<(&str, String)> = new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
-    let with_backfill = project(&step);
-    let table = with_backfill.schema.as_ref().unwrap().table("users").unwrap();
-    let verify = convex_migrate::fixes::codegen::verify(&with_backfill, table, "isPro", state.goal).unwrap();
+    let with_backfill = load_files(&project(&step), None);
+    let table = with_backfill.working.schema.as_ref().unwrap().table("users").unwrap();
+    let verify = convex_migrate::fixes::codegen::verify(&with_backfill.working, table, "isPro", state.goal).unwrap();
     assert!(!verify.edits[0].create);
     let with_verify = after(&step, &verify);
     let text = &with_verify.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
@@ -247,18 +264,16 @@ fn a_field_being_removed_gets_an_unset_migration_and_verify() {
     assert_eq!(text.matches("from \"./_generated/server\"").count(), 1, "{text}");
     assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation, internalQuery, internalAction } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n\n/**"), "{text}");
     // The analysis recognises the generated unset migration.
-    let fixed = project(&with_verify.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    let backfills =
-        convex_migrate::analysis::backfill::backfills(&fixed, "users", "isPro", convex_migrate::analysis::backfill::Goal::Unset);
-    assert_eq!(backfills.len(), 1);
+    let fixed = load_files(&with_verify, None);
+    assert_eq!(fixed.working.backfills("users", "isPro", convex_migrate::analysis::backfill::Goal::Unset).len(), 1);
 
     // Once the field is gone at the base and now, the unset migration can be removed.
     let gone = project(&[("convex/schema.ts", WORKING_SCHEMA.to_string())]);
     let mut done_files: Vec<(&str, String)> = with_verify.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
     done_files[0].1 = WORKING_SCHEMA.to_string();
     let done = project(&done_files);
-    let function = done.functions.iter().find(|f| f.name == "backfillUsersIsPro").unwrap();
-    let fix = convex_migrate::fixes::remove_finished_migration(&done, Some(&gone), function).expect("offered");
+    let remove = Recipe::RemoveFinishedMigration { function: "migrations:backfillUsersIsPro".into() };
+    let fix = build(&remove, &workspace(&done, &gone)).expect("offered");
     assert!(fix.title.starts_with("Remove finished migration `backfillUsersIsPro`"), "{}", fix.title);
 }
 
@@ -270,7 +285,7 @@ fn component_projects_get_component_migrations_and_argument_backfills_next_to_th
     let working = project(&files);
     let found = findings(&working, &base);
     let role = found.iter().find(|f| f.message.contains("users.role")).unwrap();
-    let fix = fix_titled(&for_finding(&working, &cx(&base), role), "Generate backfill `backfillUsersRole`").clone();
+    let fix = fix_titled(&for_finding(&working, &base, role), "Generate backfill `backfillUsersRole`").clone();
     let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
     assert!(
         text.contains("export const backfillUsersRole = migrations.define({\n  table: \"users\",\n  migrateOne: async (ctx, doc) => {"),
@@ -280,12 +295,12 @@ fn component_projects_get_component_migrations_and_argument_backfills_next_to_th
     // v.id: the value comes as an argument, so a hand-written backfill goes in the same file, its
     // imports joining the existing `./_generated/api` import.
     let team = found.iter().find(|f| f.message.contains("users.team")).unwrap();
-    let fix = fix_titled(&for_finding(&working, &cx(&base), team), "Generate backfill `backfillUsersTeam`").clone();
+    let fix = fix_titled(&for_finding(&working, &base, team), "Generate backfill `backfillUsersTeam`").clone();
     let text = after(&files, &fix).into_iter().find(|(p, _)| p == "convex/migrations.ts").unwrap().1;
     assert!(text.contains("import { components, internal } from \"./_generated/api\";"), "{text}");
     assert!(text.contains("export const backfillUsersTeam = internalMutation({"), "{text}");
     let fixed = project(&after(&files, &fix).iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
-    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    assert!(parses(&fixed));
 }
 
 #[test]
@@ -299,8 +314,9 @@ fn dual_write_fixes_declare_the_pair_and_add_the_other_field() {
     let found = findings(&working, &base);
     let one_side = found.iter().find(|f| f.rule == Rule::DualWriteOneSide).expect("flagged");
     let config_text = "{ \"base\": \"main\" }\n";
-    let fixes =
-        for_finding(&working, &FixContext { base: Some(&base), config: &Config::default(), config_text: Some(config_text) }, one_side);
+    let mut with_config = working.clone();
+    with_config.push(("convex-migrate.json".into(), config_text.into()));
+    let fixes = for_finding(&with_config, &base, one_side);
     let declare = fix_titled(&fixes, "Declare the dual-write `users.email` → `users.normalizedEmail`");
     let new_config = apply(config_text, &declare.edits[0].edits);
     assert!(
@@ -311,7 +327,7 @@ fn dual_write_fixes_declare_the_pair_and_add_the_other_field() {
     let add = fix_titled(&fixes, "Also write `normalizedEmail` here");
     let new_files = after(&files, add);
     assert!(new_files[1].1.contains("{ email: args.email.trim(), normalizedEmail: args.email.trim() }"), "{}", new_files[1].1);
-    let fixed = project(&new_files.iter().map(|(p, t)| (p.as_str(), t.clone())).collect::<Vec<_>>());
+    let fixed = new_files.clone();
     assert!(!findings(&fixed, &base).iter().any(|f| f.rule == Rule::DualWriteOneSide));
 }
 
@@ -321,7 +337,7 @@ fn write_rule_fixes_apply_and_clear_their_findings() {
     let code = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const f = mutation({\n  args: { id: v.id(\"users\") },\n  handler: async (ctx, args) => {\n    await ctx.db.patch(args.id, { role: \"owner\" });\n    await ctx.db.patch(args.id, { rol: \"admin\" });\n    await ctx.db.insert(\"users\", { name: \"n\", role: \"admin\" });\n  },\n});\n";
     let files = vec![("convex/schema.ts", schema.to_string()), ("convex/users.ts", code.to_string())];
     let working = project(&files);
-    let none = Project::build(convex_migrate::project::Layout::default(), Vec::new());
+    let none: Files = Vec::new();
     let found = findings(&working, &none);
     let rules: Vec<Rule> = found.iter().map(|f| f.rule).collect();
     assert_eq!(rules, [Rule::InvalidValue, Rule::UnknownField, Rule::InsertMissingField], "{found:#?}");
@@ -330,7 +346,7 @@ fn write_rule_fixes_apply_and_clear_their_findings() {
     for title in ["Write `\"admin\"`", "Did you mean `role`?", "Add `age: 0` to this insert"] {
         let current = project(&[("convex/schema.ts", schema.to_string()), ("convex/users.ts", text.clone())]);
         let found = findings(&current, &none);
-        let fix = found.iter().flat_map(|f| for_finding(&current, &cx(&none), f)).find(|f| f.title.starts_with(title)).expect(title);
+        let fix = found.iter().flat_map(|f| for_finding(&current, &none, f)).find(|f| f.title.starts_with(title)).expect(title);
         text = after(&[("convex/users.ts", text.clone())], &fix)[0].1.clone();
     }
     assert!(
@@ -348,22 +364,19 @@ fn an_unpaginated_backfill_is_rewritten_with_a_cursor_keeping_its_loop_body() {
     let code = "import { internalMutation } from \"./_generated/server\";\n\n/** Old-style batch. */\nexport const fixRoles = internalMutation({\n  handler: async (ctx) => {\n    const users = await ctx.db.query(\"users\").filter((q) => q.eq(q.field(\"role\"), undefined)).take(50);\n    for (const user of users) {\n      await ctx.db.patch(user._id, { role: user.name === \"root\" ? \"admin\" : \"member\" });\n    }\n  },\n});\n";
     let files = vec![("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", code.to_string())];
     let working = project(&files);
-    let none = Project::build(convex_migrate::project::Layout::default(), Vec::new());
+    let none: Files = Vec::new();
     let found = findings(&working, &none);
     let warning = found.iter().find(|f| f.rule == Rule::UnpaginatedMigration).expect("flagged");
-    let fix = fix_titled(&for_finding(&working, &cx(&none), warning), "Rewrite `fixRoles` as a paginated backfill").clone();
+    let fix = fix_titled(&for_finding(&working, &none, warning), "Rewrite `fixRoles` as a paginated backfill").clone();
     let text = after(&files, &fix)[1].1.clone();
     assert_eq!(
         text,
         "import { internalMutation } from \"./_generated/server\";\nimport { v } from \"convex/values\";\nimport { internal } from \"./_generated/api\";\n\n/** Old-style batch. */\nexport const fixRoles = internalMutation({\n  args: { cursor: v.optional(v.union(v.string(), v.null())) },\n  handler: async (ctx, args) => {\n    const { page, isDone, continueCursor } = await ctx.db\n      .query(\"users\")\n      .paginate({ cursor: args.cursor ?? null, numItems: 50 });\n    for (const user of page) {\n      await ctx.db.patch(user._id, { role: user.name === \"root\" ? \"admin\" : \"member\" });\n    }\n    if (!isDone) {\n      await ctx.scheduler.runAfter(0, internal.migrations.fixRoles, { cursor: continueCursor });\n    }\n  },\n});\n"
     );
     let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", text)]);
-    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    assert!(parses(&fixed));
     assert!(findings(&fixed, &none).is_empty());
-    assert_eq!(
-        convex_migrate::analysis::backfill::backfills(&fixed, "users", "role", convex_migrate::analysis::backfill::Goal::Fill).len(),
-        1
-    );
+    assert_eq!(load_files(&fixed, None).working.backfills("users", "role", convex_migrate::analysis::backfill::Goal::Fill).len(), 1);
 }
 
 #[test]
@@ -372,13 +385,13 @@ fn a_collecting_verify_is_replaced_by_the_paginated_one() {
     let code = "import { internalQuery } from \"./_generated/server\";\n\nexport const countMissing = internalQuery({\n  handler: async (ctx) => {\n    const users = await ctx.db.query(\"users\").collect();\n    return users.filter((u) => u.role === undefined).length;\n  },\n});\n";
     let files = vec![("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", code.to_string())];
     let working = project(&files);
-    let none = Project::build(convex_migrate::project::Layout::default(), Vec::new());
+    let none: Files = Vec::new();
     let found = findings(&working, &none);
     let warning = found.iter().find(|f| f.rule == Rule::UnboundedCollect).expect("flagged");
-    let fix = fix_titled(&for_finding(&working, &cx(&none), warning), "Replace `countMissing` with a paginated verify").clone();
+    let fix = fix_titled(&for_finding(&working, &none, warning), "Replace `countMissing` with a paginated verify").clone();
     let text = after(&files, &fix)[1].1.clone();
     assert!(!text.contains("countMissing") && text.contains("export const verifyUsersRole = internalAction({"), "{text}");
     let fixed = project(&[("convex/schema.ts", schema.to_string()), ("convex/migrations.ts", text)]);
-    assert!(fixed.files.iter().all(|f| f.model.errors.is_empty()));
+    assert!(parses(&fixed));
     assert!(findings(&fixed, &none).is_empty());
 }

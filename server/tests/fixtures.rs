@@ -14,52 +14,30 @@
 //! the message must contain. A fixture without `base:` files has no baseline.
 
 use std::path::Path;
-use std::sync::Arc;
 
-use convex_migrate::analysis::{analyze, Input};
-use convex_migrate::config::Config;
 use convex_migrate::line_index::{ColumnUnit, LineIndex};
-use convex_migrate::project::{Layout, Project, SourceFile};
+use convex_migrate::sources::load_files;
 
 mod common;
 use common::fixture::{parse_fixture, rule_fixtures, Expected};
 
-fn project(files: &[(String, String)]) -> (Project, Option<String>) {
-    let convex_json = files.iter().find(|(p, _)| p == "convex.json").map(|(_, t)| t.as_str());
-    let (layout, _) = Layout::from_convex_json(convex_json);
-    let config = files.iter().find(|(p, _)| p == "convex-migrate.json").map(|(_, t)| t.clone());
-    let sources =
-        files.iter().filter(|(p, _)| layout.is_source(p)).map(|(p, t)| SourceFile::new(p.clone(), Arc::from(t.as_str()))).collect();
-    (Project::build(layout, sources), config)
-}
-
 fn run_fixture(path: &Path) -> Result<(), String> {
     let text = std::fs::read_to_string(path).map_err(|e| e.to_string())?;
     let fixture = parse_fixture(&text);
-    let (working, config_text) = project(&fixture.working);
-    let base = (!fixture.base.is_empty()).then(|| project(&fixture.base).0);
-    let (config, config_errors) = match &config_text {
-        Some(t) => Config::parse(t, &convex_migrate::analysis::Rule::is_known),
-        None => (Config::default(), Vec::new()),
-    };
-    let analysis = analyze(&Input {
-        working: &working,
-        base: base.as_ref(),
-        config: &config,
-        config_errors: config_text.as_ref().map(|_| ("convex-migrate.json", config_errors.as_slice())),
-    });
+    let ws = load_files(&fixture.working, (!fixture.base.is_empty()).then_some(fixture.base.as_slice()));
+    let analysis = ws.analyze();
     let text_of = |p: &str| fixture.working.iter().find(|(fp, _)| fp == p).map(|(_, t)| t.clone()).unwrap_or_default();
     let mut actual: Vec<(Expected, String)> = analysis
         .findings
         .iter()
         .map(|f| {
-            let text = text_of(&f.path);
+            let text = text_of(&f.location.path);
             let index = LineIndex::new(&text);
-            let start = index.line_col(&text, f.range.start, ColumnUnit::Utf8);
-            let end = index.line_col(&text, f.range.end, ColumnUnit::Utf8);
+            let start = index.line_col(&text, f.location.range.start, ColumnUnit::Utf8);
+            let end = index.line_col(&text, f.location.range.end, ColumnUnit::Utf8);
             let len = if end.line == start.line { end.col - start.col } else { index.line_range(&text, start.line).len() - start.col };
             let e = Expected {
-                path: f.path.clone(),
+                path: f.location.path.clone(),
                 line: start.line,
                 col: start.col,
                 len: len.max(1),

@@ -8,13 +8,12 @@ mod common;
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::Arc;
 
 use common::fixture::{parse_fixture, rule_fixtures};
-use convex_migrate::analysis::{analyze, Input, Rule};
-use convex_migrate::config::Config;
-use convex_migrate::fixes::{self, Fix, FixContext};
-use convex_migrate::project::{Layout, Project, SourceFile};
+use convex_migrate::analysis::state::MigrationState;
+use convex_migrate::analysis::{Recipe, Workspace};
+use convex_migrate::fixes::{self, Fix};
+use convex_migrate::sources::load_files;
 
 const BIN: &str = env!("CARGO_BIN_EXE_convex-migrate");
 
@@ -66,15 +65,6 @@ fn check_in_every_format() {
     }
 }
 
-fn project(files: &[(String, String)]) -> (Project, Option<String>) {
-    let convex_json = files.iter().find(|(p, _)| p == "convex.json").map(|(_, t)| t.as_str());
-    let (layout, _) = Layout::from_convex_json(convex_json);
-    let config = files.iter().find(|(p, _)| p == "convex-migrate.json").map(|(_, t)| t.clone());
-    let sources =
-        files.iter().filter(|(p, _)| layout.is_source(p)).map(|(p, t)| SourceFile::new(p.clone(), Arc::from(t.as_str()))).collect();
-    (Project::build(layout, sources), config)
-}
-
 /// A fix as a reader reviews it: its title and kind, then a diff of each file it changes.
 fn render_fix(out: &mut String, files: &[(String, String)], config_text: Option<&str>, fix: &Fix) {
     out.push_str(&format!("-- fix: {} [{:?}{}]\n", fix.title, fix.kind, if fix.preferred { ", preferred" } else { "" }));
@@ -92,68 +82,70 @@ fn render_fix(out: &mut String, files: &[(String, String)], config_text: Option<
     }
 }
 
+/// Builds a recipe's fix, checking that what the menu offers (title, kind) is what it builds.
+fn build(recipe: &Recipe, ws: &Workspace) -> Option<Fix> {
+    let fix = fixes::build(recipe, ws);
+    let offer = fixes::offer(recipe, ws);
+    assert_eq!(
+        offer.as_ref().map(|o| (&o.title, o.kind, o.preferred)),
+        fix.as_ref().map(|f| (&f.title, f.kind, f.preferred)),
+        "{recipe:?}"
+    );
+    fix
+}
+
 /// Every fix of every finding of every rule fixture, and the refactors offered where a cursor can
 /// be (finished migrations, fields in transition), with the text after each.
 #[test]
 fn fixes_and_generated_code() {
     for (name, path) in rule_fixtures() {
         let fixture = parse_fixture(&std::fs::read_to_string(&path).unwrap());
-        let (working, config_text) = project(&fixture.working);
-        let base = (!fixture.base.is_empty()).then(|| project(&fixture.base).0);
-        let (config, config_errors) = match &config_text {
-            Some(t) => Config::parse(t, &Rule::is_known),
-            None => (Config::default(), Vec::new()),
-        };
-        let analysis = analyze(&Input {
-            working: &working,
-            base: base.as_ref(),
-            config: &config,
-            config_errors: config_text.as_ref().map(|_| ("convex-migrate.json", config_errors.as_slice())),
-        });
-        let cx = FixContext { base: base.as_ref(), config: &config, config_text: config_text.as_deref() };
+        let ws = load_files(&fixture.working, (!fixture.base.is_empty()).then_some(fixture.base.as_slice()));
+        let config_text = ws.config.text.clone();
+        let analysis = ws.analyze();
         let mut out = String::new();
         for finding in &analysis.findings {
+            let here = &finding.location;
             out.push_str(&format!(
                 "== {}[{}] {} {:?}: {}\n",
                 finding.severity.as_str(),
                 finding.rule.id(),
-                finding.path,
-                finding.range,
+                here.path,
+                here.range,
                 finding.message
             ));
-            for fix in fixes::for_finding(&working, &cx, finding) {
-                render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
+            for recipe in &finding.fixes {
+                if let Some(fix) = build(recipe, &ws) {
+                    render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
+                }
             }
         }
-        for function in &working.functions {
-            if let Some(fix) = fixes::remove_finished_migration(&working, base.as_ref(), function) {
+        for function in &ws.working.functions {
+            if let Some(fix) = build(&Recipe::RemoveFinishedMigration { function: function.reference.clone() }, &ws) {
                 out.push_str(&format!("== refactor at `{}`\n", function.reference));
                 render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
             }
         }
-        if let Some(schema) = working.schema.as_ref() {
+        if let Some(schema) = ws.working.schema.as_ref() {
             for table in &schema.tables {
                 for field in &table.fields {
-                    let Some(state) =
-                        convex_migrate::analysis::state::field_state(&working, base.as_ref(), &config, &table.name, &field.name)
-                    else {
-                        continue;
-                    };
+                    let Some(state) = MigrationState::of(&ws, &table.name, &field.name) else { continue };
                     if !state.in_transition() {
                         continue;
                     }
-                    out.push_str(&format!("== refactors at `{}.{}` ({})\n", table.name, field.name, state.phase));
+                    out.push_str(&format!("== refactors at `{}.{}` ({})\n", table.name, field.name, state.phase.describe()));
+                    let (t, f) = (table.name.clone(), field.name.clone());
                     let mut refactors = Vec::new();
-                    if field.validator.is_optional() && config.is_verified(&table.name, &field.name) {
-                        refactors.extend(fixes::make_required(&working, field));
+                    if field.validator.is_optional() && ws.config.config.is_verified(&t, &f) {
+                        refactors.push(Recipe::MakeRequired { table: t.clone(), field: f.clone() });
                     }
                     if state.backfills.is_empty() {
-                        refactors.extend(fixes::codegen::backfill(&working, table, &field.name, field.validator.required(), state.goal));
+                        refactors.push(Recipe::GenerateBackfill { table: t.clone(), field: f.clone(), goal: state.goal });
                     }
                     if state.verifies.is_empty() {
-                        refactors.extend(fixes::codegen::verify(&working, table, &field.name, state.goal));
+                        refactors.push(Recipe::GenerateVerify { table: t, field: f, goal: state.goal });
                     }
-                    for fix in refactors {
+                    for fix in refactors.iter().filter_map(|r| build(r, &ws)) {
                         render_fix(&mut out, &fixture.working, config_text.as_deref(), &fix);
                     }
                 }

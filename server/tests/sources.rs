@@ -6,12 +6,13 @@ use common::git;
 
 use std::sync::Arc;
 
-use convex_migrate::sources::{read_git_base, Base, BaseCache};
+use convex_migrate::analysis::{Baseline, Revision};
+use convex_migrate::sources::{read_git_base, BaseCache};
 
-fn project_of(base: Base) -> Arc<convex_migrate::project::Project> {
+fn project_of(base: Baseline) -> Arc<Revision> {
     match base {
-        Base::Project { project, .. } => project,
-        Base::Off { reason } => panic!("base off: {reason}"),
+        Baseline::Read { revision, .. } => revision,
+        Baseline::Off { reason } => panic!("base off: {reason}"),
     }
 }
 

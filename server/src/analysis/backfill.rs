@@ -2,15 +2,17 @@
 //! and write it (or, for a removed field, unset it). An app mutation that sets the field on one
 //! document, or on a range chosen by other conditions, is not a backfill.
 //!
-//! Every function is looked at once per project: [`backfills`] reads an index built on first use.
+//! Every function is looked at once per project: [`BackfillIndex`] is built once per
+//! [`crate::analysis::Revision`].
 
 use std::collections::HashMap;
 
 use crate::model::body::{Origin, TableRef, Terminal, WriteOp, WrittenObject, WrittenValue};
-use crate::project::{Function, FunctionKind, Project};
+use crate::project::{Function, FunctionKind};
 
 /// What the backfill must do to the field.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Goal {
     /// Write a defined value (the field becomes required).
     Fill,
@@ -43,19 +45,16 @@ impl BackfillIndex {
     }
 }
 
-/// Whether function `index` of the project is a backfill of any field.
-pub fn is_any_backfill(project: &Project, index: usize) -> bool {
-    project.backfill_index().any.contains(&index)
-}
+impl BackfillIndex {
+    /// Whether function `index` of the project is a backfill of any field.
+    pub fn is_any(&self, index: usize) -> bool {
+        self.any.contains(&index)
+    }
 
-/// The backfills for `table.field` in a project.
-pub fn backfills<'p>(project: &'p Project, table: &str, field: &str, goal: Goal) -> Vec<&'p Function> {
-    project
-        .backfill_index()
-        .by_field
-        .get(&(table.to_string(), field.to_string(), goal))
-        .map(|list| list.iter().map(|&i| &*project.functions[i]).collect())
-        .unwrap_or_default()
+    /// Indexes into the project's functions of the backfills for `table.field`.
+    pub fn of(&self, table: &str, field: &str, goal: Goal) -> &[usize] {
+        self.by_field.get(&(table.to_string(), field.to_string(), goal)).map(Vec::as_slice).unwrap_or(&[])
+    }
 }
 
 fn goal_of(value: &WrittenValue) -> Goal {

@@ -6,36 +6,8 @@
 use crate::analysis::backfill::{is_backfill, Goal};
 use crate::config::Config;
 use crate::model::body::{TableRef, WriteOp};
+use crate::names::Place;
 use crate::project::{Function, FunctionKind, Loc, Project};
-
-/// One side of a pair: a table, or a field of a table.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Side {
-    pub table: String,
-    pub field: Option<String>,
-}
-
-impl Side {
-    /// `"posts.tags"` or `"postTags"`.
-    pub fn parse(text: &str) -> Option<Side> {
-        let text = text.trim();
-        let (table, field) = match text.split_once('.') {
-            Some((t, f)) => (t, Some(f)),
-            None => (text, None),
-        };
-        let ident = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        (ident(table) && field.is_none_or(ident)).then(|| Side { table: table.to_string(), field: field.map(str::to_string) })
-    }
-}
-
-impl std::fmt::Display for Side {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.field {
-            Some(field) => write!(f, "{}.{field}", self.table),
-            None => f.write_str(&self.table),
-        }
-    }
-}
 
 /// Where a pair comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -51,14 +23,14 @@ pub enum Source {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Pair {
     /// The old place.
-    pub from: Side,
+    pub from: Place,
     /// The new place.
-    pub to: Side,
+    pub to: Place,
     pub source: Source,
 }
 
 /// The write sites of one side in one function.
-fn writes_side<'f>(function: &'f Function, side: &Side) -> Vec<&'f crate::project::Located<crate::model::body::Write>> {
+fn writes_side<'f>(function: &'f Function, side: &Place) -> Vec<&'f crate::project::Located<crate::model::body::Write>> {
     function
         .writes
         .iter()
@@ -107,20 +79,20 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
     let mut out: Vec<Pair> = config
         .dual_writes
         .iter()
-        .filter_map(|d| Some(Pair { from: Side::parse(&d.from)?, to: Side::parse(&d.to)?, source: Source::Declared }))
+        .filter_map(|d| Some(Pair { from: Place::parse(&d.from)?, to: Place::parse(&d.to)?, source: Source::Declared }))
         .collect();
     let (Some(schema), Some(base_schema)) = (working.schema.as_ref(), base.and_then(|b| b.schema.as_ref())) else { return out };
     if base_schema.open || schema.open {
         return out;
     }
-    let is_new = |side: &Side| match &side.field {
+    let is_new = |side: &Place| match &side.field {
         None => base_schema.table(&side.table).is_none() && schema.table(&side.table).is_some(),
         Some(f) => {
             base_schema.table(&side.table).is_some_and(|t| !t.open && t.field(f).is_none())
                 && schema.table(&side.table).is_some_and(|t| t.field(f).is_some())
         }
     };
-    let existed = |side: &Side| match &side.field {
+    let existed = |side: &Place| match &side.field {
         None => base_schema.table(&side.table).is_some(),
         Some(f) => base_schema.table(&side.table).is_some_and(|t| t.field(f).is_some()),
     };
@@ -147,15 +119,15 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
             continue;
         }
         // The sides this function writes: tables (inserted into, or patched) and fields.
-        let mut sides: Vec<Side> = Vec::new();
+        let mut sides: Vec<Place> = Vec::new();
         for w in &function.writes {
             let TableRef::Name(table) = &w.item.table else { continue };
             if w.item.op == WriteOp::Delete {
                 continue;
             }
-            sides.push(Side { table: table.clone(), field: None });
+            sides.push(Place { table: table.clone(), field: None });
             if let Some(object) = &w.item.object {
-                sides.extend(object.fields.iter().map(|f| Side { table: table.clone(), field: Some(f.name.clone()) }));
+                sides.extend(object.fields.iter().map(|f| Place { table: table.clone(), field: Some(f.name.clone()) }));
             }
         }
         sides.sort();
@@ -210,7 +182,7 @@ pub fn sites<'p>(working: &'p Project, pair: &Pair) -> Vec<Site<'p>> {
 }
 
 /// Functions that read a side: query the table, or test or read the field.
-pub fn readers<'p>(working: &'p Project, side: &Side) -> Vec<&'p Function> {
+pub fn readers<'p>(working: &'p Project, side: &Place) -> Vec<&'p Function> {
     working
         .functions
         .iter()
@@ -227,11 +199,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sides_parse() {
-        assert_eq!(Side::parse("posts.tags"), Some(Side { table: "posts".into(), field: Some("tags".into()) }));
-        assert_eq!(Side::parse("postTags").unwrap().to_string(), "postTags");
-        assert_eq!(Side::parse("a.b.c"), None);
-        assert_eq!(Side::parse(""), None);
+    fn names_relate() {
         assert!(related("tags", "postTags") && related("email", "normalizedEmail") && !related("isPro", "plan"));
     }
 }

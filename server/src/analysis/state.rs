@@ -1,121 +1,319 @@
 //! The migration state of one field: base vs working validator, where it stands on the
-//! widen → migrate → narrow path, and the functions that migrate and verify it. Shown on hover.
+//! widen → migrate → narrow path (a typed [`Phase`] and checklist), and the functions that migrate
+//! and verify it. Computed here once for everything that shows it: hover, code lenses, `plan`,
+//! `verify` and the transition rules.
 
-use crate::analysis::backfill::{backfills, Goal};
-use crate::config::Config;
+use crate::analysis::backfill::{is_backfill, Goal};
+use crate::analysis::{Location, Revision, Workspace};
 use crate::model::body::{TableRef, WriteOp};
 use crate::model::validator::Validator;
-use crate::project::{Function, FunctionKind, Loc, Project};
+use crate::project::{FileId, Function, Loc, Project, TableField};
 
-/// One step of the checklist.
+/// Where a field stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Phase {
+    /// Required at the base and now; no migration code left.
+    Done,
+    /// Required at the base and now; the backfill is still in the code.
+    Cleanup,
+    /// Required now, but no backfill is deployed.
+    NarrowingTooEarly,
+    /// Required now; the deployed backfill is verified.
+    NarrowingVerified,
+    /// Required now; the deployed backfill is not verified.
+    NarrowingUnverified,
+    /// Optional; no backfill yet.
+    Widened,
+    /// Optional; a backfill only in the working tree.
+    BackfillWritten,
+    /// Optional; the backfill is deployed and verified.
+    MigratedVerified,
+    /// Optional; the backfill is deployed, not verified.
+    Migrating,
+    /// Being removed; no unset migration yet.
+    Removing,
+    /// Being removed; the unset migration only in the working tree.
+    RemovingUnsetWritten,
+    /// Being removed; the unset migration is deployed and verified.
+    RemovingVerified,
+    /// Being removed; the unset migration is deployed, not verified.
+    RemovingUnverified,
+}
+
+impl Phase {
+    /// In words, with the next step.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Phase::Done => "done",
+            Phase::Cleanup => "cleanup: the field is required everywhere; remove the backfill",
+            Phase::NarrowingTooEarly => "narrowing too early: no backfill is deployed",
+            Phase::NarrowingVerified => "narrowing: verified, ready to deploy",
+            Phase::NarrowingUnverified => "narrowing: the backfill is deployed but not verified",
+            Phase::Widened => "widened: write the field from all code, then add a backfill",
+            Phase::BackfillWritten => "widened: deploy the backfill",
+            Phase::MigratedVerified => "migrated: verified; make the field required",
+            Phase::Migrating => "migrating: run the backfill, then verify",
+            Phase::Removing => "removing: stop writing the field, then add a migration that unsets it",
+            Phase::RemovingUnsetWritten => "removing: deploy the unset migration",
+            Phase::RemovingVerified => "removing: verified; remove the field from the schema",
+            Phase::RemovingUnverified => "removing: run the unset migration, then verify",
+        }
+    }
+}
+
+/// One item of the checklist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CheckKind {
+    /// Fill: the field is optional (deployed). Unset: kept optional, marked deprecated.
+    Widened,
+    /// Fill: every insert writes the field. Unset: no insert writes it.
+    NewCode,
+    /// A backfill (or unset migration) exists, here or deployed.
+    BackfillWritten,
+    /// It is deployed.
+    BackfillDeployed,
+    /// The ledger records the field verified.
+    Verified,
+    /// Fill: the field is required. Unset: it is gone from the schema.
+    Narrowed,
+    /// The migration code is removed.
+    Cleaned,
+}
+
+impl CheckKind {
+    pub fn label(self, goal: Goal) -> &'static str {
+        match (goal, self) {
+            (Goal::Fill, CheckKind::Widened) => "widen: the field is optional (deployed)",
+            (Goal::Fill, CheckKind::NewCode) => "new code writes the field",
+            (Goal::Fill, CheckKind::BackfillWritten) => "backfill written",
+            (Goal::Fill, CheckKind::BackfillDeployed) => "backfill deployed",
+            (Goal::Fill, CheckKind::Verified) => "verified (no document left)",
+            (Goal::Fill, CheckKind::Narrowed) => "narrowed: the field is required",
+            (Goal::Unset, CheckKind::Widened) => "kept optional and marked deprecated",
+            (Goal::Unset, CheckKind::NewCode) => "new code stops writing the field",
+            (Goal::Unset, CheckKind::BackfillWritten) => "unset migration written",
+            (Goal::Unset, CheckKind::BackfillDeployed) => "unset migration deployed",
+            (Goal::Unset, CheckKind::Verified) => "verified (no document holds it)",
+            (Goal::Unset, CheckKind::Narrowed) => "removed from the schema",
+            (_, CheckKind::Cleaned) => "migration code removed",
+        }
+    }
+}
+
+/// One checked item, with what is missing when it is not done.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Step {
-    pub label: &'static str,
+pub struct Check {
+    pub kind: CheckKind,
     pub done: bool,
-    /// Why it is not done, or what is missing (e.g. the inserts that omit the field).
+    /// What is missing (e.g. the inserts that omit the field).
     pub note: Option<String>,
 }
 
-/// A function with its `npx convex run` reference and location (in the working tree when it is
-/// there, else at the base).
+/// A function that migrates or verifies the field: where it is (in the working tree when it is
+/// there, else at the base) and whether it is deployed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FunctionRef {
+    /// `migrations:backfillUsersRole`, as `npx convex run` takes it.
     pub reference: String,
-    pub path: String,
-    pub loc: Option<Loc>,
+    pub location: Location,
     pub deployed: bool,
 }
 
+impl FunctionRef {
+    pub fn run(&self) -> crate::analysis::command::RunCommand {
+        crate::analysis::command::RunCommand::new(&self.reference)
+    }
+}
+
+/// The migration state of a field of the working schema.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FieldState {
+pub struct MigrationState {
     pub table: String,
     pub field: String,
-    /// `None`: the field (or its table) does not exist at the base; also `None` without a base.
+    /// The field at the base; `None` when it (or its table) is not there, or without a base.
     pub base: Option<Validator>,
+    /// Whether there is a base with a schema to compare with.
     pub has_base: bool,
     pub working: Validator,
     /// Fill (the field becomes required) or unset (it is being removed).
     pub goal: Goal,
-    pub phase: &'static str,
-    pub steps: Vec<Step>,
+    pub phase: Phase,
+    pub checks: Vec<Check>,
     pub backfills: Vec<FunctionRef>,
     pub verifies: Vec<FunctionRef>,
-    /// Inserts into the table that do not write the field.
-    pub inserts_without: Vec<Loc>,
+    /// Filling: inserts that omit the field; unsetting: inserts that still write it.
+    pub inserts_wrong: Vec<Loc>,
+    /// Whether the ledger records the field verified.
+    pub verified: bool,
 }
 
-impl FieldState {
+impl MigrationState {
     /// Whether the field is on the migration path at all (hover says nothing otherwise): it
-    /// changed since the base, or a backfill or verify function exists for it.
+    /// changed since the base, or it is being removed, or a backfill or verify exists for it.
     pub fn in_transition(&self) -> bool {
         let changed = self.has_base && self.base.as_ref().map(ToString::to_string) != Some(self.working.to_string());
         changed || self.goal == Goal::Unset || !self.backfills.is_empty() || !self.verifies.is_empty()
     }
-}
 
-/// Verify functions for `table.field`: queries that read the table and test whether the field is
-/// unset (`doc.f === undefined`, a filter on `q.field("f")` against `undefined`), and the action of
-/// the same module that pages through them (`verifyXPage` → `verifyX`).
-pub fn verifies<'p>(project: &'p Project, table: &str, field: &str) -> Vec<&'p Function> {
-    project
-        .verify_index()
-        .by_field
-        .get(&(table.to_string(), field.to_string()))
-        .map(|list| list.iter().map(|&i| &*project.functions[i]).collect())
-        .unwrap_or_default()
-}
+    pub fn check(&self, kind: CheckKind) -> bool {
+        self.checks.iter().any(|c| c.kind == kind && c.done)
+    }
 
-/// `(table, field)` → indexes into [`Project::functions`] of its verify functions; built once per
-/// project.
-#[derive(Debug, Default)]
-pub struct VerifyIndex {
-    by_field: std::collections::HashMap<(String, String), Vec<usize>>,
-    /// Every function that verifies something.
-    pub any: std::collections::HashSet<usize>,
-}
-
-impl VerifyIndex {
-    pub fn build(functions: &[std::sync::Arc<Function>]) -> VerifyIndex {
-        let mut index = VerifyIndex::default();
-        for (me, f) in
-            functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Query && f.writes.is_empty() && !f.tests.is_empty())
-        {
-            // The action that pages through a `verifyXPage` query is the verify to run.
-            let action = f
-                .name
-                .strip_suffix("Page")
-                .and_then(|stem| functions.iter().position(|a| a.file == f.file && a.name == stem && a.kind == FunctionKind::Action));
-            let chosen = action.unwrap_or(me);
-            for (table, field) in &f.tests {
-                if !f.reads.iter().any(|r| r.item.table == TableRef::Name(table.clone())) {
-                    continue;
-                }
-                let list = index.by_field.entry((table.clone(), field.clone())).or_default();
-                if !list.contains(&chosen) {
-                    list.push(chosen);
-                }
-                index.any.insert(chosen);
-                index.any.insert(me);
-            }
-        }
-        index
+    /// The state of `table.field` of the working schema (`None`: no such field).
+    pub fn of(ws: &Workspace, table: &str, field: &str) -> Option<MigrationState> {
+        let working = &ws.working;
+        let base = ws.base();
+        let config = &ws.config.config;
+        let working_field = working.schema.as_ref()?.table(table)?.field(field)?;
+        let goal = goal(working, table, field);
+        let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|t| t.field(field));
+        let working_backfills = working.backfills(table, field, goal);
+        let base_backfills = base.map(|b| b.backfills(table, field, goal)).unwrap_or_default();
+        let backfills = refs(working, base, &working_backfills, &base_backfills);
+        let verifies = refs(working, base, &working.verifies(table, field), &base.map(|b| b.verifies(table, field)).unwrap_or_default());
+        let t = TableRef::Name(table.to_string());
+        let inserts = working.functions.iter().flat_map(|f| f.writes.iter()).filter(|w| w.item.op == WriteOp::Insert && w.item.table == t);
+        let inserts_wrong: Vec<Loc> = inserts
+            .filter(|w| match (&w.item.object, goal) {
+                (Some(o), Goal::Fill) => !o.open && o.field(field).is_none(),
+                (Some(o), Goal::Unset) => o.field(field).is_some(),
+                (None, _) => false,
+            })
+            .map(|w| Loc { file: w.file, range: w.item.method_range })
+            .collect();
+        let verified = config.is_verified(table, field);
+        let base_validator = base_field.map(|f| f.validator.clone());
+        let facts = Facts {
+            has_base: base.is_some(),
+            base: base_validator.as_ref(),
+            working: &working_field.validator,
+            written: !working_backfills.is_empty(),
+            deployed: !base_backfills.is_empty(),
+            verified,
+            inserts_wrong: inserts_wrong.len(),
+        };
+        let (phase, checks) = match goal {
+            Goal::Fill => facts.filling(),
+            Goal::Unset => facts.unsetting(),
+        };
+        Some(MigrationState {
+            table: table.to_string(),
+            field: field.to_string(),
+            has_base: base.and_then(|b| b.schema.as_ref()).is_some(),
+            base: base_validator,
+            working: working_field.validator.clone(),
+            goal,
+            phase,
+            checks,
+            backfills,
+            verifies,
+            inserts_wrong,
+            verified,
+        })
     }
 }
 
-fn refs(working: &Project, base: Option<&Project>, found_working: &[&Function], found_base: &[&Function]) -> Vec<FunctionRef> {
+/// What the phase and the checklist are computed from.
+struct Facts<'a> {
+    has_base: bool,
+    base: Option<&'a Validator>,
+    working: &'a Validator,
+    /// A backfill exists in the working tree.
+    written: bool,
+    /// One is deployed.
+    deployed: bool,
+    verified: bool,
+    inserts_wrong: usize,
+}
+
+impl Facts<'_> {
+    fn filling(&self) -> (Phase, Vec<Check>) {
+        let base_optional_or_absent = self.base.is_none_or(Validator::is_optional);
+        let working_required = !self.working.is_optional();
+        let check = |kind, done| Check { kind, done, note: None };
+        let checks = vec![
+            check(CheckKind::Widened, self.base.is_some_and(Validator::is_optional) || (!working_required && self.has_base)),
+            Check {
+                kind: CheckKind::NewCode,
+                done: self.inserts_wrong == 0,
+                note: (self.inserts_wrong > 0).then(|| format!("{} insert(s) omit it", self.inserts_wrong)),
+            },
+            check(CheckKind::BackfillWritten, self.written || self.deployed),
+            check(CheckKind::BackfillDeployed, self.deployed),
+            check(CheckKind::Verified, self.verified),
+            check(CheckKind::Narrowed, working_required),
+            check(CheckKind::Cleaned, !base_optional_or_absent && !self.written),
+        ];
+        let phase = if !base_optional_or_absent && working_required {
+            if self.written {
+                Phase::Cleanup
+            } else {
+                Phase::Done
+            }
+        } else if working_required {
+            if !self.deployed {
+                Phase::NarrowingTooEarly
+            } else if self.verified {
+                Phase::NarrowingVerified
+            } else {
+                Phase::NarrowingUnverified
+            }
+        } else if !self.deployed && !self.written {
+            Phase::Widened
+        } else if !self.deployed {
+            Phase::BackfillWritten
+        } else if self.verified {
+            Phase::MigratedVerified
+        } else {
+            Phase::Migrating
+        };
+        (phase, checks)
+    }
+
+    fn unsetting(&self) -> (Phase, Vec<Check>) {
+        let check = |kind, done| Check { kind, done, note: None };
+        let checks = vec![
+            check(CheckKind::Widened, true),
+            Check {
+                kind: CheckKind::NewCode,
+                done: self.inserts_wrong == 0,
+                note: (self.inserts_wrong > 0).then(|| format!("{} insert(s) still write it", self.inserts_wrong)),
+            },
+            check(CheckKind::BackfillWritten, self.written || self.deployed),
+            check(CheckKind::BackfillDeployed, self.deployed),
+            check(CheckKind::Verified, self.verified),
+            check(CheckKind::Narrowed, false),
+            check(CheckKind::Cleaned, false),
+        ];
+        let phase = if !self.deployed && !self.written {
+            Phase::Removing
+        } else if !self.deployed {
+            Phase::RemovingUnsetWritten
+        } else if self.verified {
+            Phase::RemovingVerified
+        } else {
+            Phase::RemovingUnverified
+        };
+        (phase, checks)
+    }
+}
+
+fn refs(working: &Revision, base: Option<&Revision>, found_working: &[&Function], found_base: &[&Function]) -> Vec<FunctionRef> {
     let mut out: Vec<FunctionRef> = found_working
         .iter()
         .map(|f| FunctionRef {
             reference: f.reference.clone(),
-            path: working.path(f.file).to_string(),
-            loc: Some(f.loc),
+            location: Location::working(working.path(f.file), f.loc.range),
             deployed: found_base.iter().any(|b| b.reference == f.reference),
         })
         .collect();
-    for b in found_base {
+    for (b, base) in found_base.iter().filter_map(|b| Some((b, base?))) {
         if !out.iter().any(|o| o.reference == b.reference) {
-            let path = base.map(|p| p.path(b.file).to_string()).unwrap_or_default();
-            out.push(FunctionRef { reference: b.reference.clone(), path, loc: None, deployed: true });
+            out.push(FunctionRef {
+                reference: b.reference.clone(),
+                location: Location::base(base.path(b.file), b.loc.range),
+                deployed: true,
+            });
         }
     }
     out
@@ -124,7 +322,7 @@ fn refs(working: &Project, base: Option<&Project>, found_working: &[&Function], 
 /// Whether a working-schema field is being removed: kept optional with a comment right above it
 /// that says it is deprecated (what *Put back as optional* writes), or `deprecated` from
 /// convex-helpers (`v.optional(v.any())`).
-pub fn being_removed(project: &Project, field: &crate::project::TableField) -> bool {
+pub fn being_removed(project: &Project, field: &TableField) -> bool {
     let file = project.file(field.loc.file);
     let (text, index) = (&*file.text, &file.model.line_index);
     let line = index.line_col(text, field.loc.range.start, crate::line_index::ColumnUnit::Utf8).line;
@@ -144,143 +342,6 @@ pub fn goal(project: &Project, table: &str, field: &str) -> Goal {
     }
 }
 
-/// The state of `table.field` of the working schema.
-pub fn field_state(working: &Project, base: Option<&Project>, config: &Config, table: &str, field: &str) -> Option<FieldState> {
-    let schema = working.schema.as_ref()?;
-    let working_field = schema.table(table)?.field(field)?;
-    let goal = goal(working, table, field);
-    let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|t| t.field(field));
-    let working_backfills = backfills(working, table, field, goal);
-    let base_backfills = base.map(|b| backfills(b, table, field, goal)).unwrap_or_default();
-    let backfill_refs = refs(working, base, &working_backfills, &base_backfills);
-    let verify_working = verifies(working, table, field);
-    let verify_base = base.map(|b| verifies(b, table, field)).unwrap_or_default();
-    let verify_refs = refs(working, base, &verify_working, &verify_base);
-    let t = TableRef::Name(table.to_string());
-    let inserts = working.functions.iter().flat_map(|f| f.writes.iter()).filter(|w| w.item.op == WriteOp::Insert && w.item.table == t);
-    // Filling: inserts that omit the field; unsetting: inserts that still write it.
-    let inserts_wrong: Vec<Loc> = inserts
-        .filter(|w| match (&w.item.object, goal) {
-            (Some(o), Goal::Fill) => !o.open && o.field(field).is_none(),
-            (Some(o), Goal::Unset) => o.field(field).is_some(),
-            (None, _) => false,
-        })
-        .map(|w| Loc { file: w.file, range: w.item.method_range })
-        .collect();
-    let verified = config.is_verified(table, field);
-    let base_validator = base_field.map(|f| f.validator.clone());
-    let (phase, steps) = match goal {
-        Goal::Fill => fill_steps(
-            base,
-            base_validator.as_ref(),
-            &working_field.validator,
-            &working_backfills,
-            &base_backfills,
-            verified,
-            &inserts_wrong,
-        ),
-        Goal::Unset => unset_steps(&working_backfills, &base_backfills, verified, &inserts_wrong),
-    };
-    Some(FieldState {
-        table: table.to_string(),
-        field: field.to_string(),
-        has_base: base.and_then(|b| b.schema.as_ref()).is_some(),
-        base: base_validator,
-        working: working_field.validator.clone(),
-        goal,
-        phase,
-        steps,
-        backfills: backfill_refs,
-        verifies: verify_refs,
-        inserts_without: inserts_wrong,
-    })
-}
-
-fn fill_steps(
-    base: Option<&Project>,
-    base_validator: Option<&Validator>,
-    working: &Validator,
-    working_backfills: &[&Function],
-    base_backfills: &[&Function],
-    verified: bool,
-    inserts_without: &[Loc],
-) -> (&'static str, Vec<Step>) {
-    let base_optional_or_absent = base_validator.is_none_or(Validator::is_optional);
-    let working_required = !working.is_optional();
-    let steps = vec![
-        Step {
-            label: "widen: the field is optional (deployed)",
-            done: base_validator.is_some_and(Validator::is_optional) || (!working_required && base.is_some()),
-            note: None,
-        },
-        Step {
-            label: "new code writes the field",
-            done: inserts_without.is_empty(),
-            note: (!inserts_without.is_empty()).then(|| format!("{} insert(s) omit it", inserts_without.len())),
-        },
-        Step { label: "backfill written", done: !working_backfills.is_empty() || !base_backfills.is_empty(), note: None },
-        Step { label: "backfill deployed", done: !base_backfills.is_empty(), note: None },
-        Step { label: "verified (no document left)", done: verified, note: None },
-        Step { label: "narrowed: the field is required", done: working_required, note: None },
-        Step { label: "migration code removed", done: !base_optional_or_absent && working_backfills.is_empty(), note: None },
-    ];
-    let phase = if !base_optional_or_absent && working_required {
-        if working_backfills.is_empty() {
-            "done"
-        } else {
-            "cleanup: the field is required everywhere; remove the backfill"
-        }
-    } else if working_required {
-        if base_backfills.is_empty() {
-            "narrowing too early: no backfill is deployed"
-        } else if verified {
-            "narrowing: verified, ready to deploy"
-        } else {
-            "narrowing: the backfill is deployed but not verified"
-        }
-    } else if base_backfills.is_empty() && working_backfills.is_empty() {
-        "widened: write the field from all code, then add a backfill"
-    } else if base_backfills.is_empty() {
-        "widened: deploy the backfill"
-    } else if verified {
-        "migrated: verified; make the field required"
-    } else {
-        "migrating: run the backfill, then verify"
-    };
-    (phase, steps)
-}
-
-fn unset_steps(
-    working_backfills: &[&Function],
-    base_backfills: &[&Function],
-    verified: bool,
-    inserts_writing: &[Loc],
-) -> (&'static str, Vec<Step>) {
-    let steps = vec![
-        Step { label: "kept optional and marked deprecated", done: true, note: None },
-        Step {
-            label: "new code stops writing the field",
-            done: inserts_writing.is_empty(),
-            note: (!inserts_writing.is_empty()).then(|| format!("{} insert(s) still write it", inserts_writing.len())),
-        },
-        Step { label: "unset migration written", done: !working_backfills.is_empty() || !base_backfills.is_empty(), note: None },
-        Step { label: "unset migration deployed", done: !base_backfills.is_empty(), note: None },
-        Step { label: "verified (no document holds it)", done: verified, note: None },
-        Step { label: "removed from the schema", done: false, note: None },
-        Step { label: "migration code removed", done: false, note: None },
-    ];
-    let phase = if base_backfills.is_empty() && working_backfills.is_empty() {
-        "removing: stop writing the field, then add a migration that unsets it"
-    } else if base_backfills.is_empty() {
-        "removing: deploy the unset migration"
-    } else if verified {
-        "removing: verified; remove the field from the schema"
-    } else {
-        "removing: run the unset migration, then verify"
-    };
-    (phase, steps)
-}
-
 /// What a migration function does, for code lenses and hover.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MigrationRole {
@@ -289,16 +350,14 @@ pub enum MigrationRole {
 }
 
 /// The backfill and verify functions defined in `file` of the working project.
-pub fn migration_functions<'p>(
-    working: &'p Project,
-    base: Option<&Project>,
-    file: crate::project::FileId,
-) -> Vec<(&'p Function, MigrationRole)> {
+pub fn migration_functions(ws: &Workspace, file: FileId) -> Vec<(&Function, MigrationRole)> {
+    let working = &ws.working;
     let Some(schema) = working.schema.as_ref() else { return Vec::new() };
     let mut fields: Vec<(&str, &str)> =
         schema.tables.iter().flat_map(|t| t.fields.iter().map(move |f| (t.name.as_str(), f.name.as_str()))).collect();
     // Fields removed since the base: their unset migrations are backfills too.
-    let removed: Vec<(String, String)> = base
+    let removed: Vec<(String, String)> = ws
+        .base()
         .and_then(|b| b.schema.as_ref())
         .map(|bs| {
             bs.tables
@@ -313,14 +372,14 @@ pub fn migration_functions<'p>(
     for function in working.functions.iter().map(|f| &**f).filter(|f| f.file == file) {
         for (table, field) in &fields {
             for goal in [Goal::Fill, Goal::Unset] {
-                if crate::analysis::backfill::is_backfill(function, table, field, goal) {
+                if is_backfill(function, table, field, goal) {
                     out.push((function, MigrationRole::Backfill { table: table.to_string(), field: field.to_string(), goal }));
                 }
             }
         }
     }
     for (table, field) in &fields {
-        for function in verifies(working, table, field) {
+        for function in working.verifies(table, field) {
             if function.file == file && !out.iter().any(|(f, r)| std::ptr::eq(*f, function) && matches!(r, MigrationRole::Verify { .. })) {
                 out.push((function, MigrationRole::Verify { table: table.to_string(), field: field.to_string() }));
             }

@@ -5,7 +5,7 @@
 //! A suppression without a reason still suppresses but is reported; one that suppresses nothing
 //! is reported as unused.
 
-use crate::analysis::{Finding, Rule};
+use crate::analysis::{Finding, Recipe, Side};
 use crate::line_index::{ColumnUnit, TextRange};
 use crate::project::{Project, SourceFile};
 
@@ -52,8 +52,21 @@ pub fn directives(file: &SourceFile) -> Vec<Directive> {
         .collect()
 }
 
-/// Drops suppressed findings and adds the findings about the suppressions themselves.
-pub fn apply(project: &Project, findings: Vec<Finding>) -> Vec<Finding> {
+/// Which suppressions of each file suppressed something.
+#[derive(Debug, Default)]
+pub struct Usage {
+    files: Vec<(String, Vec<Directive>, Vec<bool>)>,
+}
+
+impl Usage {
+    /// Every suppression comment of the project, with its file and whether it was used.
+    pub fn directives(&self) -> impl Iterator<Item = (&str, &Directive, bool)> {
+        self.files.iter().flat_map(|(path, directives, used)| directives.iter().zip(used).map(move |(d, u)| (path.as_str(), d, *u)))
+    }
+}
+
+/// Drops suppressed findings, and says which suppressions were used.
+pub fn apply(project: &Project, findings: Vec<Finding>) -> (Vec<Finding>, Usage) {
     let mut out = Vec::with_capacity(findings.len());
     let mut per_file: Vec<(&SourceFile, Vec<Directive>, Vec<bool>)> = project
         .files
@@ -66,8 +79,8 @@ pub fn apply(project: &Project, findings: Vec<Finding>) -> Vec<Finding> {
         .filter(|(_, d, _)| !d.is_empty())
         .collect();
     'findings: for finding in findings {
-        if let Some((file, directives, used)) = per_file.iter_mut().find(|(f, _, _)| f.path == finding.path) {
-            let line = file.model.line_index.line_col(&file.text, finding.range.start, ColumnUnit::Utf8).line;
+        if let Some((file, directives, used)) = per_file.iter_mut().find(|(f, _, _)| f.path == finding.location.path) {
+            let line = file.model.line_index.line_col(&file.text, finding.location.range.start, ColumnUnit::Utf8).line;
             for (i, d) in directives.iter().enumerate() {
                 let applies = d.line.is_none_or(|l| l == line) && d.rules.iter().any(|r| r == finding.rule.id());
                 if applies {
@@ -78,34 +91,19 @@ pub fn apply(project: &Project, findings: Vec<Finding>) -> Vec<Finding> {
         }
         out.push(finding);
     }
-    for (file, directives, used) in per_file {
-        for (d, used) in directives.iter().zip(used) {
-            let mut report = |rule: Rule, message: String| {
-                out.push(Finding {
-                    rule,
-                    severity: rule.default_severity(),
-                    path: file.path.clone(),
-                    range: d.range,
-                    message,
-                    help: None,
-                    related: Vec::new(),
-                    typescript_reports: false,
-                })
-            };
-            if d.rules.is_empty() {
-                report(Rule::InvalidSuppression, "this suppression names no rule: write the rule ids it disables".into());
-                continue;
-            }
-            for unknown in d.rules.iter().filter(|r| !Rule::is_known(r)) {
-                report(Rule::InvalidSuppression, format!("unknown rule `{unknown}` in this suppression"));
-            }
-            if d.reason.is_none() {
-                report(Rule::InvalidSuppression, "this suppression has no reason: add `-- why it is safe`".into());
-            }
-            if !used && d.rules.iter().all(|r| Rule::is_known(r)) {
-                report(Rule::UnusedSuppression, format!("this suppression of `{}` suppresses nothing", d.rules.join(", ")));
-            }
-        }
+    let usage = Usage { files: per_file.into_iter().map(|(f, d, u)| (f.path.clone(), d, u)).collect() };
+    (out, usage)
+}
+
+/// *Disable RULE for this line / file*, for a finding in a source file of the project.
+pub fn recipes(project: &Project, finding: &Finding) -> Vec<Recipe> {
+    let path = &finding.location.path;
+    if finding.location.side != Side::Working || path.ends_with(".json") || project.file_id(path).is_none() {
+        return Vec::new();
     }
-    out
+    let rule = finding.rule.id().to_string();
+    vec![
+        Recipe::DisableLine { path: path.clone(), at: finding.location.range, rule: rule.clone() },
+        Recipe::DisableFile { path: path.clone(), rule },
+    ]
 }

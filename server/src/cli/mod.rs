@@ -10,10 +10,7 @@ use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-/// Exit codes of `check`.
-pub const EXIT_OK: i32 = 0;
-pub const EXIT_FINDINGS: i32 = 1;
-pub const EXIT_ERROR: i32 = 2;
+pub use crate::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 
 #[derive(Parser)]
 #[command(
@@ -47,15 +44,14 @@ pub struct BaseArgs {
 }
 
 impl BaseArgs {
-    /// Reads the baseline for a working tree: `--base-dir`, else git at `--base`, the config's
-    /// `base`, or the default base.
-    pub fn read(&self, working: &crate::sources::Working) -> Result<crate::sources::Base, String> {
-        match &self.base_dir {
-            Some(dir) => crate::sources::read_base_dir(dir).map_err(|e| format!("--base-dir: {e}")),
-            None => {
-                let spec = self.base.as_deref().or(working.config.base.as_deref());
-                crate::sources::read_git_base(&working.root, spec, None).map_err(|e| e.to_string())
-            }
+    /// Where the baseline comes from: `--base-dir`, else git at `--base`, else the default (the
+    /// config's `base`, the merge-base with the upstream branch, HEAD).
+    pub fn choice(&self) -> crate::sources::BaseChoice {
+        use crate::sources::BaseChoice;
+        match (&self.base_dir, &self.base) {
+            (Some(dir), _) => BaseChoice::Folder(dir.clone()),
+            (None, Some(spec)) => BaseChoice::Git(spec.clone()),
+            (None, None) => BaseChoice::Default,
         }
     }
 }

@@ -5,9 +5,11 @@ use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use crate::analysis::state::{field_state, verifies};
+use crate::analysis::command::RunCommand;
+use crate::analysis::state::MigrationState;
 use crate::cli::{EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
 use crate::config::{Verified, FILE_NAME};
+use crate::names::FieldRef;
 use crate::project::FunctionKind;
 use crate::sources;
 
@@ -37,20 +39,17 @@ enum Check {
 }
 
 fn verify(args: &Args) -> Result<i32, String> {
-    let (table, field) = args
-        .field
-        .split_once('.')
-        .filter(|(t, f)| !t.is_empty() && !f.is_empty() && !f.contains('.'))
-        .ok_or_else(|| format!("`{}` is not `table.field` (e.g. `users.role`)", args.field))?;
-    let working = sources::read_working(&args.project).map_err(|e| e.to_string())?;
-    let project = &working.project;
+    let FieldRef { table, field } = FieldRef::parse(&args.field)?;
+    let (table, field) = (table.as_str(), field.as_str());
+    let ws = sources::load(&args.project, &sources::BaseChoice::Off).map_err(|e| e.to_string())?;
+    let project = &ws.working;
     let schema = project.schema.as_ref().ok_or("no schema in this project: nothing to verify")?;
     let t = schema.table(table).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
     if t.field(field).is_none() {
         return Err(format!("unknown field `{field}` of `{table}` in the schema"));
     }
-    let state = field_state(project, None, &working.config, table, field).ok_or("cannot read the field's state")?;
-    let check = match verifies(project, table, field).first() {
+    let state = MigrationState::of(&ws, table, field).ok_or("cannot read the field's state")?;
+    let check = match project.verifies(table, field).first() {
         Some(f) => Check::Function(f.reference.clone()),
         None => {
             let component = state
@@ -67,23 +66,20 @@ fn verify(args: &Args) -> Result<i32, String> {
             }
         }
     };
-    let mut command = Command::new(&args.npx);
-    command.current_dir(&working.root).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
-    let shown = match &check {
-        Check::Function(reference) => {
-            command.args(["convex", "run", reference.as_str()]);
-            format!("npx convex run {reference}")
-        }
+    let mut run = match &check {
+        Check::Function(reference) => RunCommand::new(reference),
         Check::Component(reference) => {
-            let names = serde_json::json!({ "names": [reference] }).to_string();
-            command.args(["convex", "run", "--component", "migrations", "lib:getStatus", names.as_str()]);
-            format!("npx convex run --component migrations lib:getStatus '{names}'")
+            RunCommand::new("lib:getStatus").component("migrations").args(serde_json::json!({ "names": [reference] }).to_string())
         }
     };
     if args.prod {
-        command.arg("--prod");
+        run = run.prod();
     }
-    eprintln!("$ {shown}{}", if args.prod { " --prod" } else { "" });
+    let root = sources::project_root(&args.project).map_err(|e| e.to_string())?;
+    let mut command = Command::new(&args.npx);
+    command.current_dir(&root).args(run.argv()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
+    let shown = run.to_string();
+    eprintln!("$ {shown}");
     let mut child = command.spawn().map_err(|e| format!("cannot run `{}` ({e}); is Node.js installed? (--npx sets the path)", args.npx))?;
     let mut output = String::new();
     if let Some(stdout) = child.stdout.take() {
@@ -99,7 +95,7 @@ fn verify(args: &Args) -> Result<i32, String> {
         return Ok(EXIT_FINDINGS);
     }
     let remaining = match &check {
-        Check::Function(_) => match crate::ledger::parse_verify_output(&output) {
+        Check::Function(_) => match crate::config::ledger::parse_verify_output(&output) {
             Some(r) => r,
             None => {
                 eprintln!("the verify function did not return {{ remaining }}; the ledger is unchanged");
@@ -108,7 +104,7 @@ fn verify(args: &Args) -> Result<i32, String> {
         },
         Check::Component(_) => {
             let done = output.contains("\"success\"") || output.contains("isDone: true") || output.contains("\"isDone\": true");
-            crate::ledger::VerifyResult { scanned: None, remaining: if done { 0 } else { 1 } }
+            crate::config::ledger::VerifyResult { scanned: None, remaining: if done { 0 } else { 1 } }
         }
     };
     let mut stdout = std::io::stdout().lock();
@@ -122,11 +118,11 @@ fn verify(args: &Args) -> Result<i32, String> {
     }
     let entry = Verified {
         deployment: Some(if args.prod { "prod" } else { "dev" }.to_string()),
-        at: Some(crate::ledger::now()),
+        at: Some(crate::config::ledger::now()),
         remaining: Some(0),
     };
-    let text = crate::ledger::record(working.config_text.as_deref(), &args.field, &entry)?;
-    let path = working.root.join(FILE_NAME);
+    let text = crate::config::ledger::record(ws.config.text.as_deref(), &args.field, &entry)?;
+    let path = root.join(FILE_NAME);
     sources::disk::write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
     let scanned = remaining.scanned.map(|s| format!(" ({s} scanned)")).unwrap_or_default();
     let _ = writeln!(stdout, "{table}.{field} verified: nothing left{scanned}; recorded in {FILE_NAME}");

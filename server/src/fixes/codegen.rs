@@ -2,6 +2,7 @@
 //! imports they need, as edits to the project's migrations file.
 
 use crate::analysis::backfill::Goal as BackfillGoal;
+use crate::analysis::command::RunCommand;
 use crate::fixes::{FileEdit, Fix, FixKind, TextEdit};
 use crate::line_index::TextRange;
 use crate::model::validator::{Literal, Validator};
@@ -177,9 +178,58 @@ fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code:
     }
 }
 
+/// The one paginated mutation: reads `table` a batch at a time with a cursor, runs `body` for each
+/// document of the page (as `var`), and schedules itself for the next batch until the table is
+/// done.
+struct Paginated<'a> {
+    name: &'a str,
+    /// The handler's `ctx` parameter.
+    ctx: &'a str,
+    /// The table, as a string literal.
+    table: &'a str,
+    batch: u32,
+    /// More arguments after `cursor` (`, value: v.id("teams")`).
+    args_extra: &'a str,
+    var: &'a str,
+    /// The loop body, a statement (usually a block).
+    body: &'a str,
+    /// `internal.migrations.<name>`.
+    next: &'a str,
+    /// What the next batch passes on besides the cursor (`, value: args.value`).
+    pass_extra: &'a str,
+}
+
+impl Paginated<'_> {
+    fn render(&self) -> String {
+        let Paginated { name, ctx, table, batch, args_extra, var, body, next, pass_extra } = self;
+        format!(
+            "export const {name} = internalMutation({{\n  args: {{ cursor: v.optional(v.union(v.string(), v.null())){args_extra} }},\n  handler: async ({ctx}, args) => {{\n    const {{ page, isDone, continueCursor }} = await {ctx}.db\n      .query({table})\n      .paginate({{ cursor: args.cursor ?? null, numItems: {batch} }});\n    for (const {var} of page) {body}\n    if (!isDone) {{\n      await {ctx}.scheduler.runAfter(0, {next}, {{ cursor: continueCursor{pass_extra} }});\n    }}\n  }},\n}});"
+        )
+    }
+}
+
+/// The imports a hand-written (paginated) migration needs in `path`.
+fn mutation_imports(project: &Project, path: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("v", "convex/values".to_string()),
+        ("internalMutation", generated(project, path, "server")),
+        ("internal", generated(project, path, "api")),
+    ]
+}
+
+/// The imports a verify (page query and action) needs in `path`.
+fn verify_imports(project: &Project, path: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("v", "convex/values".to_string()),
+        ("internalQuery", generated(project, path, "server")),
+        ("internalAction", generated(project, path, "server")),
+        ("internal", generated(project, path, "api")),
+    ]
+}
+
 /// *Rewrite as a paginated backfill*: replaces a backfill that reads with `.take(n)`, a filter or
 /// a fixed cursor by one that pages with a cursor and schedules its next batch, keeping its name
-/// and its per-document loop body.
+/// and its per-document loop body. `None` when it has no loop over the read documents to keep.
 pub fn paginated_rewrite(project: &Project, function: &crate::project::Function) -> Option<Fix> {
     let ctx = function.ctx_name.as_deref()?;
     let doc_loop =
@@ -193,25 +243,22 @@ pub fn paginated_rewrite(project: &Project, function: &crate::project::Function)
         _ => BATCH_SIZE,
     };
     let next = internal_ref(project, &file.path, &function.name);
-    let table_lit = serde_json::Value::String(table.clone());
-    let var = &doc_loop.var;
+    let table_lit = serde_json::Value::String(table.clone()).to_string();
     let name = &function.name;
-    let code = format!(
-        "export const {name} = internalMutation({{\n  args: {{ cursor: v.optional(v.union(v.string(), v.null())) }},\n  handler: async ({ctx}, args) => {{\n    const {{ page, isDone, continueCursor }} = await {ctx}.db\n      .query({table_lit})\n      .paginate({{ cursor: args.cursor ?? null, numItems: {batch} }});\n    for (const {var} of page) {body}\n    if (!isDone) {{\n      await {ctx}.scheduler.runAfter(0, {next}, {{ cursor: continueCursor }});\n    }}\n  }},\n}});"
-    );
-    let needed = vec![
-        ("v", "convex/values".to_string()),
-        ("internalMutation", generated(project, &file.path, "server")),
-        ("internal", generated(project, &file.path, "api")),
-    ];
-    let (mut edits, _) = import_edits(project, Some(function.file), &needed);
+    let code =
+        Paginated { name, ctx, table: &table_lit, batch, args_extra: "", var: &doc_loop.var, body, next: &next, pass_extra: "" }.render();
+    let (mut edits, _) = import_edits(project, Some(function.file), &mutation_imports(project, &file.path));
     edits.push(TextEdit { range: function.statement.range, new_text: code });
     Some(Fix {
-        title: format!("Rewrite `{name}` as a paginated backfill (cursor, next batch scheduled)"),
+        title: paginated_rewrite_title(name),
         kind: FixKind::QuickFix,
         preferred: true,
         edits: vec![FileEdit { path: file.path.clone(), create: false, edits }],
     })
+}
+
+pub fn paginated_rewrite_title(name: &str) -> String {
+    format!("Rewrite `{name}` as a paginated backfill (cursor, next batch scheduled)")
 }
 
 /// The condition that a document still needs the migration.
@@ -222,12 +269,18 @@ fn pending(field: &str, goal: Goal) -> String {
     }
 }
 
-/// The command that runs a function of the project.
-pub fn run_command(reference: &str, args: Option<&str>) -> String {
-    match args {
-        Some(args) => format!("npx convex run {reference} '{args}'"),
-        None => format!("npx convex run {reference}"),
-    }
+/// What *Generate backfill* will write, decided before anything is rendered: the function's
+/// name, where it goes, in which style, with which value. Its title is what a menu shows.
+pub struct BackfillSpec<'p> {
+    project: &'p Project,
+    target: Target,
+    pub name: String,
+    table: &'p Table,
+    field: String,
+    validator: Validator,
+    goal: Goal,
+    /// The value written (`None`: the migration takes it as an argument).
+    value: Option<String>,
 }
 
 /// *Generate backfill for T.f*.
@@ -238,6 +291,18 @@ pub fn backfill(project: &Project, table: &Table, field: &str, validator: &Valid
 /// *Generate backfill*, writing `value` (a TypeScript expression, e.g. from `plan require
 /// --default`) instead of the validator's default.
 pub fn backfill_with(project: &Project, table: &Table, field: &str, validator: &Validator, goal: Goal, value: Option<&str>) -> Option<Fix> {
+    backfill_spec(project, table, field, validator, goal, value).map(|spec| spec.fix())
+}
+
+/// Decides a backfill: `None` when `field` is not an identifier.
+pub fn backfill_spec<'p>(
+    project: &'p Project,
+    table: &'p Table,
+    field: &str,
+    validator: &Validator,
+    goal: Goal,
+    value: Option<&str>,
+) -> Option<BackfillSpec<'p>> {
     if !is_identifier(field) {
         return None;
     }
@@ -253,51 +318,88 @@ pub fn backfill_with(project: &Project, table: &Table, field: &str, validator: &
         target.component = None;
     }
     let name = free_name(project, target.file, &format!("backfill{}", pascal(&[&table.name, field])));
-    let what = match goal {
-        Goal::Fill => format!("sets `{field}` on every document of `{}` that lacks it", table.name),
-        Goal::Unset => format!("removes `{field}` from every document of `{}`", table.name),
-    };
-    let reference = project.layout.function_reference(&target.path, &name);
-    let condition = pending(field, goal);
-    let table_lit = serde_json::Value::String(table.name.clone());
-    let (code, needed) = if let Some(instance) = &target.component {
-        let value = value.unwrap_or_default();
-        let code = format!(
-            "\n/**\n * Backfill generated by convex-migrate: {what}.\n * Run: npx convex run {module}:run '{{\"fn\": \"{reference}\"}}'\n */\nexport const {name} = {instance}.define({{\n  table: {table_lit},\n  migrateOne: async (ctx, doc) => {{\n    if ({condition}) {{\n      await ctx.db.patch(doc._id, {{ {field}: {value} }});\n    }}\n  }},\n}});\n",
-            module = reference.split(':').next().unwrap_or("migrations"),
-        );
-        (code, Vec::new())
-    } else {
-        let (args_extra, value_expr, pass_extra, run_args) = match &value {
-            Some(v) => (String::new(), v.clone(), String::new(), None),
-            None => {
-                let validator_text = if validator.has_unknown() { "v.any()".to_string() } else { validator.to_string() };
-                (format!(", value: {validator_text}"), "args.value".to_string(), ", value: args.value".to_string(), Some("{\"value\": …}"))
-            }
+    Some(BackfillSpec { project, target, name, table, field: field.to_string(), validator: validator.clone(), goal, value })
+}
+
+impl BackfillSpec<'_> {
+    pub fn title(&self) -> String {
+        format!("Generate backfill `{}` for `{}.{}` in {}", self.name, self.table.name, self.field, self.target.path)
+    }
+
+    pub fn fix(&self) -> Fix {
+        let BackfillSpec { project, target, name, table, field, validator, goal, value } = self;
+        let what = match goal {
+            Goal::Fill => format!("sets `{field}` on every document of `{}` that lacks it", table.name),
+            Goal::Unset => format!("removes `{field}` from every document of `{}`", table.name),
         };
-        let next = internal_ref(project, &target.path, &name);
-        let code = format!(
-            "\n/**\n * Backfill generated by convex-migrate: {what}, {BATCH_SIZE} per batch; each batch\n * schedules the next. Run: {run}\n */\nexport const {name} = internalMutation({{\n  args: {{ cursor: v.optional(v.union(v.string(), v.null())){args_extra} }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table_lit})\n      .paginate({{ cursor: args.cursor ?? null, numItems: {BATCH_SIZE} }});\n    for (const doc of page) {{\n      if ({condition}) {{\n        await ctx.db.patch(doc._id, {{ {field}: {value_expr} }});\n      }}\n    }}\n    if (!isDone) {{\n      await ctx.scheduler.runAfter(0, {next}, {{ cursor: continueCursor{pass_extra} }});\n    }}\n  }},\n}});\n",
-            run = run_command(&reference, run_args),
-        );
-        let needed = vec![
-            ("v", "convex/values".to_string()),
-            ("internalMutation", generated(project, &target.path, "server")),
-            ("internal", generated(project, &target.path, "api")),
-        ];
-        (code, needed)
-    };
-    Some(Fix {
-        title: format!("Generate backfill `{name}` for `{}.{field}` in {}", table.name, target.path),
-        kind: FixKind::QuickFix,
-        preferred: false,
-        edits: vec![add_code(project, &target, &needed, code)],
-    })
+        let reference = project.layout.function_reference(&target.path, name);
+        let condition = pending(field, *goal);
+        let table_lit = serde_json::Value::String(table.name.clone()).to_string();
+        let (code, needed) = if let Some(instance) = &target.component {
+            let value = value.clone().unwrap_or_default();
+            let module = reference.split(':').next().unwrap_or("migrations");
+            let run = RunCommand::new(format!("{module}:run")).args(format!("{{\"fn\": \"{reference}\"}}"));
+            let code = format!(
+                "\n/**\n * Backfill generated by convex-migrate: {what}.\n * Run: {run}\n */\nexport const {name} = {instance}.define({{\n  table: {table_lit},\n  migrateOne: async (ctx, doc) => {{\n    if ({condition}) {{\n      await ctx.db.patch(doc._id, {{ {field}: {value} }});\n    }}\n  }},\n}});\n",
+            );
+            (code, Vec::new())
+        } else {
+            let (args_extra, value_expr, pass_extra, run) = match value {
+                Some(v) => (String::new(), v.clone(), String::new(), RunCommand::new(&reference)),
+                None => {
+                    let validator_text = if validator.has_unknown() { "v.any()".to_string() } else { validator.to_string() };
+                    (
+                        format!(", value: {validator_text}"),
+                        "args.value".to_string(),
+                        ", value: args.value".to_string(),
+                        RunCommand::new(&reference).args("{\"value\": …}"),
+                    )
+                }
+            };
+            let next = internal_ref(project, &target.path, name);
+            let body = format!(
+                "{{\n      if ({condition}) {{\n        await ctx.db.patch(doc._id, {{ {field}: {value_expr} }});\n      }}\n    }}"
+            );
+            let function = Paginated {
+                name,
+                ctx: "ctx",
+                table: &table_lit,
+                batch: BATCH_SIZE,
+                args_extra: &args_extra,
+                var: "doc",
+                body: &body,
+                next: &next,
+                pass_extra: &pass_extra,
+            }
+            .render();
+            let code = format!(
+                "\n/**\n * Backfill generated by convex-migrate: {what}, {BATCH_SIZE} per batch; each batch\n * schedules the next. Run: {run}\n */\n{function}\n"
+            );
+            (code, mutation_imports(project, &target.path))
+        };
+        Fix { title: self.title(), kind: FixKind::QuickFix, preferred: false, edits: vec![add_code(project, target, &needed, code)] }
+    }
+}
+
+/// What *Generate verify* will write: the action's and its page query's names, and where.
+pub struct VerifySpec<'p> {
+    project: &'p Project,
+    target: Target,
+    pub name: String,
+    page_name: String,
+    table: &'p Table,
+    field: String,
+    goal: Goal,
 }
 
 /// *Generate verify for T.f*: an action that pages through the table with an internal query and
 /// returns `{ scanned, remaining }`, so a large table never hits the read limits.
 pub fn verify(project: &Project, table: &Table, field: &str, goal: BackfillGoal) -> Option<Fix> {
+    verify_spec(project, table, field, goal).map(|spec| spec.fix())
+}
+
+/// Decides a verify: `None` when `field` is not an identifier.
+pub fn verify_spec<'p>(project: &'p Project, table: &'p Table, field: &str, goal: Goal) -> Option<VerifySpec<'p>> {
     if !is_identifier(field) {
         return None;
     }
@@ -311,30 +413,47 @@ pub fn verify(project: &Project, table: &Table, field: &str, goal: BackfillGoal)
     let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None };
     let name = free_name(project, target.file, &format!("verify{}", pascal(&[&table.name, field])));
     let page_name = free_name(project, target.file, &format!("{name}Page"));
-    let reference = project.layout.function_reference(&target.path, &name);
-    let page_ref = internal_ref(project, &target.path, &page_name);
-    let condition = pending(field, goal);
-    let table_lit = serde_json::Value::String(table.name.clone());
-    let state = match goal {
-        Goal::Fill => "still missing",
-        Goal::Unset => "still present",
-    };
-    let action = verify_action(&name, &page_ref, &format!("`{}` where `{field}` is {state}", table.name), &reference, target.typescript);
-    let code = format!(
-        "\n/** One page of `{name}`: how many documents it read, and how many still need the migration. */\nexport const {page_name} = internalQuery({{\n  args: {{ cursor: v.union(v.string(), v.null()) }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table_lit})\n      .paginate({{ cursor: args.cursor, numItems: {VERIFY_PAGE} }});\n    const remaining = page.filter((doc) => {condition}).length;\n    return {{ scanned: page.length, remaining, isDone, continueCursor }};\n  }},\n}});\n{action}",
-    );
-    let needed = vec![
-        ("v", "convex/values".to_string()),
-        ("internalQuery", generated(project, &target.path, "server")),
-        ("internalAction", generated(project, &target.path, "server")),
-        ("internal", generated(project, &target.path, "api")),
-    ];
-    Some(Fix {
-        title: format!("Generate verify `{name}` for `{}.{field}` in {}", table.name, target.path),
-        kind: FixKind::QuickFix,
-        preferred: false,
-        edits: vec![add_code(project, &target, &needed, code)],
-    })
+    Some(VerifySpec { project, target, name, page_name, table, field: field.to_string(), goal })
+}
+
+impl VerifySpec<'_> {
+    pub fn title(&self) -> String {
+        format!("Generate verify `{}` for `{}.{}` in {}", self.name, self.table.name, self.field, self.target.path)
+    }
+
+    pub fn fix(&self) -> Fix {
+        let VerifySpec { project, target, name, page_name, table, field, goal } = self;
+        let reference = project.layout.function_reference(&target.path, name);
+        let page_ref = internal_ref(project, &target.path, page_name);
+        let condition = pending(field, *goal);
+        let table_lit = serde_json::Value::String(table.name.clone()).to_string();
+        let state = match goal {
+            Goal::Fill => "still missing",
+            Goal::Unset => "still present",
+        };
+        let action = verify_action(name, &page_ref, &format!("`{}` where `{field}` is {state}", table.name), &reference, target.typescript);
+        let page = verify_page(
+            page_name,
+            &format!("One page of `{name}`: how many documents it read, and how many still need the migration."),
+            &table_lit,
+            &format!("    const remaining = page.filter((doc) => {condition}).length;\n"),
+        );
+        let code = format!("\n{page}{action}");
+        Fix {
+            title: self.title(),
+            kind: FixKind::QuickFix,
+            preferred: false,
+            edits: vec![add_code(project, target, &verify_imports(project, &target.path), code)],
+        }
+    }
+}
+
+/// The one verify page query: reads a page of `table` (a string literal) with the cursor it is
+/// given, runs `count` (which sets `remaining`), and returns the page's counts and where to go on.
+fn verify_page(name: &str, doc: &str, table: &str, count: &str) -> String {
+    format!(
+        "/** {doc} */\nexport const {name} = internalQuery({{\n  args: {{ cursor: v.union(v.string(), v.null()) }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table})\n      .paginate({{ cursor: args.cursor, numItems: {VERIFY_PAGE} }});\n{count}    return {{ scanned: page.length, remaining, isDone, continueCursor }};\n  }},\n}});\n"
+    )
 }
 
 pub fn is_identifier(name: &str) -> bool {
@@ -389,27 +508,38 @@ pub fn split_backfill(project: &Project, split: &Split<'_>) -> Option<Fix> {
     let target = migrations_target(project);
     let name = free_name(project, target.file, &format!("backfill{}", pascal(&[split.into])));
     let next = internal_ref(project, &target.path, &name);
-    let (table, into) = (serde_json::Value::String(split.table.into()), serde_json::Value::String(split.into.into()));
+    let (table, into) =
+        (serde_json::Value::String(split.table.into()).to_string(), serde_json::Value::String(split.into.into()).to_string());
     let (parent, item, index) = (&split.parent, &split.item, split.index());
     let reference = project.layout.function_reference(&target.path, &name);
+    let items = split.items();
+    let body = format!(
+        "{{\n      const existing = await ctx.db\n        .query({into})\n        .withIndex(\"{index}\", (q) => q.eq(\"{parent}\", doc._id))\n        .first();\n      if (existing === null) {{\n        {items} {{\n          await ctx.db.insert({into}, {{ {parent}: doc._id, {item}: item }});\n        }}\n      }}\n    }}"
+    );
+    let function = Paginated {
+        name: &name,
+        ctx: "ctx",
+        table: &table,
+        batch: BATCH_SIZE,
+        args_extra: "",
+        var: "doc",
+        body: &body,
+        next: &next,
+        pass_extra: "",
+    }
+    .render();
     let code = format!(
-        "\n/**\n * Backfill generated by convex-migrate: copies `{t}.{f}` into the `{i}` table, {BATCH_SIZE} documents of\n * `{t}` per batch; each batch schedules the next. Run: {run}\n */\nexport const {name} = internalMutation({{\n  args: {{ cursor: v.optional(v.union(v.string(), v.null())) }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table})\n      .paginate({{ cursor: args.cursor ?? null, numItems: {BATCH_SIZE} }});\n    for (const doc of page) {{\n      const existing = await ctx.db\n        .query({into})\n        .withIndex(\"{index}\", (q) => q.eq(\"{parent}\", doc._id))\n        .first();\n      if (existing === null) {{\n        {items} {{\n          await ctx.db.insert({into}, {{ {parent}: doc._id, {item}: item }});\n        }}\n      }}\n    }}\n    if (!isDone) {{\n      await ctx.scheduler.runAfter(0, {next}, {{ cursor: continueCursor }});\n    }}\n  }},\n}});\n",
+        "\n/**\n * Backfill generated by convex-migrate: copies `{t}.{f}` into the `{i}` table, {BATCH_SIZE} documents of\n * `{t}` per batch; each batch schedules the next. Run: {run}\n */\n{function}\n",
         t = split.table,
         f = split.field,
         i = split.into,
-        run = run_command(&reference, None),
-        items = split.items(),
+        run = RunCommand::new(&reference),
     );
-    let needed = vec![
-        ("v", "convex/values".to_string()),
-        ("internalMutation", generated(project, &target.path, "server")),
-        ("internal", generated(project, &target.path, "api")),
-    ];
     Some(Fix {
         title: format!("Generate backfill `{name}` copying `{}.{}` into `{}`", split.table, split.field, split.into),
         kind: FixKind::QuickFix,
         preferred: false,
-        edits: vec![add_code(project, &target, &needed, code)],
+        edits: vec![add_code(project, &target, &mutation_imports(project, &target.path), code)],
     })
 }
 
@@ -423,28 +553,26 @@ pub fn split_verify(project: &Project, split: &Split<'_>) -> Option<Fix> {
     let name = free_name(project, target.file, &format!("verify{}", pascal(&[split.into])));
     let page_name = free_name(project, target.file, &format!("{name}Page"));
     let page_ref = internal_ref(project, &target.path, &page_name);
-    let (table, into) = (serde_json::Value::String(split.table.into()), serde_json::Value::String(split.into.into()));
+    let (table, into) =
+        (serde_json::Value::String(split.table.into()).to_string(), serde_json::Value::String(split.into.into()).to_string());
     let (f, parent, index) = (split.field, &split.parent, split.index());
     let empty = if split.array { format!("doc.{f} === undefined || doc.{f}.length === 0") } else { format!("doc.{f} === undefined") };
     let reference = project.layout.function_reference(&target.path, &name);
     let action =
         verify_action(&name, &page_ref, &format!("`{}` whose `{f}` is not in `{}` yet", split.table, split.into), &reference, true);
-    let code = format!(
-        "\n/** One page of `{name}`: documents of `{t}` whose `{f}` has no rows in `{i}` yet. */\nexport const {page_name} = internalQuery({{\n  args: {{ cursor: v.union(v.string(), v.null()) }},\n  handler: async (ctx, args) => {{\n    const {{ page, isDone, continueCursor }} = await ctx.db\n      .query({table})\n      .paginate({{ cursor: args.cursor, numItems: {VERIFY_PAGE} }});\n    let remaining = 0;\n    for (const doc of page) {{\n      if ({empty}) {{\n        continue;\n      }}\n      const row = await ctx.db\n        .query({into})\n        .withIndex(\"{index}\", (q) => q.eq(\"{parent}\", doc._id))\n        .first();\n      if (row === null) {{\n        remaining += 1;\n      }}\n    }}\n    return {{ scanned: page.length, remaining, isDone, continueCursor }};\n  }},\n}});\n{action}",
-        t = split.table,
-        i = split.into,
+    let page = verify_page(
+        &page_name,
+        &format!("One page of `{name}`: documents of `{}` whose `{f}` has no rows in `{}` yet.", split.table, split.into),
+        &table,
+        &format!(
+            "    let remaining = 0;\n    for (const doc of page) {{\n      if ({empty}) {{\n        continue;\n      }}\n      const row = await ctx.db\n        .query({into})\n        .withIndex(\"{index}\", (q) => q.eq(\"{parent}\", doc._id))\n        .first();\n      if (row === null) {{\n        remaining += 1;\n      }}\n    }}\n"
+        ),
     );
-    let needed = vec![
-        ("v", "convex/values".to_string()),
-        ("internalQuery", generated(project, &target.path, "server")),
-        ("internalAction", generated(project, &target.path, "server")),
-        ("internal", generated(project, &target.path, "api")),
-    ];
     Some(Fix {
         title: format!("Generate verify `{name}` for `{}.{}` → `{}`", split.table, split.field, split.into),
         kind: FixKind::QuickFix,
         preferred: false,
-        edits: vec![add_code(project, &target, &needed, code)],
+        edits: vec![add_code(project, &target, &verify_imports(project, &target.path), format!("\n{page}{action}"))],
     })
 }
 
@@ -468,7 +596,7 @@ fn verify_action(name: &str, page_ref: &str, what: &str, reference: &str, typesc
     };
     format!(
         "\n/**\n * Verify generated by convex-migrate: counts the documents of {what}.\n * Run: {run}   (expect `remaining: 0`)\n */\nexport const {name} = internalAction({{\n  args: {{}},\n  handler: async (ctx){result_type} => {{\n    let cursor{cursor_type} = null;\n    let scanned = 0;\n    let remaining = 0;\n    for (;;) {{\n      const result{page_type} = await ctx.runQuery({page_ref}, {{ cursor }});\n      scanned += result.scanned;\n      remaining += result.remaining;\n      if (result.isDone) {{\n        return {{ scanned, remaining }};\n      }}\n      cursor = result.continueCursor;\n    }}\n  }},\n}});\n",
-        run = run_command(reference, None),
+        run = RunCommand::new(reference),
     )
 }
 

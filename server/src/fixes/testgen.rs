@@ -101,7 +101,7 @@ pub fn migration_test(
     let table_def =
         if is_identifier(&table.name) { format!("schema.tables.{}", table.name) } else { format!("schema.tables[{table_lit}]") };
     let name = &backfill.name;
-    let run = crate::fixes::codegen::run_command(&backfill.reference, None);
+    let run = crate::analysis::command::RunCommand::new(&backfill.reference);
 
     let mut out = String::new();
     if typescript {
@@ -298,13 +298,12 @@ mod tests {
     use std::sync::Arc;
 
     use super::*;
-    use crate::analysis::backfill::backfills;
-    use crate::analysis::state::verifies;
+    use crate::analysis::Revision;
     use crate::fixes::codegen;
     use crate::project::{Layout, SourceFile};
 
-    fn project(files: &[(&str, &str)]) -> Project {
-        Project::build(Layout::default(), files.iter().map(|(p, t)| SourceFile::new(p.to_string(), Arc::from(*t))).collect())
+    fn project(files: &[(&str, &str)]) -> Revision {
+        Revision::new(Project::build(Layout::default(), files.iter().map(|(p, t)| SourceFile::new(p.to_string(), Arc::from(*t))).collect()))
     }
 
     /// The project after applying a fix (files created or edited).
@@ -371,8 +370,8 @@ export default defineSchema({
         let borrowed: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
         let p = project(&borrowed);
         let table = p.schema.as_ref().unwrap().table("users").unwrap();
-        let backfill = *backfills(&p, "users", field, goal).first().expect("a backfill");
-        let verify = verifies(&p, "users", field).first().copied();
+        let backfill = *p.backfills("users", field, goal).first().expect("a backfill");
+        let verify = p.verifies("users", field).first().copied();
         migration_test(&p, table, field, goal, backfill, verify)
     }
 
@@ -576,7 +575,7 @@ export const checkRole = query({
         let borrowed: Vec<(&str, &str)> = files.iter().map(|(p, t)| (p.as_str(), t.as_str())).collect();
         let p = project(&borrowed);
         let table = p.schema.as_ref().unwrap().table("users").unwrap();
-        let backfill = backfills(&p, "users", "role", Goal::Fill)[0];
+        let backfill = p.backfills("users", "role", Goal::Fill)[0];
         let check = p.functions.iter().find(|f| f.name == "checkRole").unwrap();
         let fix = migration_test(&p, table, "role", Goal::Fill, backfill, Some(check)).unwrap();
         assert!(!text_of(&fix).contains("checkRole"), "{}", text_of(&fix));

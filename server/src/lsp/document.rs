@@ -1,5 +1,5 @@
 //! An open document: a rope edited incrementally, its version, and the model of its current text
-//! (built on demand, so a burst of keystrokes parses once).
+//! (built on demand by the analysis worker, outside any lock, so a burst of keystrokes parses once).
 
 use std::sync::Arc;
 
@@ -14,6 +14,25 @@ pub struct Document {
     pub version: i32,
     /// The model of the current text, keyed by the project-relative path it was built for.
     source: Option<SourceFile>,
+}
+
+/// What the analysis takes of a document while holding its lock: cheap (a rope shares its
+/// chunks), so the model is built after the lock is released.
+pub struct Taken {
+    pub rope: Rope,
+    pub version: i32,
+    pub source: Option<SourceFile>,
+}
+
+impl Taken {
+    /// The model of the text as the file at `path` (relative to its project): the cached one, or
+    /// built now.
+    pub fn source(self, path: &str) -> SourceFile {
+        match self.source {
+            Some(s) if s.path == path => s,
+            _ => SourceFile::new(path.to_string(), Arc::from(self.rope.to_string())),
+        }
+    }
 }
 
 impl Document {
@@ -42,22 +61,16 @@ impl Document {
         self.rope.to_string()
     }
 
-    /// The model of the current text as the file at `path` (relative to its project).
-    pub fn source(&mut self, path: &str) -> SourceFile {
-        match &self.source {
-            Some(s) if s.path == path => s.clone(),
-            _ => {
-                let s = SourceFile::new(path.to_string(), Arc::from(self.text()));
-                self.source = Some(s.clone());
-                s
-            }
-        }
+    /// The text, version and cached model, to build the model from outside the lock.
+    pub fn take(&self) -> Taken {
+        Taken { rope: self.rope.clone(), version: self.version, source: self.source.clone() }
     }
 
-    /// The byte offset of a client position.
-    pub fn offset(&self, pos: Position, unit: ColumnUnit) -> u32 {
-        let char = char_index(&self.rope, pos, unit);
-        self.rope.char_to_byte(char) as u32
+    /// Keeps the model built for `version`, if the document is still at that version.
+    pub fn keep(&mut self, version: i32, source: SourceFile) {
+        if self.version == version {
+            self.source = Some(source);
+        }
     }
 }
 

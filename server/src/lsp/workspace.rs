@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use crate::analysis::{analyze, Analysis, Input, Rule};
-use crate::config::{Config, ConfigError, FILE_NAME};
+use crate::analysis::{Analysis, Baseline, Revision, Rule, Workspace};
+use crate::config::{ConfigFile, FILE_NAME};
 use crate::project::{Layout, Project, SourceFile};
-use crate::sources::{self, disk, Base, BaseCache};
+use crate::sources::{self, disk, BaseCache};
 
 /// How deep below a workspace folder projects are looked for (`apps/web`, `packages/x/app`).
 const MAX_DEPTH: usize = 5;
@@ -57,18 +57,21 @@ pub struct Settings {
 
 /// What one analysis saw and found.
 pub struct Snapshot {
-    pub working: Project,
-    pub base: Option<Arc<Project>>,
-    pub base_note: Option<String>,
-    pub config: Config,
-    pub config_text: Option<String>,
+    pub ws: Workspace,
     pub analysis: Analysis,
+    /// Why transition rules are off, said once on the schema (no git, no schema at the base).
+    pub base_note: Option<String>,
     /// Versions of the open documents the analysis read, by project-relative path.
     pub versions: HashMap<String, i32>,
 }
 
-/// The baseline as last read: the project (none when off) and a note for the user.
-type BaseState = (Option<Arc<Project>>, Option<String>);
+/// An open buffer of the project, as the analysis reads it.
+pub enum Overlay {
+    /// A source file of the functions folder, modelled.
+    Source { version: i32, source: SourceFile },
+    /// `convex-migrate.json`.
+    Config { version: i32, text: String },
+}
 
 /// A Convex project of the workspace.
 pub struct ProjectState {
@@ -76,19 +79,15 @@ pub struct ProjectState {
     pub layout: Mutex<Layout>,
     /// Files of the functions folder as on disk, by project-relative path (models cached).
     disk: Mutex<HashMap<String, SourceFile>>,
+    /// `convex-migrate.json` as on disk: read when the project is loaded and when the watcher
+    /// says it changed, not on every keystroke.
+    config: Mutex<ConfigFile>,
     /// The baseline, until git or the settings move it.
-    base: Mutex<Option<BaseState>>,
+    base: Mutex<Option<(Baseline, Option<String>)>>,
     pub generation: AtomicU64,
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
     pub published: Mutex<Vec<String>>,
-}
-
-/// An open buffer's text and version, handed to the analysis.
-pub struct Overlay {
-    pub path: String,
-    pub version: i32,
-    pub source: SourceFile,
 }
 
 impl ProjectState {
@@ -97,6 +96,7 @@ impl ProjectState {
             root,
             layout: Mutex::new(Layout::default()),
             disk: Mutex::new(HashMap::new()),
+            config: Mutex::new(ConfigFile::default()),
             base: Mutex::new(None),
             generation: AtomicU64::new(0),
             last: Mutex::new(None),
@@ -111,25 +111,42 @@ impl ProjectState {
         Some(parts?.join("/"))
     }
 
-    /// Reads every file of the functions folder from disk (at start, and when convex.json changes).
+    pub fn layout(&self) -> Layout {
+        self.layout.lock().map(|l| l.clone()).unwrap_or_default()
+    }
+
+    /// Reads every file of the functions folder and the config from disk (at start, and when
+    /// convex.json changes).
     pub fn load(&self) {
         let mut notes = Vec::new();
         let text = disk::read_optional(&self.root, "convex.json").ok().flatten();
         let (layout, note) = Layout::from_convex_json(text.as_deref());
         notes.extend(note);
         let project = sources::read_dir_project(&self.root, &mut notes);
-        let files = project.files.into_iter().map(|f| (f.path.clone(), f)).collect();
+        let files = project.files.iter().map(|f| (f.path.clone(), f.clone())).collect();
         if let Ok(mut l) = self.layout.lock() {
             *l = layout;
         }
         if let Ok(mut d) = self.disk.lock() {
             *d = files;
         }
+        self.reload_config();
+    }
+
+    /// Reads `convex-migrate.json` again (the watcher reported it).
+    pub fn reload_config(&self) {
+        let config = sources::read_config(&self.root, &mut Vec::new());
+        if let Ok(mut c) = self.config.lock() {
+            *c = config;
+        }
     }
 
     /// Re-reads one file after the watcher reported it created, changed or deleted.
     pub fn refresh(&self, rel: &str) {
-        let layout = self.layout.lock().map(|l| l.clone()).unwrap_or_default();
+        if rel == FILE_NAME {
+            return self.reload_config();
+        }
+        let layout = self.layout();
         if !layout.is_source(rel) {
             return;
         }
@@ -155,19 +172,25 @@ impl ProjectState {
         }
     }
 
-    fn base(&self, spec: Option<&str>, cache: &BaseCache) -> BaseState {
+    fn base(&self, spec: Option<&str>, cache: &BaseCache) -> (Baseline, Option<String>) {
         if let Ok(b) = self.base.lock() {
             if let Some(known) = &*b {
                 return known.clone();
             }
         }
         let result = match sources::read_git_base(&self.root, spec, Some(cache)) {
-            Ok(Base::Project { project, .. }) => {
-                let note = project.schema.is_none().then(|| "no schema at the base: transition rules are off".to_string());
-                (Some(project), note)
+            Ok(base @ Baseline::Read { .. }) => {
+                let note = base
+                    .revision()
+                    .is_some_and(|r| r.schema.is_none())
+                    .then(|| "no schema at the base: transition rules are off".to_string());
+                (base, note)
             }
-            Ok(Base::Off { reason }) => (None, Some(reason)),
-            Err(e) => (None, Some(format!("{e}: transition rules are off"))),
+            Ok(Baseline::Off { reason }) => (Baseline::Off { reason: reason.clone() }, Some(reason)),
+            Err(e) => {
+                let reason = format!("{e}: transition rules are off");
+                (Baseline::Off { reason: reason.clone() }, Some(reason))
+            }
         };
         if let Ok(mut b) = self.base.lock() {
             *b = Some(result.clone());
@@ -175,43 +198,52 @@ impl ProjectState {
         result
     }
 
-    /// Analyses the project with the open buffers over the disk files.
-    pub fn analyse(&self, overlays: Vec<Overlay>, settings: &Settings, cache: &BaseCache) -> Snapshot {
-        let layout = self.layout.lock().map(|l| l.clone()).unwrap_or_default();
+    /// Analyses the project with the open buffers over the disk files. `stale()` says whether a
+    /// newer edit has come in meanwhile: then the work stops and `None` is returned (the newer
+    /// analysis is on its way).
+    pub fn analyse(
+        &self,
+        overlays: HashMap<String, Overlay>,
+        settings: &Settings,
+        cache: &BaseCache,
+        stale: &dyn Fn() -> bool,
+    ) -> Option<Snapshot> {
+        let layout = self.layout();
         let mut files: HashMap<String, SourceFile> = self.disk.lock().map(|d| d.clone()).unwrap_or_default();
+        let mut config = self.config.lock().map(|c| c.clone()).unwrap_or_default();
         let mut versions = HashMap::new();
-        let mut config_text = disk::read_optional(&self.root, FILE_NAME).ok().flatten();
-        for overlay in overlays {
-            versions.insert(overlay.path.clone(), overlay.version);
-            if overlay.path == FILE_NAME {
-                config_text = Some(overlay.source.text.to_string());
-            } else if layout.is_source(&overlay.path) {
-                files.insert(overlay.path.clone(), overlay.source);
+        for (path, overlay) in overlays {
+            match overlay {
+                Overlay::Config { version, text } => {
+                    versions.insert(path, version);
+                    config = ConfigFile::parse(Some(text), &Rule::is_known);
+                }
+                Overlay::Source { version, source } => {
+                    versions.insert(path.clone(), version);
+                    if layout.is_source(&path) {
+                        files.insert(path, source);
+                    }
+                }
             }
         }
-        let (mut config, config_errors): (Config, Option<Vec<ConfigError>>) = match &config_text {
-            Some(text) => {
-                let (c, e) = Config::parse(text, &Rule::is_known);
-                (c, Some(e))
-            }
-            None => (Config::default(), None),
-        };
         for (rule, level) in &settings.rules {
             if let Some(level) = crate::config::Level::parse(level) {
-                config.rules.entry(rule.clone()).or_insert(level);
+                config.config.rules.entry(rule.clone()).or_insert(level);
             }
         }
-        let spec = config.base.clone().or_else(|| settings.base.clone());
+        let spec = config.config.base.clone().or_else(|| settings.base.clone());
         let (base, base_note) = self.base(spec.as_deref(), cache);
+        if stale() {
+            return None;
+        }
         let previous = self.last.lock().ok().and_then(|l| l.clone());
-        let working = Project::rebuild(layout, files.into_values().collect(), previous.as_ref().map(|s| &s.working));
-        let analysis = analyze(&Input {
-            working: &working,
-            base: base.as_deref(),
-            config: &config,
-            config_errors: config_errors.as_deref().map(|e| (FILE_NAME, e)),
-        });
-        Snapshot { working, base, base_note, config, config_text, analysis, versions }
+        let working = Project::rebuild(layout, files.into_values().collect(), previous.as_ref().map(|s| &*s.ws.working.project));
+        if stale() {
+            return None;
+        }
+        let ws = Workspace::new(Revision::new(working), base, config);
+        let analysis = ws.analyze();
+        Some(Snapshot { ws, analysis, base_note, versions })
     }
 
     pub fn next_generation(&self) -> u64 {

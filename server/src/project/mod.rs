@@ -168,8 +168,6 @@ pub struct Project {
     pub schema: Option<Schema>,
     /// In file order.
     pub functions: Vec<Arc<Function>>,
-    backfills: std::sync::OnceLock<crate::analysis::backfill::BackfillIndex>,
-    verifies: std::sync::OnceLock<crate::analysis::state::VerifyIndex>,
     /// What linking read, so that the next build can reuse what did not change.
     links: Links,
 }
@@ -183,16 +181,6 @@ struct Links {
 }
 
 impl Project {
-    /// The verify functions of the project, indexed on first use.
-    pub fn verify_index(&self) -> &crate::analysis::state::VerifyIndex {
-        self.verifies.get_or_init(|| crate::analysis::state::VerifyIndex::build(&self.functions))
-    }
-
-    /// The backfills of the project's functions, indexed on first use.
-    pub fn backfill_index(&self) -> &crate::analysis::backfill::BackfillIndex {
-        self.backfills.get_or_init(|| crate::analysis::backfill::BackfillIndex::build(&self.functions))
-    }
-
     /// Links the files of a project (paths relative to its root).
     pub fn build(layout: Layout, files: Vec<SourceFile>) -> Project {
         Project::rebuild(layout, files, None)
@@ -205,16 +193,7 @@ impl Project {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
-        let mut project = Project {
-            layout,
-            files,
-            by_path,
-            schema: None,
-            functions: Vec::new(),
-            backfills: std::sync::OnceLock::new(),
-            verifies: std::sync::OnceLock::new(),
-            links: Links::default(),
-        };
+        let mut project = Project { layout, files, by_path, schema: None, functions: Vec::new(), links: Links::default() };
         // Reuse needs the same files in the same places (file ids are indexes).
         let previous = previous.filter(|p| {
             p.layout == project.layout

@@ -1,5 +1,6 @@
 //! Where project files come from: the disk (working tree, `--base-dir`) and git objects (the
-//! baseline). The only I/O of the analysis; it feeds [`crate::project`].
+//! baseline). The only I/O of the analysis: it feeds [`crate::project`], and [`load`] assembles
+//! the [`Workspace`] that `check`, `plan` and `verify` analyse.
 
 pub mod disk;
 pub mod git;
@@ -8,8 +9,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::analysis::Rule;
-use crate::config::{Config, ConfigError, FILE_NAME};
+use crate::analysis::{BaseSource, Baseline, Revision, Rule, Workspace};
+use crate::config::{ConfigFile, FILE_NAME};
 use crate::project::{Layout, Project, SourceFile};
 
 pub use git::Skipped;
@@ -23,25 +24,8 @@ pub enum SourceError {
     NotAProject(PathBuf),
     #[error(transparent)]
     Git(#[from] git::GitError),
-}
-
-/// The working tree of a project: its files, config and layout.
-pub struct Working {
-    pub root: PathBuf,
-    pub project: Project,
-    pub config: Config,
-    /// The config file's errors, when the file exists.
-    pub config_errors: Option<Vec<ConfigError>>,
-    /// The config file's text, when it exists.
-    pub config_text: Option<String>,
-    /// Things the user should know (a malformed convex.json, skipped files).
-    pub notes: Vec<String>,
-}
-
-/// The baseline, or why there is none.
-pub enum Base {
-    Project { project: Arc<Project>, commit: Option<String>, described_as: String },
-    Off { reason: String },
+    #[error("--base-dir: {0}")]
+    BaseDir(Box<SourceError>),
 }
 
 /// Checks that `path` is a Convex project root: it holds `convex.json` or a `convex/` folder.
@@ -116,49 +100,93 @@ pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
     Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()))
 }
 
-/// Reads the working tree of the project at `root`, with its `convex-migrate.json`.
-pub fn read_working(root: &Path) -> Result<Working, SourceError> {
-    let root = project_root(root)?;
-    let mut notes = Vec::new();
-    let project = read_dir_project(&root, &mut notes);
-    let config_text = match disk::read_optional(&root, FILE_NAME) {
+/// Reads `convex-migrate.json` at `root` (a file that cannot be read is a note, and the defaults
+/// apply).
+pub fn read_config(root: &Path, notes: &mut Vec<String>) -> ConfigFile {
+    let text = match disk::read_optional(root, FILE_NAME) {
         Ok(text) => text,
         Err(e) => {
             notes.push(format!("cannot read {FILE_NAME}: {e}; using the defaults"));
             None
         }
     };
-    let (config, config_errors) = match &config_text {
-        Some(text) => {
-            let (config, errors) = Config::parse(text, &Rule::is_known);
-            (config, Some(errors))
-        }
-        None => (Config::default(), None),
+    ConfigFile::parse(text, &Rule::is_known)
+}
+
+/// Where the baseline comes from.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum BaseChoice {
+    /// The config's `base`, else the merge-base with the upstream branch, else HEAD.
+    #[default]
+    Default,
+    /// A git revision, as `git rev-parse` takes it.
+    Git(String),
+    /// A folder holding a copy of the deployed project.
+    Folder(PathBuf),
+    /// No baseline (for what needs none, like `verify`).
+    Off,
+}
+
+/// The loader: the project at `root` (its working tree and `convex-migrate.json`) and its
+/// baseline, ready to analyse. What `check`, `plan` and `verify` run on; the language server
+/// builds its working tree from its buffers and reads the base with [`read_git_base`].
+pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
+    let root = project_root(root)?;
+    let mut notes = Vec::new();
+    let project = read_dir_project(&root, &mut notes);
+    let config = read_config(&root, &mut notes);
+    let baseline = match base {
+        BaseChoice::Folder(dir) => read_base_dir(dir).map_err(|e| SourceError::BaseDir(Box::new(e)))?,
+        BaseChoice::Git(spec) => read_git_base(&root, Some(spec), None)?,
+        BaseChoice::Default => read_git_base(&root, config.config.base.as_deref(), None)?,
+        BaseChoice::Off => Baseline::Off { reason: "no baseline was read".into() },
     };
-    Ok(Working { root, project, config, config_errors, config_text, notes })
+    let mut ws = Workspace::new(Revision::new(project), baseline, config);
+    ws.notes = notes;
+    Ok(ws)
 }
 
 /// The baseline from a folder (`--base-dir`).
-pub fn read_base_dir(dir: &Path) -> Result<Base, SourceError> {
+pub fn read_base_dir(dir: &Path) -> Result<Baseline, SourceError> {
     let dir = project_root(dir)?;
     let mut notes = Vec::new();
     let project = read_dir_project(&dir, &mut notes);
-    Ok(Base::Project { project: Arc::new(project), commit: None, described_as: dir.display().to_string() })
+    Ok(Baseline::Read { revision: Arc::new(Revision::new(project)), source: BaseSource::Folder { path: dir.display().to_string() } })
+}
+
+/// A project handed in as files (path relative to the root, text): its `convex.json`, its
+/// `convex-migrate.json` and its sources, modelled like files read from disk.
+fn project_from_files(files: &[(String, String)]) -> (Project, Option<String>) {
+    let text_of = |name: &str| files.iter().find(|(p, _)| p == name).map(|(_, t)| t.clone());
+    let (layout, _) = Layout::from_convex_json(text_of("convex.json").as_deref());
+    let sources = files.iter().filter(|(p, _)| layout.is_source(p)).map(|(p, t)| (p.clone(), t.clone())).collect();
+    (Project::build(layout, model_files(sources)), text_of(FILE_NAME))
+}
+
+/// The loader for files held in memory (tests, fixtures): the working files and, when given, the
+/// base's, assembled as [`load`] assembles a project on disk.
+pub fn load_files(working: &[(String, String)], base: Option<&[(String, String)]>) -> Workspace {
+    let (project, config_text) = project_from_files(working);
+    let baseline = match base {
+        Some(files) => Baseline::Read { revision: Arc::new(Revision::new(project_from_files(files).0)), source: BaseSource::Given },
+        None => Baseline::Off { reason: "no baseline was given".into() },
+    };
+    Workspace::new(Revision::new(project), baseline, ConfigFile::parse(config_text, &Rule::is_known))
 }
 
 /// Baseline projects already read, by project root and commit id: the base moves rarely (a
 /// commit, a checkout), while the language server re-analyses on every keystroke.
 #[derive(Default)]
 pub struct BaseCache {
-    entries: Mutex<HashMap<(PathBuf, String), Arc<Project>>>,
+    entries: Mutex<HashMap<(PathBuf, String), Arc<Revision>>>,
 }
 
 impl BaseCache {
-    fn get(&self, root: &Path, commit: &str) -> Option<Arc<Project>> {
+    fn get(&self, root: &Path, commit: &str) -> Option<Arc<Revision>> {
         self.entries.lock().ok()?.get(&(root.to_path_buf(), commit.to_string())).cloned()
     }
 
-    fn put(&self, root: &Path, commit: &str, project: Arc<Project>) {
+    fn put(&self, root: &Path, commit: &str, project: Arc<Revision>) {
         if let Ok(mut entries) = self.entries.lock() {
             // A handful of bases per project at most; keep memory bounded all the same.
             if entries.len() >= 16 {
@@ -172,7 +200,7 @@ impl BaseCache {
 /// The baseline from git: `spec` (from `--base` or the config) or the default base.
 /// No repository, or a repository without commits when no spec was given: the base is off.
 /// An unknown spec is an error. With a cache, a commit already read is not read again.
-pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>) -> Result<Base, SourceError> {
+pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>) -> Result<Baseline, SourceError> {
     let Some(repo) = git::GitRepo::discover(root)? else {
         if let Some(spec) = spec {
             return Err(SourceError::Git(git::GitError::UnknownRef {
@@ -180,17 +208,18 @@ pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>)
                 reason: "the project is not in a git repository".into(),
             }));
         }
-        return Ok(Base::Off { reason: "not a git repository: transition rules are off".into() });
+        return Ok(Baseline::Off { reason: "not a git repository: transition rules are off".into() });
     };
     let resolved = match repo.resolve(spec) {
         Ok(r) => r,
         Err(git::GitError::NoCommits { .. }) if spec.is_none() => {
-            return Ok(Base::Off { reason: "the git repository has no commits yet: transition rules are off".into() })
+            return Ok(Baseline::Off { reason: "the git repository has no commits yet: transition rules are off".into() })
         }
         Err(e) => return Err(e.into()),
     };
-    if let Some(project) = cache.and_then(|c| c.get(root, &resolved.commit)) {
-        return Ok(Base::Project { project, commit: Some(resolved.commit), described_as: resolved.described_as });
+    let source = BaseSource::Commit { id: resolved.commit.clone(), described_as: resolved.described_as.clone() };
+    if let Some(revision) = cache.and_then(|c| c.get(root, &resolved.commit)) {
+        return Ok(Baseline::Read { revision, source });
     }
     let (meta, _) = repo.read_files(&resolved.commit, root, &|path, is_dir| !is_dir && path == "convex.json")?;
     let (layout, _) = Layout::from_convex_json(meta.first().map(|f| f.text.as_str()));
@@ -205,9 +234,10 @@ pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>)
             inside && layout.is_source(path)
         }
     })?;
-    let project = Arc::new(Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect())));
+    let project = Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()));
+    let revision = Arc::new(Revision::new(project));
     if let Some(cache) = cache {
-        cache.put(root, &resolved.commit, project.clone());
+        cache.put(root, &resolved.commit, revision.clone());
     }
-    Ok(Base::Project { project, commit: Some(resolved.commit), described_as: resolved.described_as })
+    Ok(Baseline::Read { revision, source })
 }

@@ -1,10 +1,9 @@
 //! `backfill-unverified`: a field becomes required (or is removed) with a deployed backfill that
 //! nobody has recorded as verified.
 
-use crate::analysis::backfill::{backfills, Goal};
+use crate::analysis::backfill::Goal;
 use crate::analysis::diff::Change;
-use crate::analysis::{Context, Finding, Rule};
-use crate::project::Loc;
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 
 pub const DOC: &str = r#"# backfill-unverified (warning)
 
@@ -28,15 +27,16 @@ Run the backfill (`npx convex run migrations:backfillUsersRole`, add `--prod` fo
 ```
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(base) = cx.base else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(base) = cx.base else { return out };
     for change in &cx.changes {
         let (table, field, loc, goal, what) = match change {
             Change::BecameRequired { table, field, .. } => (*table, field.name.as_str(), field.loc, Goal::Fill, "becomes required"),
             Change::Removed { table, base: field } => (*table, field.name.as_str(), table.loc, Goal::Unset, "is removed"),
             _ => continue,
         };
-        let deployed = backfills(base, &table.name, field, goal);
+        let deployed = base.backfills(&table.name, field, goal);
         let Some(backfill) = deployed.first() else { continue };
         if cx.config.is_verified(&table.name, field) {
             continue;
@@ -46,10 +46,15 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             Goal::Fill => format!("if any document still lacks `{field}`, the push will fail with `Object is missing the required field `{field}``"),
             Goal::Unset => format!("if any document still holds `{field}`, the push will fail with `Object contains extra field `{field}` that is not in the validator`"),
         };
+        let subject = match goal {
+            Goal::Fill => Subject::Field { table: table.name.clone(), field: field.to_string() },
+            // The field is gone from the working schema: the finding is about its table there.
+            Goal::Unset => Subject::Table { table: table.name.clone() },
+        };
         let mut finding = Finding::new(
             Rule::BackfillUnverified,
-            cx.working,
-            loc,
+            cx.at(loc),
+            subject,
             format!("`{name}` {what}; the backfill `{}` is deployed but not verified: {consequence}", backfill.reference),
         )
         .help(format!(
@@ -58,15 +63,20 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         ));
         // Point at the backfill as the working tree has it, else as it was deployed.
         if let Some(now) = cx.working.functions.iter().find(|f| f.reference == backfill.reference) {
-            finding = finding.related(cx.working, now.loc, "the deployed backfill");
-        } else {
-            let loc = Loc { file: backfill.loc.file, range: backfill.loc.range };
-            finding.related.push(crate::analysis::Related {
-                path: base.path(loc.file).to_string(),
-                range: loc.range,
-                message: "the deployed backfill (at the base)".into(),
-            });
+            finding = finding.related(cx.at(now.loc), "the deployed backfill");
+        } else if let Some(at) = cx.at_base(backfill.loc) {
+            finding = finding.related(at, "the deployed backfill (at the base)");
         }
         out.push(finding);
     }
+    out
+}
+
+/// For a field made required: make it optional again, write a verify.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Field { table, field } = &finding.subject else { return Vec::new() };
+    vec![
+        Recipe::MakeOptional { table: table.clone(), field: field.clone() },
+        Recipe::GenerateVerify { table: table.clone(), field: field.clone(), goal: Goal::Fill },
+    ]
 }

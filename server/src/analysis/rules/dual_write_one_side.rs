@@ -1,7 +1,8 @@
 //! `dual-write-one-side`: a function writes one side of a dual-write pair and not the other.
 
 use crate::analysis::dual_write::{pairs, sites, Source};
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
+use crate::names::Place;
 
 pub const DOC: &str = r#"# dual-write-one-side (warning)
 
@@ -26,8 +27,9 @@ export const updateTags = mutation({ handler: async (ctx, { id, tags }) => {
 Write both sides in every function until reads have switched to the new side (write both, read old → migrate → read new, write both → write new only). Declare an inferred pair in `convex-migrate.json` so it outlives the base moving on.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    for pair in pairs(cx.working, cx.base, cx.config) {
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    for pair in pairs(cx.working, cx.base.map(|b| &**b), cx.config) {
         let sites = sites(cx.working, &pair);
         let example = sites.iter().find(|s| !s.writes_from.is_empty() && !s.writes_to.is_empty());
         let source = match &pair.source {
@@ -41,10 +43,15 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 _ => continue,
             };
             for loc in locs {
+                let subject = Subject::DualWrite {
+                    from: pair.from.to_string(),
+                    to: pair.to.to_string(),
+                    inferred: matches!(pair.source, Source::Inferred { .. }),
+                };
                 let mut finding = Finding::new(
                     Rule::DualWriteOneSide,
-                    cx.working,
-                    *loc,
+                    cx.at(*loc),
+                    subject,
                     format!(
                         "`{}` writes `{written}` but not `{missing}`, while `{}` moves to `{}` ({source}): what it writes here is missed on the other side",
                         site.function.reference, pair.from, pair.to
@@ -52,10 +59,41 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 )
                 .help(format!("Write `{missing}` here too, until reads have switched to `{}` and the old side is retired", pair.to));
                 if let Some(example) = example {
-                    finding = finding.related(cx.working, example.function.loc, format!("`{}` writes both", example.function.reference));
+                    finding = finding.related(cx.at(example.function.loc), format!("`{}` writes both", example.function.reference));
                 }
                 out.push(finding);
             }
         }
     }
+    out
+}
+
+/// Declare an inferred pair; where both sides are fields of the written document, write the
+/// missing one next to the other.
+pub fn fixes(finding: &Finding, cx: &Context<'_>) -> Vec<Recipe> {
+    let Subject::DualWrite { from, to, inferred } = &finding.subject else { return Vec::new() };
+    let mut out = Vec::new();
+    if *inferred {
+        out.push(Recipe::DeclareDualWrite { from: from.clone(), to: to.clone() });
+    }
+    let (Some(from), Some(to)) = (Place::parse(from), Place::parse(to)) else { return out };
+    let (Some(ff), Some(tf)) = (&from.field, &to.field) else { return out };
+    if from.table != to.table {
+        return out;
+    }
+    let here = &finding.location;
+    let write = cx
+        .working
+        .functions
+        .iter()
+        .flat_map(|f| f.writes.iter())
+        .find(|w| cx.working.path(w.file) == here.path && w.item.method_range == here.range);
+    let Some(object) = write.and_then(|w| w.item.object.as_ref()) else { return out };
+    let (present, missing) = match (object.field(ff), object.field(tf)) {
+        (Some(p), None) => (p, tf),
+        (None, Some(p)) => (p, ff),
+        _ => return out,
+    };
+    out.push(Recipe::AlsoWrite { path: here.path.clone(), write: here.range, present: present.name.clone(), missing: missing.clone() });
+    out
 }

@@ -2,8 +2,8 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::backfill::{backfills, Goal};
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::backfill::Goal;
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 use crate::config::Severity;
 use crate::model::body::{TableRef, WriteOp};
 use crate::model::validator::Validator;
@@ -38,8 +38,9 @@ fn inserted_fields(cx: &Context<'_>) -> HashSet<(String, String)> {
     out
 }
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(schema) = cx.working.schema.as_ref() else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(schema) = cx.working.schema.as_ref() else { return out };
     let base_schema = cx.base.and_then(|b| b.schema.as_ref());
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
     let inserted = inserted_fields(cx);
@@ -64,25 +65,26 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 let migrating = !required && {
                     let new_since_base =
                         base_schema.and_then(|b| b.table(&table.name)).is_some_and(|bt| !bt.open && bt.field(&field.name).is_none());
-                    let backfilled = !backfills(cx.working, &table.name, &field.name, Goal::Fill).is_empty()
-                        || cx.base.is_some_and(|b| !backfills(b, &table.name, &field.name, Goal::Fill).is_empty());
+                    let backfilled = !cx.working.backfills(&table.name, &field.name, Goal::Fill).is_empty()
+                        || cx.base.is_some_and(|b| !b.backfills(&table.name, &field.name, Goal::Fill).is_empty());
                     backfilled || (new_since_base && inserted.contains(&(table.name.clone(), field.name.clone())))
                 };
                 if !(required || migrating) || !seen.insert((loc, field.name.clone())) {
                     continue;
                 }
+                let subject = Subject::Write { table: table.name.clone(), field: Some(field.name.clone()) };
                 let mut finding = if required {
                     Finding::new(
                         Rule::InsertMissingField,
-                        cx.working,
-                        loc,
+                        cx.at(loc),
+                        subject,
                         format!("this insert into `{}` omits the required field `{}`: it fails at run time with `Object is missing the required field `{}``", table.name, field.name, field.name),
                     )
                 } else {
                     Finding::new(
                         Rule::InsertMissingField,
-                        cx.working,
-                        loc,
+                        cx.at(loc),
+                        subject,
                         format!(
                             "this insert into `{}` omits `{}`, which is being migrated: new documents keep arriving without it, so the backfill never finishes and `{}` can never be made required",
                             table.name, field.name, field.name
@@ -98,4 +100,16 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+    out
+}
+
+/// Add the field to the insert, with the value a backfill would write.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Write { table, field: Some(field) } = &finding.subject else { return Vec::new() };
+    vec![Recipe::AddFieldToInsert {
+        path: finding.location.path.clone(),
+        write: finding.location.range,
+        table: table.clone(),
+        field: field.clone(),
+    }]
 }

@@ -1,7 +1,7 @@
 //! `invalid-config`: `convex-migrate.json` has a mistake.
 
-use crate::analysis::{Finding, Rule};
-use crate::config::ConfigError;
+use crate::analysis::{Context, Finding, Location, Rule, Subject};
+use crate::config::FILE_NAME;
 
 pub const DOC: &str = r#"# invalid-config (error)
 
@@ -20,17 +20,16 @@ The setting is ignored and the defaults are used, which is probably not what was
 Correct the setting; `convex-migrate explain RULE` lists what each rule is, and the rule ids are in the README.
 "#;
 
-pub fn check(path: &str, errors: &[ConfigError], out: &mut Vec<Finding>) {
-    for error in errors {
-        out.push(Finding {
-            rule: Rule::InvalidConfig,
-            severity: Rule::InvalidConfig.default_severity(),
-            path: path.to_string(),
-            range: error.range,
-            message: error.message.clone(),
-            help: None,
-            related: Vec::new(),
-            typescript_reports: false,
-        });
+pub(super) use super::no_fixes as fixes;
+
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    if cx.ws.config.text.is_none() {
+        return Vec::new();
     }
+    cx.ws
+        .config
+        .errors
+        .iter()
+        .map(|error| Finding::new(Rule::InvalidConfig, Location::working(FILE_NAME, error.range), Subject::Config, error.message.clone()))
+        .collect()
 }

@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 
 use crate::analysis::compat::accepts_written;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 use crate::model::body::{TableRef, WriteOp, WrittenValue};
 use crate::project::Loc;
 
@@ -38,8 +38,9 @@ fn describe(value: &WrittenValue) -> String {
     }
 }
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(schema) = cx.working.schema.as_ref() else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(schema) = cx.working.schema.as_ref() else { return out };
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
     for function in &cx.working.functions {
         let returns =
@@ -64,8 +65,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 };
                 let finding = Finding::new(
                     Rule::InvalidValue,
-                    cx.working,
-                    loc,
+                    cx.at(loc),
+                    Subject::Write { table: table.name.clone(), field: Some(written.name.clone()) },
                     format!(
                         "`{}.{}` does not accept {} (its validator is `{}`): {what} at run time with `Value does not match validator`",
                         table.name,
@@ -90,4 +91,16 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             }
         }
     }
+    out
+}
+
+/// Write the first value the field accepts instead.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Write { table, field: Some(field) } = &finding.subject else { return Vec::new() };
+    vec![Recipe::WriteAcceptedValue {
+        path: finding.location.path.clone(),
+        key: finding.location.range,
+        table: table.clone(),
+        field: field.clone(),
+    }]
 }

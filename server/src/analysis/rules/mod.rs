@@ -1,146 +1,127 @@
-//! Every rule, with its id, default severity and doc. One rule per file.
+//! The rule registry: one line per rule below, one file per rule beside this one.
+//!
+//! Each rule file holds its documentation (`DOC`: What it does / Why is this bad? / Example /
+//! Fix, the text of `convex-migrate explain` and of hover), `check(&Context) -> Vec<Finding>`, and
+//! `fixes(&Finding, &Context) -> Vec<Recipe>`. From the line here come the enum, the kebab-case
+//! id, the default severity, and every list generated from the rules (the config's JSON schema,
+//! the editors' settings: `UPDATE_EDITOR_FILES=1 cargo test --test editor_files` writes them, and
+//! the test fails when a committed copy drifts). Adding a rule is one new file and one line.
 
-pub mod backfill_unverified;
-pub mod dual_write_one_side;
-pub mod insert_missing_field;
-pub mod invalid_config;
-pub mod invalid_suppression;
-pub mod invalid_value;
-pub mod narrowed_type;
-pub mod parse_error;
-pub mod removed_field;
-pub mod removed_table;
-pub mod required_without_backfill;
-pub mod unbounded_collect;
-pub mod unknown_field;
-pub mod unpaginated_migration;
-pub mod unused_suppression;
-
+use crate::analysis::{Context, Finding, Recipe};
 use crate::config::Severity;
 
-/// Rule ids of DESIGN.md §3 that this release does not check yet.
-pub const PLANNED: [&str; 0] = [];
+macro_rules! rules {
+    ($($variant:ident: $module:ident, $id:literal, $severity:ident $(, $after:ident)?;)*) => {
+        $(pub mod $module;)*
 
-/// A rule, by kebab-case id.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Rule {
-    RequiredWithoutBackfill,
-    BackfillUnverified,
-    RemovedField,
-    NarrowedType,
-    RemovedTable,
-    DualWriteOneSide,
-    UnpaginatedMigration,
-    UnboundedCollect,
-    InvalidValue,
-    UnknownField,
-    InsertMissingField,
-    ParseError,
-    InvalidConfig,
-    InvalidSuppression,
-    UnusedSuppression,
+        /// A rule, by kebab-case id.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+        pub enum Rule {
+            $($variant,)*
+        }
+
+        impl Rule {
+            /// Every rule, in the order of the registry.
+            pub const ALL: &'static [Rule] = &[$(Rule::$variant,)*];
+
+            pub fn id(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $id,)*
+                }
+            }
+
+            pub fn default_severity(self) -> Severity {
+                match self {
+                    $(Rule::$variant => Severity::$severity,)*
+                }
+            }
+
+            /// The rule's documentation: What it does / Why is this bad? / Example / Fix.
+            pub fn doc(self) -> &'static str {
+                match self {
+                    $(Rule::$variant => $module::DOC,)*
+                }
+            }
+
+            /// Whether the rule looks at what the suppressions did, so runs after them.
+            pub(crate) fn after_suppressions(self) -> bool {
+                match self {
+                    $(Rule::$variant => rules!(@after $($after)?),)*
+                }
+            }
+
+            pub(crate) fn check(self, cx: &Context<'_>) -> Vec<Finding> {
+                match self {
+                    $(Rule::$variant => $module::check(cx),)*
+                }
+            }
+
+            pub(crate) fn fixes(self, finding: &Finding, cx: &Context<'_>) -> Vec<Recipe> {
+                match self {
+                    $(Rule::$variant => $module::fixes(finding, cx),)*
+                }
+            }
+        }
+    };
+    (@after after_suppressions) => { true };
+    (@after) => { false };
+}
+
+rules! {
+    RequiredWithoutBackfill: required_without_backfill, "required-without-backfill", Error;
+    BackfillUnverified: backfill_unverified, "backfill-unverified", Warning;
+    RemovedField: removed_field, "removed-field", Error;
+    NarrowedType: narrowed_type, "narrowed-type", Error;
+    RemovedTable: removed_table, "removed-table", Info;
+    DualWriteOneSide: dual_write_one_side, "dual-write-one-side", Warning;
+    UnpaginatedMigration: unpaginated_migration, "unpaginated-migration", Warning;
+    UnboundedCollect: unbounded_collect, "unbounded-collect", Warning;
+    InvalidValue: invalid_value, "invalid-value", Error;
+    UnknownField: unknown_field, "unknown-field", Error;
+    InsertMissingField: insert_missing_field, "insert-missing-field", Error;
+    ParseError: parse_error, "parse-error", Error;
+    InvalidConfig: invalid_config, "invalid-config", Error;
+    InvalidSuppression: invalid_suppression, "invalid-suppression", Warning, after_suppressions;
+    UnusedSuppression: unused_suppression, "unused-suppression", Warning, after_suppressions;
 }
 
 impl Rule {
-    pub const ALL: [Rule; 15] = [
-        Rule::RequiredWithoutBackfill,
-        Rule::BackfillUnverified,
-        Rule::RemovedField,
-        Rule::NarrowedType,
-        Rule::RemovedTable,
-        Rule::DualWriteOneSide,
-        Rule::UnpaginatedMigration,
-        Rule::UnboundedCollect,
-        Rule::InvalidValue,
-        Rule::UnknownField,
-        Rule::InsertMissingField,
-        Rule::ParseError,
-        Rule::InvalidConfig,
-        Rule::InvalidSuppression,
-        Rule::UnusedSuppression,
-    ];
-
-    pub fn id(self) -> &'static str {
-        match self {
-            Rule::RequiredWithoutBackfill => "required-without-backfill",
-            Rule::BackfillUnverified => "backfill-unverified",
-            Rule::RemovedField => "removed-field",
-            Rule::NarrowedType => "narrowed-type",
-            Rule::RemovedTable => "removed-table",
-            Rule::DualWriteOneSide => "dual-write-one-side",
-            Rule::UnpaginatedMigration => "unpaginated-migration",
-            Rule::UnboundedCollect => "unbounded-collect",
-            Rule::InvalidValue => "invalid-value",
-            Rule::UnknownField => "unknown-field",
-            Rule::InsertMissingField => "insert-missing-field",
-            Rule::ParseError => "parse-error",
-            Rule::InvalidConfig => "invalid-config",
-            Rule::InvalidSuppression => "invalid-suppression",
-            Rule::UnusedSuppression => "unused-suppression",
-        }
-    }
-
     pub fn from_id(id: &str) -> Option<Rule> {
-        Rule::ALL.into_iter().find(|r| r.id() == id)
+        Rule::ALL.iter().copied().find(|r| r.id() == id)
     }
 
-    pub fn default_severity(self) -> Severity {
-        match self {
-            Rule::RequiredWithoutBackfill
-            | Rule::RemovedField
-            | Rule::NarrowedType
-            | Rule::ParseError
-            | Rule::InvalidValue
-            | Rule::UnknownField
-            | Rule::InsertMissingField
-            | Rule::InvalidConfig => Severity::Error,
-            Rule::BackfillUnverified
-            | Rule::DualWriteOneSide
-            | Rule::UnpaginatedMigration
-            | Rule::UnboundedCollect
-            | Rule::InvalidSuppression
-            | Rule::UnusedSuppression => Severity::Warning,
-            Rule::RemovedTable => Severity::Info,
-        }
-    }
-
-    /// Whether the rule compares the base with the working tree.
-    pub fn is_transition(self) -> bool {
-        matches!(
-            self,
-            Rule::RequiredWithoutBackfill | Rule::BackfillUnverified | Rule::RemovedField | Rule::NarrowedType | Rule::RemovedTable
-        )
-    }
-
-    /// The rule's documentation: What it does / Why is this bad? / Example / Fix.
-    pub fn doc(self) -> &'static str {
-        match self {
-            Rule::RequiredWithoutBackfill => required_without_backfill::DOC,
-            Rule::BackfillUnverified => backfill_unverified::DOC,
-            Rule::RemovedField => removed_field::DOC,
-            Rule::NarrowedType => narrowed_type::DOC,
-            Rule::RemovedTable => removed_table::DOC,
-            Rule::DualWriteOneSide => dual_write_one_side::DOC,
-            Rule::UnpaginatedMigration => unpaginated_migration::DOC,
-            Rule::UnboundedCollect => unbounded_collect::DOC,
-            Rule::InvalidValue => invalid_value::DOC,
-            Rule::UnknownField => unknown_field::DOC,
-            Rule::InsertMissingField => insert_missing_field::DOC,
-            Rule::ParseError => parse_error::DOC,
-            Rule::InvalidConfig => invalid_config::DOC,
-            Rule::InvalidSuppression => invalid_suppression::DOC,
-            Rule::UnusedSuppression => unused_suppression::DOC,
-        }
-    }
-
-    /// Whether `id` names a rule: one of these, or one of the design's rules whose check comes in
-    /// a later release (so a config written for it is not an error).
+    /// Whether `id` names a rule.
     pub fn is_known(id: &str) -> bool {
-        Rule::from_id(id).is_some() || PLANNED.contains(&id)
+        Rule::from_id(id).is_some()
     }
 
     /// The first line of the doc's "What it does" section.
     pub fn summary(self) -> &'static str {
         self.doc().lines().skip_while(|l| !l.starts_with("## What it does")).nth(1).unwrap_or("")
+    }
+}
+
+/// No fixes: for the rules that offer none of their own.
+fn no_fixes(_: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each doc starts with the rule's id and default severity, as the registry has them.
+    #[test]
+    fn docs_agree_with_the_registry() {
+        for rule in Rule::ALL {
+            let heading = rule.doc().lines().next().unwrap_or("");
+            let severity = match rule.default_severity() {
+                Severity::Error => "error",
+                Severity::Warning => "warning",
+                Severity::Info => "info",
+                Severity::Hint => "hint",
+            };
+            assert!(heading.starts_with(&format!("# {} ({severity}", rule.id())), "{heading}");
+        }
     }
 }

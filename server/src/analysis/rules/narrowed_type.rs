@@ -1,7 +1,9 @@
 //! `narrowed-type`: a field's validator accepts less than it did at the base.
 
 use crate::analysis::diff::Change;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Rule, Subject};
+
+pub(super) use super::no_fixes as fixes;
 
 pub const DOC: &str = r#"# narrowed-type (error)
 
@@ -22,29 +24,37 @@ status: v.union(v.literal("draft"), v.literal("published")),
 Widen first (accept the old and the new values), make the code write the new shape, migrate the existing documents with a backfill, verify none hold an old value, then narrow.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
     for change in &cx.changes {
-        let (name, loc, reason, old, new) = match change {
+        let (name, subject, loc, reason, old, new) = match change {
             Change::Narrowed { table, field, base, reason } => (
                 format!("{}.{}", table.name, field.name),
+                Subject::Field { table: table.name.clone(), field: field.name.clone() },
                 field.loc,
                 reason,
                 base.validator.required().to_string(),
                 field.validator.required().to_string(),
             ),
-            Change::TableNarrowed { table, base, reason } => {
-                (format!("table `{}`", table.name), table.loc, reason, base.validator.to_string(), table.validator.to_string())
-            }
+            Change::TableNarrowed { table, base, reason } => (
+                format!("table `{}`", table.name),
+                Subject::Table { table: table.name.clone() },
+                table.loc,
+                reason,
+                base.validator.to_string(),
+                table.validator.to_string(),
+            ),
             _ => continue,
         };
         let name = if name.starts_with("table") { name } else { format!("`{name}`") };
         let finding = Finding::new(
             Rule::NarrowedType,
-            cx.working,
-            loc,
+            cx.at(loc),
+            subject,
             format!("{name} narrows ({reason}): a document holding an old value makes the push fail with `Value does not match validator`"),
         )
         .help(format!("Widen first (accept both `{old}` and `{new}`), migrate the documents, verify none hold an old value, then narrow"));
         out.push(cx.transition(finding));
     }
+    out
 }

@@ -1,7 +1,9 @@
 //! `parse-error`: a Convex file does not parse.
 
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Location, Rule, Subject};
 use crate::line_index::TextRange;
+
+pub(super) use super::no_fixes as fixes;
 
 pub const DOC: &str = r#"# parse-error (error)
 
@@ -20,7 +22,8 @@ export const list = query({ handler: async (ctx) => { return ctx.db.query("users
 Fix the syntax error at the position shown.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
     for file in &cx.working.files {
         let Some(first) = file.model.errors.first() else { continue };
         let len = file.text.len() as u32;
@@ -31,15 +34,10 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         if more > 0 {
             message.push_str(&format!(" (and {more} more)"));
         }
-        out.push(Finding {
-            rule: Rule::ParseError,
-            severity: Rule::ParseError.default_severity(),
-            path: file.path.clone(),
-            range,
-            message,
-            help: Some("Fix the syntax error; until then this file's schema and functions are not analysed".into()),
-            related: Vec::new(),
-            typescript_reports: false,
-        });
+        out.push(
+            Finding::new(Rule::ParseError, Location::working(file.path.clone(), range), Subject::File, message)
+                .help("Fix the syntax error; until then this file's schema and functions are not analysed"),
+        );
     }
+    out
 }

@@ -1,8 +1,8 @@
 //! `removed-field`: a field leaves a table while documents may still hold it.
 
-use crate::analysis::backfill::{backfills, Goal};
+use crate::analysis::backfill::Goal;
 use crate::analysis::diff::Change;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 
 pub const DOC: &str = r#"# removed-field (error)
 
@@ -25,18 +25,19 @@ users: defineTable({ name: v.string() }),
 3. Remove the field. Deploy. Remove the migration.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(base) = cx.base else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(base) = cx.base else { return out };
     for change in &cx.changes {
         let Change::Removed { table, base: field } = change else { continue };
-        if !backfills(base, &table.name, &field.name, Goal::Unset).is_empty() {
+        if !base.backfills(&table.name, &field.name, Goal::Unset).is_empty() {
             continue;
         }
         let name = format!("{}.{}", table.name, field.name);
         let finding = Finding::new(
             Rule::RemovedField,
-            cx.working,
-            table.loc,
+            cx.at(table.loc),
+            Subject::Field { table: table.name.clone(), field: field.name.clone() },
             format!(
                 "`{name}` is removed from the schema, but no migration that unsets it is deployed: if any document still holds `{}`, the push will fail with `Object contains extra field `{}` that is not in the validator`",
                 field.name, field.name
@@ -50,4 +51,11 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         ));
         out.push(cx.transition(finding));
     }
+    out
+}
+
+/// Put the field back as optional, marked deprecated.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Field { table, field } = &finding.subject else { return Vec::new() };
+    vec![Recipe::RestoreOptional { table: table.clone(), field: field.clone() }]
 }

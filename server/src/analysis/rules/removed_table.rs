@@ -1,8 +1,10 @@
 //! `removed-table`: a table leaves the schema; its documents stay, unvalidated.
 
 use crate::analysis::diff::Change;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Rule, Subject};
 use crate::project::Loc;
+
+pub(super) use super::no_fixes as fixes;
 
 pub const DOC: &str = r#"# removed-table (info)
 
@@ -22,8 +24,9 @@ Convex accepts the push, but the table's documents stay in the deployment, no lo
 If the documents are no longer needed, delete them with a migration (or in the dashboard) before or after removing the table. Otherwise keep the table in the schema.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(schema) = &cx.working.schema else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(schema) = &cx.working.schema else { return out };
     for change in &cx.changes {
         let Change::TableRemoved { base } = change else { continue };
         // Point at `defineSchema(` in the working schema: the table itself is gone.
@@ -33,8 +36,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let finding = Finding::new(
             Rule::RemovedTable,
-            cx.working,
-            at,
+            cx.at(at),
+            Subject::Table { table: base.name.clone() },
             format!("table `{}` leaves the schema: its documents stay in the deployment, no longer validated", base.name),
         )
         .help(format!(
@@ -43,4 +46,5 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         ));
         out.push(finding);
     }
+    out
 }

@@ -1,8 +1,8 @@
 //! `required-without-backfill`: a field becomes required with no deployed backfill.
 
-use crate::analysis::backfill::{backfills, Goal};
+use crate::analysis::backfill::Goal;
 use crate::analysis::diff::Change;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 
 pub const DOC: &str = r#"# required-without-backfill (error)
 
@@ -26,11 +26,12 @@ Widen, migrate, narrow, over two deploys:
 3. Make the field required. Deploy. Remove the backfill.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(base) = cx.base else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(base) = cx.base else { return out };
     for change in &cx.changes {
         let Change::BecameRequired { table, field, base: base_field } = change else { continue };
-        if !backfills(base, &table.name, &field.name, Goal::Fill).is_empty() {
+        if !base.backfills(&table.name, &field.name, Goal::Fill).is_empty() {
             continue;
         }
         let name = format!("{}.{}", table.name, field.name);
@@ -40,23 +41,35 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
         };
         let mut finding = Finding::new(
             Rule::RequiredWithoutBackfill,
-            cx.working,
-            field.loc,
+            cx.at(field.loc),
+            Subject::Field { table: table.name.clone(), field: field.name.clone() },
             format!(
                 "`{name}` {before}, but no backfill for it is deployed: the push will fail with `Object is missing the required field `{}`` on every document written before",
                 field.name
             ),
         );
-        let pending = backfills(cx.working, &table.name, &field.name, Goal::Fill);
+        let pending = cx.working.backfills(&table.name, &field.name, Goal::Fill);
         if let Some(backfill) = pending.first() {
             finding.message.push_str(&format!(
                 ". The backfill `{}` exists only in the working tree: it cannot run before this schema is pushed",
                 backfill.reference
             ));
-            finding = finding.related(cx.working, backfill.loc, "backfill, not yet deployed");
+            finding = finding.related(cx.at(backfill.loc), "backfill, not yet deployed");
         }
         let finding = finding
             .help(format!("Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `{}` required", field.name));
         out.push(cx.transition(finding));
     }
+    out
+}
+
+/// Make it optional first; write the backfill and the verify.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Field { table, field } = &finding.subject else { return Vec::new() };
+    let (table, field) = (table.clone(), field.clone());
+    vec![
+        Recipe::MakeOptional { table: table.clone(), field: field.clone() },
+        Recipe::GenerateBackfill { table: table.clone(), field: field.clone(), goal: Goal::Fill },
+        Recipe::GenerateVerify { table, field, goal: Goal::Fill },
+    ]
 }

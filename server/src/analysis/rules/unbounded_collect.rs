@@ -1,7 +1,6 @@
 //! `unbounded-collect`: `.collect()` over a whole table in a backfill or verify function.
 
-use crate::analysis::backfill::is_any_backfill;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 use crate::model::body::Terminal;
 use crate::project::Loc;
 
@@ -23,15 +22,12 @@ return { remaining: users.filter((u) => u.role === undefined).length };
 Page through the table: `.paginate({ cursor, numItems })` in a loop driven by an action (the *Generate verify* code action writes this shape), or read an index range.
 "#;
 
-fn is_migration_code(cx: &Context<'_>, index: usize) -> bool {
-    is_any_backfill(cx.working, index) || cx.working.verify_index().any.contains(&index)
-}
-
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
     for (index, function) in cx.working.functions.iter().enumerate() {
         let unbounded: Vec<_> =
             function.reads.iter().filter(|r| r.item.terminal == Terminal::Collect && r.item.index_fields.is_empty()).collect();
-        if unbounded.is_empty() || !(cx.config.collect_everywhere || is_migration_code(cx, index)) {
+        if unbounded.is_empty() || !(cx.config.collect_everywhere || cx.working.is_migration_code(index)) {
             continue;
         }
         for read in unbounded {
@@ -42,12 +38,19 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             out.push(
                 Finding::new(
                     Rule::UnboundedCollect,
-                    cx.working,
-                    Loc { file: read.file, range: read.item.range },
+                    cx.at(Loc { file: read.file, range: read.item.range }),
+                    Subject::Function { reference: function.reference.clone() },
                     format!("`{}` collects all of {table}: past 32,000 documents or 16 MiB it fails", function.reference),
                 )
                 .help("Page through the table with `.paginate(...)` in batches (driven by an action or scheduled mutations)"),
             );
         }
     }
+    out
+}
+
+/// A collecting verify: replace it with the paginated one.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Function { reference } = &finding.subject else { return Vec::new() };
+    vec![Recipe::ReplaceVerify { function: reference.clone() }]
 }

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 use crate::model::body::TableRef;
 use crate::project::Loc;
 
@@ -49,8 +49,9 @@ pub fn nearest<'t>(names: impl Iterator<Item = &'t str>, name: &str) -> Option<&
         .map(|(_, n)| n)
 }
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
-    let Some(schema) = cx.working.schema.as_ref() else { return };
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
+    let Some(schema) = cx.working.schema.as_ref() else { return out };
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
     for function in &cx.working.functions {
         for write in &function.writes {
@@ -69,8 +70,8 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 let guess = nearest(table.fields.iter().map(|f| f.name.as_str()), &written.name);
                 let mut finding = Finding::new(
                     Rule::UnknownField,
-                    cx.working,
-                    loc,
+                    cx.at(loc),
+                    Subject::Write { table: table.name.clone(), field: Some(written.name.clone()) },
                     format!(
                         "`{}` has no field `{}`: the write fails at run time with `Object contains extra field `{}` that is not in the validator`",
                         table.name, written.name, written.name
@@ -84,6 +85,21 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
                 out.push(finding.reported_by_typescript());
             }
         }
+    }
+    out
+}
+
+/// *Did you mean …?*: the nearest field of the table.
+pub fn fixes(finding: &Finding, cx: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Write { table, field: Some(written) } = &finding.subject else { return Vec::new() };
+    let Some(table) = cx.working.schema.as_ref().and_then(|s| s.table(table)) else { return Vec::new() };
+    match nearest(table.fields.iter().map(|f| f.name.as_str()), written) {
+        Some(guess) => vec![Recipe::RenameWrittenField {
+            path: finding.location.path.clone(),
+            key: finding.location.range,
+            to: guess.to_string(),
+        }],
+        None => Vec::new(),
     }
 }
 

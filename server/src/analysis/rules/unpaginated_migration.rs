@@ -1,8 +1,7 @@
 //! `unpaginated-migration`: a backfill that re-reads the same documents, or scans the whole table,
 //! every batch.
 
-use crate::analysis::backfill::is_any_backfill;
-use crate::analysis::{Context, Finding, Rule};
+use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 use crate::model::body::{Origin, Terminal};
 use crate::project::{FunctionKind, Loc};
 
@@ -24,9 +23,10 @@ for (const user of users) await ctx.db.patch(user._id, { role: "member" });
 Page with a cursor: `.paginate({ cursor: args.cursor, numItems: 100 })`, patch the page, and schedule the next batch with `continueCursor` until `isDone` (the *Generate backfill* code action writes this shape), or use `@convex-dev/migrations`.
 "#;
 
-pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
+pub fn check(cx: &Context<'_>) -> Vec<Finding> {
+    let mut out = Vec::new();
     for (index, function) in cx.working.functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Mutation) {
-        if !is_any_backfill(cx.working, index) {
+        if !cx.working.is_backfill(index) {
             continue;
         }
         let batch_reads: Vec<usize> = function
@@ -49,12 +49,19 @@ pub fn check(cx: &Context<'_>, out: &mut Vec<Finding>) {
             };
             let finding = Finding::new(
                 Rule::UnpaginatedMigration,
-                cx.working,
-                Loc { file: read.file, range: read.item.range },
+                cx.at(Loc { file: read.file, range: read.item.range }),
+                Subject::Function { reference: function.reference.clone() },
                 format!("the backfill `{}` {problem}", function.reference),
             )
             .help("Page with a cursor (`.paginate({ cursor: args.cursor, numItems: 100 })`) and schedule the next batch with `continueCursor` until `isDone`");
             out.push(finding);
         }
     }
+    out
+}
+
+/// Rewrite it with a cursor, keeping its loop body.
+pub fn fixes(finding: &Finding, _: &Context<'_>) -> Vec<Recipe> {
+    let Subject::Function { reference } = &finding.subject else { return Vec::new() };
+    vec![Recipe::RewritePaginated { function: reference.clone() }]
 }

@@ -10,6 +10,7 @@ use super::Terminal;
 use crate::syntax::{prop_name, unwrap_ts};
 
 impl Walker<'_> {
+    /// Records one method of a query chain on read `read`.
     pub(super) fn chain_method(&mut self, read: usize, method: &str, call: &CallExpr) {
         let arg = |i: usize| call.args.get(i).map(|a| &*a.expr);
         match method {

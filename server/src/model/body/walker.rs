@@ -192,8 +192,6 @@ impl Walker<'_> {
         }
     }
 
-    /// Records one method of a query chain on read `read`.
-
     fn record_mention(&mut self, member: &MemberExpr) {
         let MemberProp::Ident(prop) = &member.prop else { return };
         let table = match unwrap_ts(&member.obj) {

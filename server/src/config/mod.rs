@@ -1,7 +1,10 @@
 //! `convex-migrate.json`: the project's settings and its ledger of verified migrations.
 //!
 //! Parsing is lenient: a malformed file yields errors that point into it, and the defaults (or
-//! the parts that did parse) are used.
+//! the parts that did parse) are used. [`ledger`] edits the file's text (the ledger, declared
+//! dual-writes), keeping the rest.
+
+pub mod ledger;
 
 use std::collections::BTreeMap;
 
@@ -83,6 +86,28 @@ pub struct Config {
     pub defer_to_typescript: Option<bool>,
     /// `"unbounded-collect": "all"`: the rule looks at every function, not only migration code.
     pub collect_everywhere: bool,
+}
+
+/// The config file as read: its settings, its text (when the file exists) and its mistakes.
+#[derive(Debug, Clone, Default)]
+pub struct ConfigFile {
+    pub config: Config,
+    /// `None` when the project has no `convex-migrate.json`.
+    pub text: Option<String>,
+    pub errors: Vec<ConfigError>,
+}
+
+impl ConfigFile {
+    /// Parses the file's text (`None`: there is no file, the defaults apply).
+    pub fn parse(text: Option<String>, is_known_rule: &dyn Fn(&str) -> bool) -> ConfigFile {
+        match text {
+            Some(t) => {
+                let (config, errors) = Config::parse(&t, is_known_rule);
+                ConfigFile { config, text: Some(t), errors }
+            }
+            None => ConfigFile::default(),
+        }
+    }
 }
 
 /// A problem in the config file, with where it is.
@@ -172,7 +197,7 @@ impl Config {
                 },
                 "verified" => match serde_json::from_value::<BTreeMap<String, Verified>>(value) {
                     Ok(verified) => {
-                        for name in verified.keys().filter(|k| k.split('.').count() != 2) {
+                        for name in verified.keys().filter(|k| crate::names::FieldRef::parse(k).is_err()) {
                             errors.push(ConfigError {
                                 range: find(name),
                                 message: format!("`verified` keys are `table.field`, not `{name}`"),

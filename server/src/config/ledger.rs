@@ -5,7 +5,7 @@
 
 use serde_json::{Map, Value};
 
-use crate::config::Verified;
+use super::Verified;
 
 /// What a verify function returned.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,8 +42,8 @@ fn parse_root(config_text: Option<&str>) -> Result<Map<String, Value>, String> {
         None => Ok(Map::new()),
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(map)) => Ok(map),
-            Ok(_) => Err(format!("{} must hold a JSON object", crate::config::FILE_NAME)),
-            Err(e) => Err(format!("{} does not parse ({e}); fix it first", crate::config::FILE_NAME)),
+            Ok(_) => Err(format!("{} must hold a JSON object", super::FILE_NAME)),
+            Err(e) => Err(format!("{} does not parse ({e}); fix it first", super::FILE_NAME)),
         },
     }
 }

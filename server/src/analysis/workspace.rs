@@ -1,0 +1,96 @@
+//! What one analysis looks at: the working revision, the baseline (or why there is none), and
+//! the project's config. Built by the loader (`sources::workspace`) from disk and git, by the
+//! language server from its buffers, and by tests from fixtures; nothing here does I/O.
+
+use std::sync::Arc;
+
+use crate::analysis::{Revision, Side};
+use crate::config::{ConfigFile, FILE_NAME};
+
+/// Where the baseline came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BaseSource {
+    /// A git commit: its full id, and how it was chosen (`HEAD`, `origin/main`, `merge-base of …`).
+    Commit { id: String, described_as: String },
+    /// A folder holding a copy of the deployed project (`--base-dir`).
+    Folder { path: String },
+    /// Files handed in directly (tests).
+    Given,
+}
+
+/// The baseline ("what is deployed"), or why there is none.
+#[derive(Debug, Clone)]
+pub enum Baseline {
+    Read {
+        revision: Arc<Revision>,
+        source: BaseSource,
+    },
+    /// Transition rules are off; `reason` says why, for the user.
+    Off {
+        reason: String,
+    },
+}
+
+impl Baseline {
+    pub fn revision(&self) -> Option<&Revision> {
+        match self {
+            Baseline::Read { revision, .. } => Some(revision),
+            Baseline::Off { .. } => None,
+        }
+    }
+
+    /// The commit id, when the base is a git commit.
+    pub fn commit(&self) -> Option<&str> {
+        match self {
+            Baseline::Read { source: BaseSource::Commit { id, .. }, .. } => Some(id),
+            _ => None,
+        }
+    }
+}
+
+/// A project ready to analyse.
+pub struct Workspace {
+    pub working: Revision,
+    pub base: Baseline,
+    pub config: ConfigFile,
+    /// What reading the project noticed, for the user (a malformed convex.json, skipped files).
+    pub notes: Vec<String>,
+}
+
+impl Workspace {
+    pub fn new(working: Revision, base: Baseline, config: ConfigFile) -> Workspace {
+        Workspace { working, base, config, notes: Vec::new() }
+    }
+
+    pub fn base(&self) -> Option<&Revision> {
+        self.base.revision()
+    }
+
+    /// The revision of a side (`None`: the base side without a baseline).
+    pub fn revision(&self, side: Side) -> Option<&Revision> {
+        match side {
+            Side::Working => Some(&self.working),
+            Side::Base => self.base(),
+        }
+    }
+
+    /// The text of a file of one side as the analysis saw it (the config file is on the working
+    /// side).
+    pub fn text(&self, side: Side, path: &str) -> Option<&str> {
+        if side == Side::Working && path == FILE_NAME {
+            return self.config.text.as_deref();
+        }
+        let revision = self.revision(side)?;
+        revision.file_id(path).map(|id| &*revision.file(id).text)
+    }
+
+    /// The line index of a file of one side (built when the file is not a project file).
+    pub fn line_index(&self, side: Side, path: &str) -> std::borrow::Cow<'_, crate::line_index::LineIndex> {
+        if let Some(revision) = self.revision(side).filter(|_| !(side == Side::Working && path == FILE_NAME)) {
+            if let Some(id) = revision.file_id(path) {
+                return std::borrow::Cow::Borrowed(&revision.file(id).model.line_index);
+            }
+        }
+        std::borrow::Cow::Owned(crate::line_index::LineIndex::new(self.text(side, path).unwrap_or("")))
+    }
+}
