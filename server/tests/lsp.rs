@@ -329,7 +329,7 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     let ops = apply["params"]["edit"]["documentChanges"].as_array().unwrap();
     assert_eq!(ops[0]["kind"], "create");
     let ledger = ops[1]["edits"][0]["newText"].as_str().unwrap();
-    let config = convex_migrate::config::Config::parse(ledger, &|_| true).0;
+    let config = convex_migrate::config::Config::parse(ledger, &convex_migrate::analysis::Rule::config_levels).0;
     assert!(config.is_verified("users", "role"), "{ledger}");
     assert!(ledger.contains("\"deployment\": \"dev\""), "{ledger}");
     // The output was streamed to the client's log.
@@ -435,7 +435,7 @@ async fn dual_writes_are_flagged_explained_on_hover_and_declared() {
     assert_eq!(ops[0]["kind"], "create");
     assert!(ops[0]["uri"].as_str().unwrap().ends_with("/convex-migrate.json"));
     let text = ops[1]["edits"][0]["newText"].as_str().unwrap();
-    assert_eq!(convex_migrate::config::Config::parse(text, &|_| true).0.dual_writes.len(), 1);
+    assert_eq!(convex_migrate::config::Config::parse(text, &convex_migrate::analysis::Rule::config_levels).0.dual_writes.len(), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

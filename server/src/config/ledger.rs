@@ -132,7 +132,7 @@ mod tests {
         );
         assert!(record(Some("{ nope"), "a.b", &entry).is_err());
         let fresh = record(None, "users.role", &entry).unwrap();
-        assert!(crate::config::Config::parse(&fresh, &|_| true).0.is_verified("users", "role"));
+        assert!(crate::config::Config::parse(&fresh, &crate::config::tests::known).0.is_verified("users", "role"));
     }
 
     #[test]
@@ -140,7 +140,7 @@ mod tests {
         let text = add_dual_write(Some("{ \"base\": \"main\" }"), "posts.tags", "postTags").unwrap();
         let again = add_dual_write(Some(&text), "posts.tags", "postTags").unwrap();
         assert_eq!(text, again);
-        let config = crate::config::Config::parse(&text, &|_| true).0;
+        let config = crate::config::Config::parse(&text, &crate::config::tests::known).0;
         assert_eq!(config.dual_writes, vec![crate::config::DualWrite { from: "posts.tags".into(), to: "postTags".into() }]);
         assert_eq!(config.base.as_deref(), Some("main"));
     }

@@ -84,8 +84,8 @@ pub struct Config {
     pub verified: BTreeMap<String, Verified>,
     /// Don't repeat in `.ts` files what TypeScript reports (editor only; default on).
     pub defer_to_typescript: Option<bool>,
-    /// `"unbounded-collect": "all"`: the rule looks at every function, not only migration code.
-    pub collect_everywhere: bool,
+    /// Rule id → a level of the rule's own (`"unbounded-collect": "all"`), as written.
+    pub options: BTreeMap<String, String>,
 }
 
 /// The config file as read: its settings, its text (when the file exists) and its mistakes.
@@ -99,16 +99,20 @@ pub struct ConfigFile {
 
 impl ConfigFile {
     /// Parses the file's text (`None`: there is no file, the defaults apply).
-    pub fn parse(text: Option<String>, is_known_rule: &dyn Fn(&str) -> bool) -> ConfigFile {
+    pub fn parse(text: Option<String>, rules: RuleTable<'_>) -> ConfigFile {
         match text {
             Some(t) => {
-                let (config, errors) = Config::parse(&t, is_known_rule);
+                let (config, errors) = Config::parse(&t, rules);
                 ConfigFile { config, text: Some(t), errors }
             }
             None => ConfigFile::default(),
         }
     }
 }
+
+/// What the config knows of the rules (the registry, above it): for a rule id, the levels of the
+/// rule's own besides the severities (`Some(&[])` for most; `None`: no such rule).
+pub type RuleTable<'a> = &'a dyn Fn(&str) -> Option<&'static [&'static str]>;
 
 /// A problem in the config file, with where it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,7 +127,7 @@ impl Config {
     }
 
     /// Parses the file's text. Unknown keys and bad values are errors; what is valid is kept.
-    pub fn parse(text: &str, is_known_rule: &dyn Fn(&str) -> bool) -> (Config, Vec<ConfigError>) {
+    pub fn parse(text: &str, known: RuleTable<'_>) -> (Config, Vec<ConfigError>) {
         let index = LineIndex::new(text);
         let mut errors = Vec::new();
         let mut config = Config::default();
@@ -169,15 +173,15 @@ impl Config {
                 "rules" => match value {
                     serde_json::Value::Object(rules) => {
                         for (rule, level) in rules {
-                            if !is_known_rule(&rule) {
+                            let Some(own_levels) = known(&rule) else {
                                 errors.push(ConfigError {
                                     range: find(&rule),
                                     message: format!("unknown rule `{rule}` in `rules`; `convex-migrate explain` lists the rules"),
                                 });
                                 continue;
-                            }
-                            if rule == "unbounded-collect" && level.as_str() == Some("all") {
-                                config.collect_everywhere = true;
+                            };
+                            if let Some(own) = level.as_str().filter(|l| own_levels.contains(l)) {
+                                config.options.insert(rule, own.to_string());
                                 continue;
                             }
                             match level.as_str().and_then(Level::parse) {
@@ -187,7 +191,8 @@ impl Config {
                                 None => errors.push(ConfigError {
                                     range: find(&rule),
                                     message: format!(
-                                        "rule `{rule}`: the level must be \"error\", \"warning\", \"info\", \"hint\" or \"off\""
+                                        "rule `{rule}`: the level must be \"error\", \"warning\", \"info\", \"hint\" or \"off\"{}",
+                                        own_levels.iter().map(|l| format!(", or \"{l}\"")).collect::<String>()
                                     ),
                                 }),
                             }
@@ -218,6 +223,11 @@ impl Config {
 mod tests {
     use super::*;
 
+    /// Every rule but `nope`, none with levels of its own.
+    pub(crate) fn known(rule: &str) -> Option<&'static [&'static str]> {
+        (rule != "nope").then_some(&[])
+    }
+
     #[test]
     fn parses_the_documented_example() {
         let text = r#"{
@@ -226,7 +236,7 @@ mod tests {
   "rules": { "unbounded-collect": "off", "dual-write-one-side": "error" },
   "verified": { "users.role": { "deployment": "prod", "at": "2026-11-25T12:00:00Z", "remaining": 0 } }
 }"#;
-        let (config, errors) = Config::parse(text, &|r| r != "nope");
+        let (config, errors) = Config::parse(text, &known);
         assert!(errors.is_empty(), "{errors:?}");
         assert_eq!(config.base.as_deref(), Some("origin/main"));
         assert_eq!(config.dual_writes[0].to, "postTags");
@@ -238,13 +248,13 @@ mod tests {
     #[test]
     fn errors_point_into_the_file_and_keep_the_rest() {
         let text = "{\n  \"base\": 3,\n  \"rules\": { \"narrowed-type\": \"loud\" },\n  \"verified\": { \"users.role\": {} }\n}";
-        let (config, errors) = Config::parse(text, &|r| r != "nope");
+        let (config, errors) = Config::parse(text, &known);
         assert_eq!(errors.len(), 2);
         assert_eq!(&text[errors[0].range.as_usize_range()], "\"base\"");
         assert!(config.is_verified("users", "role"));
-        let (_, errors) = Config::parse(r#"{ "rules": { "nope": "off" } }"#, &|r| r != "nope");
+        let (_, errors) = Config::parse(r#"{ "rules": { "nope": "off" } }"#, &known);
         assert!(errors[0].message.contains("unknown rule `nope`"));
-        let (config, errors) = Config::parse("{ \"base\": ", &|_| true);
+        let (config, errors) = Config::parse("{ \"base\": ", &known);
         assert_eq!(config, Config::default());
         assert!(errors[0].message.contains("does not parse"));
     }

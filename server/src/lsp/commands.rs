@@ -134,9 +134,9 @@ pub async fn execute(client: &Client, session: &Session, params: ExecuteCommandP
         return Err(Error::invalid_params(format!("`{}` is not a Convex function reference", args.function)));
     }
     let verify_field = if params.command == VERIFY {
-        match args.field.as_deref().filter(|f| f.split('.').count() == 2) {
-            Some(f) => Some(f.to_string()),
-            None => return Err(Error::invalid_params("verify needs `field` as `table.field`")),
+        match args.field.as_deref().map(crate::names::FieldRef::parse) {
+            Some(Ok(f)) => Some(f.to_string()),
+            _ => return Err(Error::invalid_params("verify needs `field` as `table.field`")),
         }
     } else {
         None

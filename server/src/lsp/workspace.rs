@@ -216,7 +216,7 @@ impl ProjectState {
             match overlay {
                 Overlay::Config { version, text } => {
                     versions.insert(path, version);
-                    config = ConfigFile::parse(Some(text), &Rule::is_known);
+                    config = ConfigFile::parse(Some(text), &Rule::config_levels);
                 }
                 Overlay::Source { version, source } => {
                     versions.insert(path.clone(), version);

@@ -110,7 +110,7 @@ pub fn read_config(root: &Path, notes: &mut Vec<String>) -> ConfigFile {
             None
         }
     };
-    ConfigFile::parse(text, &Rule::is_known)
+    ConfigFile::parse(text, &Rule::config_levels)
 }
 
 /// Where the baseline comes from.
@@ -171,7 +171,7 @@ pub fn load_files(working: &[(String, String)], base: Option<&[(String, String)]
         Some(files) => Baseline::Read { revision: Arc::new(Revision::new(project_from_files(files).0)), source: BaseSource::Given },
         None => Baseline::Off { reason: "no baseline was given".into() },
     };
-    Workspace::new(Revision::new(project), baseline, ConfigFile::parse(config_text, &Rule::is_known))
+    Workspace::new(Revision::new(project), baseline, ConfigFile::parse(config_text, &Rule::config_levels))
 }
 
 /// Baseline projects already read, by project root and commit id: the base moves rarely (a

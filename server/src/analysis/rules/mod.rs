@@ -11,7 +11,7 @@ use crate::analysis::{Context, Finding, Recipe};
 use crate::config::Severity;
 
 macro_rules! rules {
-    ($($variant:ident: $module:ident, $id:literal, $severity:ident $(, $after:ident)?;)*) => {
+    ($($variant:ident: $module:ident, $id:literal, $severity:ident $(, $after:ident)? $(, [$($level:literal => $meaning:literal),*])?;)*) => {
         $(pub mod $module;)*
 
         /// A rule, by kebab-case id.
@@ -40,6 +40,20 @@ macro_rules! rules {
             pub fn doc(self) -> &'static str {
                 match self {
                     $(Rule::$variant => $module::DOC,)*
+                }
+            }
+
+            /// Levels of the rule's own, besides the severities and `off`, with what each means
+            /// (`"unbounded-collect": "all"`).
+            pub fn own_levels(self) -> &'static [(&'static str, &'static str)] {
+                match self {
+                    $(Rule::$variant => &[$($(($level, $meaning)),*)?],)*
+                }
+            }
+
+            fn own_level_names(self) -> &'static [&'static str] {
+                match self {
+                    $(Rule::$variant => &[$($($level),*)?],)*
                 }
             }
 
@@ -75,7 +89,8 @@ rules! {
     RemovedTable: removed_table, "removed-table", Info;
     DualWriteOneSide: dual_write_one_side, "dual-write-one-side", Warning;
     UnpaginatedMigration: unpaginated_migration, "unpaginated-migration", Warning;
-    UnboundedCollect: unbounded_collect, "unbounded-collect", Warning;
+    UnboundedCollect: unbounded_collect, "unbounded-collect", Warning,
+        ["all" => "Report as a warning, in every function (not only backfills and verify functions)."];
     InvalidValue: invalid_value, "invalid-value", Error;
     UnknownField: unknown_field, "unknown-field", Error;
     InsertMissingField: insert_missing_field, "insert-missing-field", Error;
@@ -93,6 +108,11 @@ impl Rule {
     /// Whether `id` names a rule.
     pub fn is_known(id: &str) -> bool {
         Rule::from_id(id).is_some()
+    }
+
+    /// For the config: a rule's own levels besides the severities, `None` for an unknown id.
+    pub fn config_levels(id: &str) -> Option<&'static [&'static str]> {
+        Some(Rule::from_id(id)?.own_level_names())
     }
 
     /// The first line of the doc's "What it does" section.

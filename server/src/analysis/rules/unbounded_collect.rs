@@ -27,7 +27,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     for (index, function) in cx.working.functions.iter().enumerate() {
         let unbounded: Vec<_> =
             function.reads.iter().filter(|r| r.item.terminal == Terminal::Collect && r.item.index_fields.is_empty()).collect();
-        if unbounded.is_empty() || !(cx.config.collect_everywhere || cx.working.is_migration_code(index)) {
+        if unbounded.is_empty() || !(cx.config.options.get("unbounded-collect").is_some_and(|level| level == "all") || cx.working.is_migration_code(index)) {
             continue;
         }
         for read in unbounded {
