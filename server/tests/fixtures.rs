@@ -11,7 +11,8 @@
 //!
 //! Annotation lines (`//` then carets) are removed from the file before analysis; the carets give
 //! the column and length on the line above, then `severity: rule`, then optionally `-- text` that
-//! the message must contain. A fixture without `base:` files has no baseline.
+//! the message must contain. A fixture without `base:` files has no baseline. A section
+//! `//- after "TITLE": PATH` holds the text of PATH after the fix whose title starts with TITLE.
 
 use std::path::Path;
 
@@ -67,6 +68,19 @@ fn run_fixture(path: &Path) -> Result<(), String> {
         let messages: Vec<&String> = actual.iter().filter(|(a, _)| a == e).map(|(_, m)| m).collect();
         if !messages.is_empty() && !messages.iter().any(|m| m.contains(needle.as_str())) {
             problems.push(format!("no message at {}:{} says `{needle}`: {messages:?}", e.path, e.line + 1));
+        }
+    }
+    for after in &fixture.after {
+        let mut fixes = analysis.findings.iter().flat_map(|f| &f.fixes).filter_map(|r| convex_migrate::fixes::build(r, &ws));
+        let Some(fix) = fixes.find(|f| f.title.starts_with(&after.title)) else {
+            problems.push(format!("no fix titled `{}…`", after.title));
+            continue;
+        };
+        let old = fixture.working.iter().find(|(p, _)| *p == after.path).map(|(_, t)| t.as_str()).unwrap_or("");
+        let edits: Vec<_> = fix.edits.iter().filter(|e| e.path == after.path).flat_map(|e| e.edits.clone()).collect();
+        let new = convex_migrate::fixes::apply(old, &edits);
+        if new != after.text {
+            problems.push(format!("after `{}`, {} is:\n{new}\n  expected:\n{}", fix.title, after.path, after.text));
         }
     }
     if problems.is_empty() {

@@ -192,6 +192,57 @@ async fn code_action_make_optional_and_hover() {
     assert!(none.is_null());
 }
 
+/// A client that resolves code actions (VS Code does) gets them without edits, and each edit
+/// when it asks for it: the same edit an eager client gets. After the document changes, an old
+/// action is refused rather than applied at the wrong place.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn code_actions_are_resolved_when_asked() {
+    let (_dir, root) = repo();
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    let open = json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } });
+    let mut actions_of = Vec::new();
+    for resolving in [false, true] {
+        let mut capabilities = json!({ "workspace": { "workspaceEdit": { "resourceOperations": ["create"] } } });
+        if resolving {
+            capabilities["textDocument"] = json!({ "codeAction": { "dataSupport": true, "resolveSupport": { "properties": ["edit"] } } });
+        }
+        let mut client = Client::start();
+        let init = client.initialize(&root, capabilities).await;
+        assert_eq!(init["capabilities"]["codeActionProvider"]["resolveProvider"], resolving);
+        client.notify("textDocument/didOpen", open.clone()).await;
+        let published = client.diagnostics(&schema_uri, |p| p["version"] == 1 && !p["diagnostics"].as_array().unwrap().is_empty()).await;
+        let diagnostic = published["diagnostics"][0].clone();
+        let request = json!({ "textDocument": { "uri": schema_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } });
+        let actions = client.request("textDocument/codeAction", request).await;
+        let mut resolved = Vec::new();
+        for action in actions.as_array().unwrap() {
+            if resolving {
+                assert!(action.get("edit").is_none(), "{action}");
+                let full = client.request("codeAction/resolve", action.clone()).await;
+                assert_eq!(full["title"], action["title"]);
+                resolved.push((full["title"].clone(), full["edit"].clone()));
+            } else {
+                resolved.push((action["title"].clone(), action["edit"].clone()));
+            }
+        }
+        actions_of.push(resolved);
+        if resolving {
+            let stale = actions.as_array().unwrap()[0].clone();
+            client
+                .notify(
+                    "textDocument/didChange",
+                    json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [{ "text": format!("// moved\n{WORKING_SCHEMA}") }] }),
+                )
+                .await;
+            client.diagnostics(&schema_uri, |p| p["version"] == 2).await;
+            let refused = client.try_request("codeAction/resolve", stale).await;
+            assert!(refused.is_err_and(|e| e.contains("changed")));
+        }
+    }
+    assert!(actions_of[0].len() >= 4, "{:?}", actions_of[0]);
+    assert_eq!(actions_of[0], actions_of[1]);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_commit_moves_the_base() {
     let (_dir, root) = repo();

@@ -182,6 +182,15 @@ function applyEdits(text: string, edits: TextEdit[]): string {
 }
 
 /** The text edits a workspace edit makes to one document (`changes` or `documentChanges`). */
+/** The action with its edit, as VS Code gets it: resolved (`codeAction/resolve`) when the server
+ * offers actions without edits and says it resolves them. */
+async function resolved(server: Server, init: InitializeResult, action: CodeAction): Promise<CodeAction> {
+  if (action.edit || !init.capabilities.codeActionProvider || typeof init.capabilities.codeActionProvider !== "object" || !init.capabilities.codeActionProvider.resolveProvider) {
+    return action;
+  }
+  return (await server.connection.sendRequest("codeAction/resolve", action)) as CodeAction;
+}
+
 function editsFor(edit: WorkspaceEdit | undefined, uri: string): TextEdit[] {
   if (!edit) return [];
   const fromChanges = edit.changes?.[uri] ?? [];
@@ -275,8 +284,9 @@ describe("the server, driven as VS Code drives it", () => {
       range: diagnostic.range,
       context: { diagnostics: [diagnostic], triggerKind: 1 },
     })) as (CodeAction | Command)[];
-    const fix = actions.find((a): a is CodeAction => a.title === "Make `role` optional first (v.optional)") as CodeAction | undefined;
-    assert.ok(fix, `actions: ${actions.map((a) => a.title).join(" | ")}`);
+    const offered = actions.find((a): a is CodeAction => a.title === "Make `role` optional first (v.optional)") as CodeAction | undefined;
+    assert.ok(offered, `actions: ${actions.map((a) => a.title).join(" | ")}`);
+    const fix = await resolved(server, init, offered);
     assert.equal(fix.kind, "quickfix");
     assert.equal(fix.isPreferred, true);
     assert.deepEqual((fix.diagnostics ?? []).map((d: Diagnostic) => d.code), ["required-without-backfill"]);
@@ -317,8 +327,10 @@ describe("the server, driven as VS Code drives it", () => {
         range: { start: { line: 6, character: 5 }, end: { line: 6, character: 5 } },
         context: { diagnostics: [], only: ["refactor"] },
       })) as CodeAction[] | null;
-      const action = (actions ?? []).find((a) => title.test(a.title));
-      assert.ok(action?.edit, `a refactor matching ${title}: ${(actions ?? []).map((a) => a.title).join(" | ")}`);
+      const offered = (actions ?? []).find((a) => title.test(a.title));
+      assert.ok(offered, `a refactor matching ${title}: ${(actions ?? []).map((a) => a.title).join(" | ")}`);
+      const action = await resolved(server, init, offered);
+      assert.ok(action.edit, `the refactor's edit: ${JSON.stringify(action)}`);
       const before = fs.existsSync(migrationsPath) ? fs.readFileSync(migrationsPath, "utf8") : "";
       fs.writeFileSync(migrationsPath, applyEdits(before, editsFor(action.edit, migrationsUri)));
     }

@@ -24,9 +24,18 @@ pub struct Expected {
 pub struct Fixture {
     pub base: Vec<(String, String)>,
     pub working: Vec<(String, String)>,
+    /// `//- after "TITLE": PATH`: the text of PATH after the fix whose title starts with TITLE.
+    pub after: Vec<After>,
     pub expected: Vec<Expected>,
     /// (expectation, substring the message must contain)
     pub contains: Vec<(Expected, String)>,
+}
+
+/// The expected text of one file after one fix.
+pub struct After {
+    pub title: String,
+    pub path: String,
+    pub text: String,
 }
 
 fn parse_annotation(line: &str) -> Option<(u32, u32, String, String, Option<String>)> {
@@ -45,37 +54,49 @@ fn parse_annotation(line: &str) -> Option<(u32, u32, String, String, Option<Stri
     Some((col, len, severity.trim().to_string(), rule.trim().to_string(), contains))
 }
 
-type Section = (bool, String, Vec<String>);
+#[derive(PartialEq)]
+enum Kind {
+    Base,
+    Working,
+    /// After the fix with this title.
+    After(String),
+}
+
+type Section = (Kind, String, Vec<String>);
 
 fn flush(current: &mut Option<Section>, fixture: &mut Fixture) {
-    if let Some((is_base, path, lines)) = current.take() {
+    if let Some((kind, path, lines)) = current.take() {
         let mut text = lines.join("\n");
         text.push('\n');
-        if is_base {
-            fixture.base.push((path, text));
-        } else {
-            fixture.working.push((path, text));
+        match kind {
+            Kind::Base => fixture.base.push((path, text)),
+            Kind::Working => fixture.working.push((path, text)),
+            Kind::After(title) => fixture.after.push(After { title, path, text }),
         }
     }
 }
 
 pub fn parse_fixture(text: &str) -> Fixture {
-    let mut fixture = Fixture { base: Vec::new(), working: Vec::new(), expected: Vec::new(), contains: Vec::new() };
+    let mut fixture = Fixture { base: Vec::new(), working: Vec::new(), after: Vec::new(), expected: Vec::new(), contains: Vec::new() };
     let mut current: Option<Section> = None;
     for line in text.lines() {
         if let Some(header) = line.strip_prefix("//- ") {
             flush(&mut current, &mut fixture);
-            let (is_base, path) = match header.strip_prefix("base: ") {
-                Some(p) => (true, p.trim().to_string()),
-                None => (false, header.trim().to_string()),
+            let (kind, path) = if let Some(p) = header.strip_prefix("base: ") {
+                (Kind::Base, p.trim().to_string())
+            } else if let Some(rest) = header.strip_prefix("after \"") {
+                let (title, path) = rest.split_once("\": ").expect("//- after \"TITLE\": PATH");
+                (Kind::After(title.to_string()), path.trim().to_string())
+            } else {
+                (Kind::Working, header.trim().to_string())
             };
-            current = Some((is_base, path, Vec::new()));
+            current = Some((kind, path, Vec::new()));
             continue;
         }
-        let Some((is_base, path, lines)) = current.as_mut() else { continue };
-        if let Some((col, len, severity, rule, contains)) = parse_annotation(line) {
-            assert!(!*is_base, "annotations belong to working files ({path})");
+        let Some((kind, path, lines)) = current.as_mut() else { continue };
+        if let (Kind::Working, Some((col, len, severity, rule, contains))) = (&*kind, parse_annotation(line)) {
             assert!(!lines.is_empty(), "an annotation needs a line above it ({path})");
+            assert!(*kind == Kind::Working);
             let e = Expected { path: path.clone(), line: lines.len() as u32 - 1, col, len, severity, rule };
             if let Some(c) = contains {
                 fixture.contains.push((e.clone(), c));
