@@ -212,7 +212,8 @@ async fn code_actions_are_resolved_when_asked() {
         client.notify("textDocument/didOpen", open.clone()).await;
         let published = client.diagnostics(&schema_uri, |p| p["version"] == 1 && !p["diagnostics"].as_array().unwrap().is_empty()).await;
         let diagnostic = published["diagnostics"][0].clone();
-        let request = json!({ "textDocument": { "uri": schema_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } });
+        let request =
+            json!({ "textDocument": { "uri": schema_uri }, "range": diagnostic["range"], "context": { "diagnostics": [diagnostic] } });
         let actions = client.request("textDocument/codeAction", request).await;
         let mut resolved = Vec::new();
         for action in actions.as_array().unwrap() {

@@ -127,33 +127,24 @@ pub fn field_markdown(ws: &Workspace, state: &MigrationState) -> String {
             }
         }
     }
-    if !state.backfills.is_empty() {
-        let _ = writeln!(out, "\n**Backfill**");
-        for b in &state.backfills {
-            let deployed = if b.deployed { "deployed" } else { "not deployed yet" };
-            let _ = writeln!(
-                out,
-                "- `{}` ({}, {deployed}): `{}` · production: `{}`",
-                b.reference,
-                locate(ws, &b.location),
-                b.run(),
-                b.run().prod()
-            );
+    // Each function with the commands that run it, here and in production.
+    let mut list = |title: &str, functions: &[crate::analysis::state::FunctionRef], deployed: bool, expect: &str| {
+        if functions.is_empty() {
+            return;
         }
-    }
-    if !state.verifies.is_empty() {
-        let _ = writeln!(out, "\n**Verify**");
-        for v in &state.verifies {
-            let _ = writeln!(
-                out,
-                "- `{}` ({}): `{}` — expect `remaining: 0` · production: `{}`",
-                v.reference,
-                locate(ws, &v.location),
-                v.run(),
-                v.run().prod()
-            );
+        let _ = writeln!(out, "\n**{title}**");
+        for f in functions {
+            let place = locate(ws, &f.location);
+            let place = match (deployed, f.deployed) {
+                (false, _) => place,
+                (true, true) => format!("{place}, deployed"),
+                (true, false) => format!("{place}, not deployed yet"),
+            };
+            let _ = writeln!(out, "- `{}` ({place}): `{}`{expect} · production: `{}`", f.reference, f.run(), f.run().prod());
         }
-    }
+    };
+    list("Backfill", &state.backfills, true, "");
+    list("Verify", &state.verifies, false, " — expect `remaining: 0`");
     out
 }
 

@@ -33,6 +33,16 @@ pub fn add_field_to_insert(project: &Project, write: &Located<Write>, field: &Ta
     ))
 }
 
+/// Where the line holding byte `offset` of `file` starts, and its indentation when only white
+/// space stands before `offset` on it (`None`: something else does, e.g. fields on one line).
+pub(crate) fn line_start_and_indent(file: &SourceFile, offset: u32) -> (u32, Option<&str>) {
+    let (text, index) = (&*file.text, &file.model.line_index);
+    let line = index.line_col(text, offset, ColumnUnit::Utf8).line;
+    let start = index.line_range(text, line).start;
+    let before = text.get(start as usize..offset as usize).unwrap_or("");
+    (start, before.trim().is_empty().then_some(before))
+}
+
 /// The table field whose name is at `range` of `path`.
 pub fn field_at<'p>(project: &'p Project, path: &str, range: TextRange) -> Option<(&'p Table, &'p TableField)> {
     let schema = project.schema.as_ref()?;
@@ -101,22 +111,18 @@ fn unwrap_optional_text<'t>(value: &'t str, v: &str) -> Option<&'t str> {
 pub fn restore_optional(project: &Project, table: &Table, gone: &TableField) -> Option<Fix> {
     let first = table.fields.first()?;
     let path = project.path(first.loc.file);
-    let text = &project.file(first.loc.file).text;
-    let index = &project.file(first.loc.file).model.line_index;
     let validator = gone.validator.required();
     if validator.has_unknown() {
         return None;
     }
     let v = v_name(project, path);
     let rendered = render_with_v(validator, &v);
-    let line = index.line_col(text, first.loc.range.start, ColumnUnit::Utf8).line;
-    let line_start = index.line_range(text, line).start;
-    let before = &text[line_start as usize..first.loc.range.start as usize];
-    let (at, indent, newline) = if before.trim().is_empty() {
-        (line_start, before.to_string(), "\n")
-    } else {
-        // Fields on one line (`defineTable({ a: v.string() })`): insert inline.
-        (first.loc.range.start, String::new(), " ")
+    let (at, indent, newline) = match line_start_and_indent(project.file(first.loc.file), first.loc.range.start) {
+        (line_start, Some(indent)) => (line_start, indent.to_string(), "\n"),
+        (_, None) => {
+            // Fields on one line (`defineTable({ a: v.string() })`): insert inline.
+            (first.loc.range.start, String::new(), " ")
+        }
     };
     let comment = if newline == "\n" {
         format!("{indent}// Deprecated: kept optional until a migration unsets it everywhere, then removed.\n")

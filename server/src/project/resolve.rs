@@ -22,6 +22,12 @@ pub(crate) struct Linker<'p> {
     touched: std::cell::RefCell<Vec<FileId>>,
 }
 
+/// What an import names.
+enum Imported<'p> {
+    Export(FileId, &'p str),
+    Module(FileId),
+}
+
 /// What a reference resolves to.
 enum Resolved<'p> {
     Value(FileId, &'p Value),
@@ -84,6 +90,18 @@ impl<'p> Linker<'p> {
             .find_map(|candidate| self.project.file_id(&candidate))
     }
 
+    /// What the local name `name` of `file` imports: an export of another project file, or a
+    /// whole module (`import * as ns`). `None` when it is not an import of a project file.
+    fn follow_import(&self, file: FileId, name: &str) -> Option<Imported<'p>> {
+        let import = self.model(file).imports.get(name)?;
+        let target = self.resolve_module(file, &import.module)?;
+        Some(match &import.name {
+            ImportName::Named(n) => Imported::Export(target, n),
+            ImportName::Default => Imported::Export(target, "default"),
+            ImportName::Namespace => Imported::Module(target),
+        })
+    }
+
     fn resolve_ref(&self, file: FileId, r: &SymRef, depth: u32) -> Option<Resolved<'p>> {
         if depth > MAX_DEPTH {
             return None;
@@ -94,12 +112,9 @@ impl<'p> Linker<'p> {
                 if let Some(binding) = model.bindings.get(name) {
                     return Some(Resolved::Value(file, &binding.value));
                 }
-                let import = model.imports.get(name)?;
-                let target = self.resolve_module(file, &import.module)?;
-                match &import.name {
-                    ImportName::Named(n) => self.resolve_export(target, n, depth + 1),
-                    ImportName::Default => self.resolve_export(target, "default", depth + 1),
-                    ImportName::Namespace => Some(Resolved::Module(target)),
+                match self.follow_import(file, name)? {
+                    Imported::Export(target, export) => self.resolve_export(target, export, depth + 1),
+                    Imported::Module(target) => Some(Resolved::Module(target)),
                 }
             }
             SymRef::Member(base, name) => match self.resolve_ref(file, base, depth + 1)? {
@@ -476,12 +491,9 @@ impl<'p> Linker<'p> {
                 if let Some(h) = model.helpers.get(name) {
                     return Some((file, h));
                 }
-                let import = model.imports.get(name)?;
-                let target = self.resolve_module(file, &import.module)?;
-                match &import.name {
-                    ImportName::Named(n) => self.exported_helper(target, n, depth + 1),
-                    ImportName::Default => self.exported_helper(target, "default", depth + 1),
-                    ImportName::Namespace => None,
+                match self.follow_import(file, name)? {
+                    Imported::Export(target, export) => self.exported_helper(target, export, depth + 1),
+                    Imported::Module(_) => None,
                 }
             }
             SymRef::Member(base, name) => {

@@ -192,13 +192,8 @@ pub(super) fn move_steps(
 fn add_field_after(project: &Project, field: &TableField, to: &str, validator: Option<&str>) -> Option<Fix> {
     let file = project.file(field.loc.file);
     let (text, index) = (&*file.text, &file.model.line_index);
-    let first = index.line_col(text, field.loc.range.start, ColumnUnit::Utf8).line;
     let last = index.line_col(text, field.value.range.end, ColumnUnit::Utf8).line;
-    let line = index.line_range(text, first);
-    let indent = &text[line.start as usize..field.loc.range.start as usize];
-    if !indent.trim().is_empty() {
-        return None;
-    }
+    let indent = crate::fixes::edits::line_start_and_indent(file, field.loc.range.start).1?;
     let v = file.model.v_name.clone().unwrap_or_else(|| "v".into());
     let source = text.get(field.value.range.as_usize_range())?;
     let inner = match validator {

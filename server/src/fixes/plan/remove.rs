@@ -105,15 +105,11 @@ pub(super) fn remove_steps(ws: &Workspace, table: &str, field: &str, package_jso
 /// Marks a field deprecated (the comment the editor also recognises), making it optional first.
 pub fn mark_deprecated(project: &Project, field: &TableField) -> Option<Fix> {
     let file = project.file(field.loc.file);
-    let (text, index) = (&*file.text, &file.model.line_index);
-    let line = index.line_col(text, field.loc.range.start, ColumnUnit::Utf8).line;
-    let line_range = index.line_range(text, line);
-    let before = &text[line_range.start as usize..field.loc.range.start as usize];
-    if !before.trim().is_empty() {
-        return None; // Several fields on one line: mark it by hand.
-    }
+    // Several fields on one line: mark it by hand.
+    let (line_start, before) = crate::fixes::edits::line_start_and_indent(file, field.loc.range.start);
+    let before = before?;
     let mut edits = vec![TextEdit {
-        range: TextRange::empty(line_range.start),
+        range: TextRange::empty(line_start),
         new_text: format!("{before}// Deprecated: kept optional until a migration unsets it everywhere, then removed.\n"),
     }];
     if let Some(optional) = make_optional(project, field) {

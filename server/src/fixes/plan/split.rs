@@ -4,7 +4,7 @@ use super::moves::one_sided_writes;
 use super::{at, merge, run_commands, step, tests_of, Phase, Step};
 use crate::analysis::Workspace;
 use crate::fixes::{codegen, FileEdit, Fix, FixKind, TextEdit};
-use crate::line_index::{ColumnUnit, TextRange};
+use crate::line_index::TextRange;
 use crate::names::Place;
 use crate::project::{Project, TableField};
 
@@ -154,13 +154,8 @@ fn delete_statement(working: &Project, function: &crate::project::Function) -> F
 /// Adds the split's table to `defineSchema({...})` right after the old table's entry.
 fn add_table_after(project: &Project, t: &crate::project::Table, old: &TableField, split: &codegen::Split<'_>) -> Option<Fix> {
     let file = project.file(t.entry_value.file);
-    let (text, index) = (&*file.text, &file.model.line_index);
-    let key_line = index.line_col(text, t.loc.range.start, ColumnUnit::Utf8).line;
-    let line = index.line_range(text, key_line);
-    let indent = &text[line.start as usize..t.loc.range.start as usize];
-    if !indent.trim().is_empty() {
-        return None;
-    }
+    let text = &*file.text;
+    let indent = crate::fixes::edits::line_start_and_indent(file, t.loc.range.start).1?;
     let v = file.model.v_name.clone().unwrap_or_else(|| "v".into());
     let element = match old.validator.required() {
         crate::model::validator::Validator::Array(inner) => inner.as_ref().clone(),
