@@ -1,0 +1,8 @@
+import { mutation } from "./_generated/server";
+import { v } from "convex/values";
+export const attach = mutation({
+  args: { id: v.id("attachments") },
+  handler: async (ctx, args) => {
+    await ctx.db.patch(args.id, { status: "attached" });
+  },
+});

@@ -1,0 +1,3 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+export default defineSchema({ products: defineTable({ name: v.string() }) });

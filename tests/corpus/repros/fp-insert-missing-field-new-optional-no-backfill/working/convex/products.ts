@@ -1,0 +1,4 @@
+import { mutation } from "./_generated/server";
+import { v } from "convex/values";
+export const create = mutation({ args: { name: v.string() }, handler: async (ctx, args) => { await ctx.db.insert("products", { name: args.name }); } });
+export const createAt = mutation({ args: { name: v.string(), latitude: v.number() }, handler: async (ctx, args) => { await ctx.db.insert("products", { name: args.name, latitude: args.latitude }); } });

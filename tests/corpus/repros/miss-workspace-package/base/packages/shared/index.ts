@@ -1,0 +1,2 @@
+import { v } from "convex/values";
+export const userFields = { name: v.string(), role: v.optional(v.string()) };

@@ -1,0 +1,5 @@
+import { defineSchema, defineTable } from "convex/server";
+import { z } from "zod";
+import { zodToConvexFields } from "convex-helpers/server/zod";
+const postsZod = { title: z.string(), postId: z.optional(z.string()) };
+export default defineSchema({ posts: defineTable(zodToConvexFields(postsZod)) });
