@@ -3,7 +3,8 @@
 
 use crate::analysis::backfill::Goal;
 use crate::analysis::diff::Change;
-use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
+use crate::analysis::state::FunctionRef;
+use crate::analysis::{Context, Finding, Recipe, Rule, Side, Subject};
 
 pub const DOC: &str = r#"# backfill-unverified (warning)
 
@@ -36,8 +37,20 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             Change::Removed { table, base: field } => (*table, field.name.as_str(), table.loc, Goal::Unset, "is removed"),
             _ => continue,
         };
-        let deployed = base.backfills(&table.name, field, goal);
-        let Some(backfill) = deployed.first() else { continue };
+        // A field made required has its migration state; a removed one is gone from the working
+        // schema, so its unset migrations are looked up at the base.
+        let backfill = match goal {
+            Goal::Fill => cx.state(&table.name, field).filter(|s| !s.verified).and_then(|s| s.backfills.into_iter().find(|b| b.deployed)),
+            Goal::Unset => base.backfills(&table.name, field, goal).first().map(|b| FunctionRef {
+                reference: b.reference.clone(),
+                location: match cx.working.functions.iter().find(|f| f.reference == b.reference) {
+                    Some(now) => cx.at(now.loc),
+                    None => cx.at_base(b.loc).unwrap_or_else(|| cx.at(b.loc)),
+                },
+                deployed: true,
+            }),
+        };
+        let Some(backfill) = backfill else { continue };
         if cx.config.is_verified(&table.name, field) {
             continue;
         }
@@ -62,11 +75,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             backfill.reference
         ));
         // Point at the backfill as the working tree has it, else as it was deployed.
-        if let Some(now) = cx.working.functions.iter().find(|f| f.reference == backfill.reference) {
-            finding = finding.related(cx.at(now.loc), "the deployed backfill");
-        } else if let Some(at) = cx.at_base(backfill.loc) {
-            finding = finding.related(at, "the deployed backfill (at the base)");
-        }
+        let note = match backfill.location.side {
+            Side::Working => "the deployed backfill",
+            Side::Base => "the deployed backfill (at the base)",
+        };
+        finding = finding.related(backfill.location, note);
         out.push(finding);
     }
     out

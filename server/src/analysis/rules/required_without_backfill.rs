@@ -2,6 +2,7 @@
 
 use crate::analysis::backfill::Goal;
 use crate::analysis::diff::Change;
+use crate::analysis::state::CheckKind;
 use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 
 pub const DOC: &str = r#"# required-without-backfill (error)
@@ -28,10 +29,13 @@ Widen, migrate, narrow, over two deploys:
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    let Some(base) = cx.base else { return out };
+    if cx.base.is_none() {
+        return out;
+    }
     for change in &cx.changes {
         let Change::BecameRequired { table, field, base: base_field } = change else { continue };
-        if !base.backfills(&table.name, &field.name, Goal::Fill).is_empty() {
+        let Some(state) = cx.state(&table.name, &field.name) else { continue };
+        if state.check(CheckKind::BackfillDeployed) {
             continue;
         }
         let name = format!("{}.{}", table.name, field.name);
@@ -48,13 +52,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 field.name
             ),
         );
-        let pending = cx.working.backfills(&table.name, &field.name, Goal::Fill);
-        if let Some(backfill) = pending.first() {
+        if let Some(backfill) = state.backfills.first() {
             finding.message.push_str(&format!(
                 ". The backfill `{}` exists only in the working tree: it cannot run before this schema is pushed",
                 backfill.reference
             ));
-            finding = finding.related(cx.at(backfill.loc), "backfill, not yet deployed");
+            finding = finding.related(backfill.location.clone(), "backfill, not yet deployed");
         }
         let finding = finding
             .help(format!("Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `{}` required", field.name));
