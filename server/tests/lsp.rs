@@ -382,7 +382,7 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
     assert_eq!(ops[0]["kind"], "create");
     let ledger = ops[1]["edits"][0]["newText"].as_str().unwrap();
     let config = convex_migrate::config::Config::parse(ledger, &convex_migrate::analysis::Rule::config_levels).0;
-    assert!(config.is_verified("users", "role"), "{ledger}");
+    assert!(config.is_verified("users", "role", "dev") && !config.is_verified("users", "role", "prod"), "{ledger}");
     assert!(ledger.contains("\"deployment\": \"dev\""), "{ledger}");
     // The output was streamed to the client's log.
     client

@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-/// `npx convex run [--component C] FUNCTION [--prod] ['ARGS']`.
+/// `npx convex run [--component C] FUNCTION [--prod | --deployment D] ['ARGS']`.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct RunCommand {
     /// `migrations:backfillUsersRole`, as `npx convex run` takes it.
@@ -15,14 +15,15 @@ pub struct RunCommand {
     /// Run in a component (`--component migrations`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub component: Option<String>,
-    /// Against the production deployment (`--prod`).
-    #[serde(default)]
-    pub prod: bool,
+    /// The deployment (`--prod` for `prod`, `--deployment NAME` otherwise); `None`: the CLI's
+    /// default, the developer's own dev deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
 }
 
 impl RunCommand {
     pub fn new(function: impl Into<String>) -> RunCommand {
-        RunCommand { function: function.into(), args: None, component: None, prod: false }
+        RunCommand { function: function.into(), args: None, component: None, deployment: None }
     }
 
     pub fn args(mut self, args: impl Into<String>) -> RunCommand {
@@ -36,9 +37,22 @@ impl RunCommand {
     }
 
     /// The same command against production.
-    pub fn prod(mut self) -> RunCommand {
-        self.prod = true;
+    pub fn prod(self) -> RunCommand {
+        self.on("prod")
+    }
+
+    /// The same command against `deployment` (`dev` is the CLI's default and needs no flag).
+    pub fn on(mut self, deployment: &str) -> RunCommand {
+        self.deployment = (deployment != "dev").then(|| deployment.to_string());
         self
+    }
+
+    fn deployment_flag(&self) -> Vec<String> {
+        match self.deployment.as_deref() {
+            None => Vec::new(),
+            Some("prod") => vec!["--prod".into()],
+            Some(other) => vec!["--deployment".into(), other.to_string()],
+        }
     }
 
     /// The arguments to `npx`: `convex run …`.
@@ -48,9 +62,7 @@ impl RunCommand {
             argv.extend(["--component".to_string(), component.clone()]);
         }
         argv.push(self.function.clone());
-        if self.prod {
-            argv.push("--prod".into());
-        }
+        argv.extend(self.deployment_flag());
         argv.extend(self.args.clone());
         argv
     }
@@ -64,8 +76,8 @@ impl fmt::Display for RunCommand {
             write!(f, " --component {component}")?;
         }
         write!(f, " {}", self.function)?;
-        if self.prod {
-            f.write_str(" --prod")?;
+        for part in self.deployment_flag() {
+            write!(f, " {part}")?;
         }
         if let Some(args) = &self.args {
             write!(f, " '{args}'")?;
@@ -85,5 +97,7 @@ mod tests {
         assert_eq!(command.argv(), ["convex", "run", "migrations:backfill", "--prod", "{\"cursor\": null}"]);
         let status = RunCommand::new("lib:getStatus").component("migrations").args("{\"names\":[\"m\"]}");
         assert_eq!(status.to_string(), "npx convex run --component migrations lib:getStatus '{\"names\":[\"m\"]}'");
+        assert_eq!(RunCommand::new("m:f").on("staging").argv(), ["convex", "run", "m:f", "--deployment", "staging"]);
+        assert_eq!(RunCommand::new("m:f").on("dev").to_string(), "npx convex run m:f");
     }
 }

@@ -21,7 +21,7 @@ pub use finding::{Finding, Location, Related, Side, Subject};
 pub use fix::Recipe;
 pub use revision::Revision;
 pub use rules::Rule;
-pub use workspace::{BaseSource, Baseline, Workspace};
+pub use workspace::{BaseSource, Baseline, Workspace, DEFAULT_DEPLOYMENT};
 
 use crate::config::{Config, Level, Severity};
 use crate::project::Loc;

@@ -143,8 +143,10 @@ pub struct MigrationState {
     pub verifies: Vec<FunctionRef>,
     /// Filling: inserts that omit the field; unsetting: inserts that still write it.
     pub inserts_wrong: Vec<Loc>,
-    /// Whether the ledger records the field verified.
+    /// Whether the ledger records the field verified on the workspace's deployment.
     pub verified: bool,
+    /// The ledger's entries for the field, one per deployment.
+    pub verifications: Vec<crate::config::Verified>,
 }
 
 impl MigrationState {
@@ -181,7 +183,7 @@ impl MigrationState {
             })
             .map(|w| Loc { file: w.file, range: w.item.method_range })
             .collect();
-        let verified = config.is_verified(table, field);
+        let verified = ws.is_verified(table, field);
         let base_validator = base_field.map(|f| f.validator.clone());
         let facts = Facts {
             has_base: base.is_some(),
@@ -209,6 +211,7 @@ impl MigrationState {
             verifies,
             inserts_wrong,
             verified,
+            verifications: config.verifications(table, field).to_vec(),
         })
     }
 }

@@ -55,11 +55,28 @@ pub struct Workspace {
     pub config: ConfigFile,
     /// What reading the project noticed, for the user (a malformed convex.json, skipped files).
     pub notes: Vec<String>,
+    /// The deployment the verdict is for (`prod`, `dev`, a deployment name): a verification in the
+    /// ledger counts only for the deployment it ran on.
+    pub deployment: String,
 }
+
+/// The deployment `check` and `plan` judge by default: production, the safe side.
+pub const DEFAULT_DEPLOYMENT: &str = "prod";
 
 impl Workspace {
     pub fn new(working: Revision, base: Baseline, config: ConfigFile) -> Workspace {
-        Workspace { working, base, config, notes: Vec::new() }
+        Workspace { working, base, config, notes: Vec::new(), deployment: DEFAULT_DEPLOYMENT.to_string() }
+    }
+
+    /// The same workspace, judged for `deployment`.
+    pub fn for_deployment(mut self, deployment: impl Into<String>) -> Workspace {
+        self.deployment = deployment.into();
+        self
+    }
+
+    /// Whether the ledger records `table.field` verified on this workspace's deployment.
+    pub fn is_verified(&self, table: &str, field: &str) -> bool {
+        self.config.config.is_verified(table, field, &self.deployment)
     }
 
     pub fn base(&self) -> Option<&Revision> {

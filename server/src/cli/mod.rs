@@ -39,8 +39,16 @@ pub struct BaseArgs {
     #[arg(long, conflicts_with = "base_dir")]
     pub base: Option<String>,
     /// Take the baseline from a folder (a copy of the deployed project) instead of git.
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, value_name = "DIR", conflicts_with = "no_base")]
     pub base_dir: Option<PathBuf>,
+    /// Compare with nothing: run only the rules that need no baseline (the transition rules are
+    /// off, and every output says so).
+    #[arg(long, conflicts_with = "base")]
+    pub no_base: bool,
+    /// The deployment whose verifications count (`prod`, `dev`, a deployment name): a backfill
+    /// verified on dev does not count for prod.
+    #[arg(long, value_name = "NAME", default_value = crate::analysis::DEFAULT_DEPLOYMENT)]
+    pub deployment: String,
 }
 
 impl BaseArgs {
@@ -49,6 +57,7 @@ impl BaseArgs {
     pub fn choice(&self) -> crate::sources::BaseChoice {
         use crate::sources::BaseChoice;
         match (&self.base_dir, &self.base) {
+            _ if self.no_base => BaseChoice::Off,
             (Some(dir), _) => BaseChoice::Folder(dir.clone()),
             (None, Some(spec)) => BaseChoice::Git(spec.clone()),
             (None, None) => BaseChoice::Default,
@@ -111,9 +120,13 @@ enum Command {
         /// The project root. Default: the current folder.
         #[arg(long, short = 'C', default_value = ".")]
         project: PathBuf,
-        /// Verify the production deployment (`npx convex run --prod`).
-        #[arg(long)]
+        /// Verify the production deployment (`npx convex run --prod`); the same as `--deployment prod`.
+        #[arg(long, conflicts_with = "deployment")]
         prod: bool,
+        /// The deployment to verify (`dev`, `prod`, a deployment name); the ledger records the result
+        /// for it. Default: `dev`, the Convex CLI's own default.
+        #[arg(long, value_name = "NAME")]
+        deployment: Option<String>,
         /// The `npx` to run.
         #[arg(long, default_value = "npx")]
         npx: String,
@@ -139,6 +152,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Plan { change, field, default, to, as_field, into, project, base, format, apply } => {
             plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, project, base, format, apply })
         }
-        Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
+        Command::Verify { field, project, prod, deployment, npx } => {
+            let deployment = if prod { "prod".to_string() } else { deployment.unwrap_or_else(|| "dev".to_string()) };
+            verify::run(verify::Args { field, project, deployment, npx })
+        }
     }
 }

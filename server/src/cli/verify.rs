@@ -16,7 +16,8 @@ use crate::sources;
 pub struct Args {
     pub field: String,
     pub project: PathBuf,
-    pub prod: bool,
+    /// The deployment verified (`dev`, `prod`, a name).
+    pub deployment: String,
     pub npx: String,
 }
 
@@ -72,9 +73,7 @@ fn verify(args: &Args) -> Result<i32, String> {
             RunCommand::new("lib:getStatus").component("migrations").args(serde_json::json!({ "names": [reference] }).to_string())
         }
     };
-    if args.prod {
-        run = run.prod();
-    }
+    run = run.on(&args.deployment);
     let root = sources::project_root(&args.project).map_err(|e| e.to_string())?;
     let mut command = Command::new(&args.npx);
     command.current_dir(&root).args(run.argv()).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::inherit());
@@ -116,11 +115,7 @@ fn verify(args: &Args) -> Result<i32, String> {
         );
         return Ok(EXIT_FINDINGS);
     }
-    let entry = Verified {
-        deployment: Some(if args.prod { "prod" } else { "dev" }.to_string()),
-        at: Some(crate::config::ledger::now()),
-        remaining: Some(0),
-    };
+    let entry = Verified { deployment: Some(args.deployment.clone()), at: Some(crate::config::ledger::now()), remaining: Some(0) };
     let text = crate::config::ledger::record(ws.config.text.as_deref(), &args.field, &entry)?;
     let path = root.join(FILE_NAME);
     sources::disk::write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

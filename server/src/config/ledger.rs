@@ -70,8 +70,9 @@ pub fn add_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Result
     render(root)
 }
 
-/// The config file's text with `verified[key]` set to `entry`; everything else is kept in its
-/// order.
+/// The config file's text with `entry` recorded for `verified[key]`: it replaces the entry of the
+/// same deployment and keeps those of other deployments (one object when it is the only one, a
+/// list otherwise); everything else is kept in its order.
 pub fn record(config_text: Option<&str>, key: &str, entry: &Verified) -> Result<String, String> {
     let mut root = parse_root(config_text)?;
     let verified = root.entry("verified").or_insert_with(|| Value::Object(Map::new()));
@@ -79,7 +80,16 @@ pub fn record(config_text: Option<&str>, key: &str, entry: &Verified) -> Result<
         *verified = Value::Object(Map::new());
     }
     if let Value::Object(map) = verified {
-        map.insert(key.to_string(), serde_json::to_value(entry).map_err(|e| e.to_string())?);
+        let mut entries: Vec<Value> = match map.remove(key) {
+            Some(Value::Array(items)) => items,
+            Some(one @ Value::Object(_)) => vec![one],
+            _ => Vec::new(),
+        };
+        let same = |v: &Value| v.get("deployment").and_then(Value::as_str) == entry.deployment.as_deref();
+        entries.retain(|v| !same(v));
+        entries.push(serde_json::to_value(entry).map_err(|e| e.to_string())?);
+        let value = if entries.len() == 1 { entries.remove(0) } else { Value::Array(entries) };
+        map.insert(key.to_string(), value);
     }
     render(root)
 }
@@ -132,7 +142,14 @@ mod tests {
         );
         assert!(record(Some("{ nope"), "a.b", &entry).is_err());
         let fresh = record(None, "users.role", &entry).unwrap();
-        assert!(crate::config::Config::parse(&fresh, &crate::config::tests::known).0.is_verified("users", "role"));
+        assert!(crate::config::Config::parse(&fresh, &crate::config::tests::known).0.is_verified("users", "role", "prod"));
+        // A dev verification joins the prod one; a second prod one replaces the first.
+        let dev = Verified { deployment: Some("dev".into()), at: Some(rfc3339(60)), remaining: Some(0) };
+        let both = record(Some(&fresh), "users.role", &dev).unwrap();
+        let again = record(Some(&both), "users.role", &Verified { at: Some(rfc3339(120)), ..entry.clone() }).unwrap();
+        let config = crate::config::Config::parse(&again, &crate::config::tests::known).0;
+        let deployments: Vec<_> = config.verifications("users", "role").iter().map(|v| (v.deployment.clone(), v.at.clone())).collect();
+        assert_eq!(deployments, [(Some("dev".into()), Some(rfc3339(60))), (Some("prod".into()), Some(rfc3339(120)))]);
     }
 
     #[test]

@@ -73,6 +73,23 @@ pub struct Verified {
     pub remaining: Option<u64>,
 }
 
+/// A field's ledger as written: one entry, or a list (one per deployment).
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum Entries {
+    One(Verified),
+    Many(Vec<Verified>),
+}
+
+impl Entries {
+    fn into_vec(self) -> Vec<Verified> {
+        match self {
+            Entries::One(v) => vec![v],
+            Entries::Many(v) => v,
+        }
+    }
+}
+
 /// The settings of one project.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Config {
@@ -80,8 +97,8 @@ pub struct Config {
     pub dual_writes: Vec<DualWrite>,
     /// Rule id → level, as written (checked against the known rules by the analysis).
     pub rules: BTreeMap<String, Level>,
-    /// `table.field` → entry.
-    pub verified: BTreeMap<String, Verified>,
+    /// `table.field` → its verifications, one per deployment.
+    pub verified: BTreeMap<String, Vec<Verified>>,
     /// Don't repeat in `.ts` files what TypeScript reports (editor only; default on).
     pub defer_to_typescript: Option<bool>,
     /// Rule id → a level of the rule's own (`"unbounded-collect": "all"`), as written.
@@ -122,8 +139,18 @@ pub struct ConfigError {
 }
 
 impl Config {
-    pub fn is_verified(&self, table: &str, field: &str) -> bool {
-        self.verified.get(&format!("{table}.{field}")).is_some_and(|v| v.remaining.is_none_or(|r| r == 0))
+    /// Whether the ledger records `table.field` verified on `deployment`: an entry for that
+    /// deployment (or one that names none, which a person wrote for every deployment) with nothing
+    /// remaining.
+    pub fn is_verified(&self, table: &str, field: &str, deployment: &str) -> bool {
+        self.verifications(table, field)
+            .iter()
+            .any(|v| v.remaining.is_none_or(|r| r == 0) && v.deployment.as_deref().is_none_or(|d| d == deployment))
+    }
+
+    /// The ledger's entries for `table.field`, one per deployment.
+    pub fn verifications(&self, table: &str, field: &str) -> &[Verified] {
+        self.verified.get(&format!("{table}.{field}")).map(Vec::as_slice).unwrap_or(&[])
     }
 
     /// Parses the file's text. Unknown keys and bad values are errors; what is valid is kept.
@@ -200,8 +227,9 @@ impl Config {
                     }
                     _ => bad("must be an object of rule ids to levels"),
                 },
-                "verified" => match serde_json::from_value::<BTreeMap<String, Verified>>(value) {
+                "verified" => match serde_json::from_value::<BTreeMap<String, Entries>>(value) {
                     Ok(verified) => {
+                        let verified: BTreeMap<String, Vec<Verified>> = verified.into_iter().map(|(k, e)| (k, e.into_vec())).collect();
                         for name in verified.keys().filter(|k| crate::names::FieldRef::parse(k).is_err()) {
                             errors.push(ConfigError {
                                 range: find(name),
@@ -210,7 +238,9 @@ impl Config {
                         }
                         config.verified = verified;
                     }
-                    Err(e) => bad(&format!("must map \"table.field\" to {{ \"deployment\", \"at\", \"remaining\" }} ({e})")),
+                    Err(e) => bad(&format!(
+                        "must map \"table.field\" to {{ \"deployment\", \"at\", \"remaining\" }}, or to a list of them (one per deployment) ({e})"
+                    )),
                 },
                 _ => bad("is not a setting of convex-migrate (known: base, dualWrites, rules, verified, deferToTypeScript)"),
             }
@@ -241,8 +271,9 @@ mod tests {
         assert_eq!(config.base.as_deref(), Some("origin/main"));
         assert_eq!(config.dual_writes[0].to, "postTags");
         assert_eq!(config.rules["unbounded-collect"], Level::Off);
-        assert!(config.is_verified("users", "role"));
-        assert!(!config.is_verified("users", "name"));
+        assert!(config.is_verified("users", "role", "prod"));
+        assert!(!config.is_verified("users", "role", "dev"));
+        assert!(!config.is_verified("users", "name", "prod"));
     }
 
     #[test]
@@ -251,7 +282,8 @@ mod tests {
         let (config, errors) = Config::parse(text, &known);
         assert_eq!(errors.len(), 2);
         assert_eq!(&text[errors[0].range.as_usize_range()], "\"base\"");
-        assert!(config.is_verified("users", "role"));
+        // An entry without a deployment is a person's claim for every deployment.
+        assert!(config.is_verified("users", "role", "prod") && config.is_verified("users", "role", "dev"));
         let (_, errors) = Config::parse(r#"{ "rules": { "nope": "off" } }"#, &known);
         assert!(errors[0].message.contains("unknown rule `nope`"));
         let (config, errors) = Config::parse("{ \"base\": ", &known);

@@ -210,7 +210,7 @@ pub fn assists(ws: &Workspace, path: &str, offset: u32) -> Vec<Recipe> {
     }
     if let Some((table, field)) = field_at(working, path, TextRange::empty(offset)) {
         let (t, f) = (table.name.clone(), field.name.clone());
-        if field.validator.is_optional() && ws.config.config.is_verified(&t, &f) {
+        if field.validator.is_optional() && ws.is_verified(&t, &f) {
             out.push(Recipe::MakeRequired { table: t.clone(), field: f.clone() });
         }
         if let Some(state) = crate::analysis::state::MigrationState::of(ws, &t, &f).filter(|s| s.in_transition()) {

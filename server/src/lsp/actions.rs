@@ -181,7 +181,13 @@ pub fn code_lenses(session: &Session, params: CodeLensParams) -> Option<Vec<Code
                     (commands::VERIFY, format!("✓ Verify {table}.{field}: {run}"), Some(format!("{table}.{field}")))
                 }
             };
-            let args = commands::RunArgs { root: project.root.clone(), function: function.reference.clone(), field, prod: false };
+            let args = commands::RunArgs {
+                root: project.root.clone(),
+                function: function.reference.clone(),
+                field,
+                prod: false,
+                deployment: None,
+            };
             CodeLens {
                 range: conv.range(function.loc.range),
                 command: Some(Command { title, command: command.to_string(), arguments: serde_json::to_value(args).ok().map(|a| vec![a]) }),

@@ -30,8 +30,24 @@ pub struct RunArgs {
     /// `users.role`, for verify.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Against production (`--prod`).
     #[serde(default)]
     pub prod: bool,
+    /// Against another deployment (`--deployment NAME`); without it and `prod`, the developer's dev
+    /// deployment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployment: Option<String>,
+}
+
+impl RunArgs {
+    /// The deployment the run is against, as the ledger names it.
+    pub fn deployment(&self) -> &str {
+        match (&self.deployment, self.prod) {
+            (_, true) => "prod",
+            (Some(d), false) => d,
+            (None, false) => "dev",
+        }
+    }
 }
 
 /// What a run produced.
@@ -50,12 +66,7 @@ pub fn valid_reference(reference: &str) -> bool {
 
 /// The command a run makes.
 pub fn run_command(args: &RunArgs) -> RunCommand {
-    let run = RunCommand::new(&args.function);
-    if args.prod {
-        run.prod()
-    } else {
-        run
-    }
+    RunCommand::new(&args.function).on(args.deployment())
 }
 
 /// The command line, as shown to the user.
@@ -180,7 +191,7 @@ pub async fn execute(client: &Client, session: &Session, params: ExecuteCommandP
             .await;
         return Ok(Some(serde_json::json!({ "success": true, "recorded": false, "remaining": result.remaining })));
     }
-    let recorded = record_verified(client, session, &project, &field, args.prod).await;
+    let recorded = record_verified(client, session, &project, &field, args.deployment()).await;
     if recorded {
         client.show_message(MessageType::INFO, format!("convex-migrate: {field} verified (nothing left); recorded in {FILE_NAME}")).await;
     }
@@ -189,17 +200,14 @@ pub async fn execute(client: &Client, session: &Session, params: ExecuteCommandP
 
 /// Records `field` as verified in the project's config through `workspace/applyEdit`, so the
 /// editor owns the change (and its undo).
-async fn record_verified(client: &Client, session: &Session, project: &ProjectState, field: &str, prod: bool) -> bool {
+async fn record_verified(client: &Client, session: &Session, project: &ProjectState, field: &str, deployment: &str) -> bool {
     let path = project.root.join(FILE_NAME);
     let open_text = session.documents.get(&path).map(|d| d.text());
     let disk_text = crate::sources::disk::read_optional(&project.root, FILE_NAME).ok().flatten();
     let exists = open_text.is_some() || disk_text.is_some();
     let current = open_text.or(disk_text);
-    let entry = crate::config::Verified {
-        deployment: Some(if prod { "prod" } else { "dev" }.to_string()),
-        at: Some(crate::config::ledger::now()),
-        remaining: Some(0),
-    };
+    let entry =
+        crate::config::Verified { deployment: Some(deployment.to_string()), at: Some(crate::config::ledger::now()), remaining: Some(0) };
     let text = match crate::config::ledger::record(current.as_deref(), field, &entry) {
         Ok(text) => text,
         Err(e) => {

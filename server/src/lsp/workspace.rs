@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::analysis::{Analysis, Baseline, Revision, Rule, Workspace};
 use crate::config::{ConfigFile, FILE_NAME};
-use crate::project::{Layout, Project, SourceFile};
+use crate::project::{Layout, Project, SourceFile, Unread};
 use crate::sources::{self, disk, BaseCache};
 
 /// How deep below a workspace folder projects are looked for (`apps/web`, `packages/x/app`).
@@ -82,6 +82,8 @@ pub struct ProjectState {
     /// `convex-migrate.json` as on disk: read when the project is loaded and when the watcher
     /// says it changed, not on every keystroke.
     config: Mutex<ConfigFile>,
+    /// The files of the project, and the config, that could not be read as they are on disk.
+    unread: Mutex<(Vec<Unread>, Vec<Unread>)>,
     /// The baseline, until git or the settings move it.
     base: Mutex<Option<(Baseline, Option<String>)>>,
     pub generation: AtomicU64,
@@ -97,6 +99,7 @@ impl ProjectState {
             layout: Mutex::new(Layout::default()),
             disk: Mutex::new(HashMap::new()),
             config: Mutex::new(ConfigFile::default()),
+            unread: Mutex::new((Vec::new(), Vec::new())),
             base: Mutex::new(None),
             generation: AtomicU64::new(0),
             last: Mutex::new(None),
@@ -124,6 +127,9 @@ impl ProjectState {
         notes.extend(note);
         let project = sources::read_dir_project(&self.root, &mut notes);
         let files = project.files.iter().map(|f| (f.path.clone(), f.clone())).collect();
+        if let Ok(mut u) = self.unread.lock() {
+            u.0 = project.unread.clone();
+        }
         if let Ok(mut l) = self.layout.lock() {
             *l = layout;
         }
@@ -135,9 +141,13 @@ impl ProjectState {
 
     /// Reads `convex-migrate.json` again (the watcher reported it).
     pub fn reload_config(&self) {
-        let config = sources::read_config(&self.root, &mut Vec::new());
+        let mut unread = Vec::new();
+        let config = sources::read_config(&self.root, &mut unread);
         if let Ok(mut c) = self.config.lock() {
             *c = config;
+        }
+        if let Ok(mut u) = self.unread.lock() {
+            u.1 = unread;
         }
     }
 
@@ -237,7 +247,9 @@ impl ProjectState {
             return None;
         }
         let previous = self.last.lock().ok().and_then(|l| l.clone());
-        let working = Project::rebuild(layout, files.into_values().collect(), previous.as_ref().map(|s| &*s.ws.working.project));
+        let unread = self.unread.lock().map(|u| u.0.iter().chain(&u.1).cloned().collect()).unwrap_or_default();
+        let working =
+            Project::rebuild(layout, files.into_values().collect(), previous.as_ref().map(|s| &*s.ws.working.project)).with_unread(unread);
         if stale() {
             return None;
         }

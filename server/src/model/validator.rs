@@ -45,9 +45,10 @@ pub enum Validator {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Entry {
     Field(Field),
-    /// `...x` inside `v.object({...})` or a table's fields. After resolution only spreads that
-    /// could not be resolved remain, with `Validator::Unknown`: the object is then open.
-    Spread(Validator),
+    /// `...x` inside `v.object({...})` or a table's fields, with the range of the spread. After
+    /// resolution only spreads that could not be resolved remain, with `Validator::Unknown`: the
+    /// object is then open.
+    Spread(Validator, TextRange),
 }
 
 /// A named field of an object validator, with the range of its name in the file that wrote it.
@@ -85,14 +86,14 @@ impl Validator {
         };
         entries.iter().filter_map(|e| match e {
             Entry::Field(f) => Some(f),
-            Entry::Spread(_) => None,
+            Entry::Spread(..) => None,
         })
     }
 
     /// Whether an object validator has a spread that could not be resolved.
     pub fn is_open(&self) -> bool {
         match self {
-            Validator::Object(entries) => entries.iter().any(|e| matches!(e, Entry::Spread(_))),
+            Validator::Object(entries) => entries.iter().any(|e| matches!(e, Entry::Spread(..))),
             _ => false,
         }
     }
@@ -110,7 +111,7 @@ impl Validator {
             Validator::Union(vs) => vs.iter().any(Validator::has_unknown),
             Validator::Object(entries) => entries.iter().any(|e| match e {
                 Entry::Field(f) => f.validator.has_unknown(),
-                Entry::Spread(_) => true,
+                Entry::Spread(..) => true,
             }),
             _ => false,
         }
@@ -169,7 +170,7 @@ impl fmt::Display for Validator {
                     }
                     match entry {
                         Entry::Field(field) => write!(f, "{}: {}", field.name, field.validator)?,
-                        Entry::Spread(_) => f.write_str("...")?,
+                        Entry::Spread(..) => f.write_str("...")?,
                     }
                 }
                 f.write_str(" })")

@@ -36,8 +36,14 @@ pub enum Value {
 /// An entry of an object literal.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ObjEntry {
-    Prop { key: String, value: Value, key_range: TextRange, value_range: TextRange },
-    Spread(Value),
+    Prop {
+        key: String,
+        value: Value,
+        key_range: TextRange,
+        value_range: TextRange,
+    },
+    /// `...value`, with the range of the spread (`...` included).
+    Spread(Value, TextRange),
 }
 
 /// `defineTable(shape)` with its index chain.
@@ -125,7 +131,11 @@ fn eval_object(object: &ObjectLit, names: &Names, depth: u32) -> Vec<ObjEntry> {
     let mut entries = Vec::with_capacity(object.props.len());
     for prop in &object.props {
         match prop {
-            PropOrSpread::Spread(spread) => entries.push(ObjEntry::Spread(eval_depth(&spread.expr, names, depth))),
+            PropOrSpread::Spread(spread) => {
+                let at = range(spread.dot3_token).start;
+                let spread_range = TextRange::new(at, range(swc_common::Spanned::span(&*spread.expr)).end);
+                entries.push(ObjEntry::Spread(eval_depth(&spread.expr, names, depth), spread_range))
+            }
             PropOrSpread::Prop(prop) => match &**prop {
                 Prop::KeyValue(kv) => match prop_name(&kv.key) {
                     Some(key) => entries.push(ObjEntry::Prop {
@@ -135,7 +145,7 @@ fn eval_object(object: &ObjectLit, names: &Names, depth: u32) -> Vec<ObjEntry> {
                         value_range: range(swc_common::Spanned::span(&*kv.value)),
                     }),
                     // A computed key we cannot name: the object is no longer fully known.
-                    None => entries.push(ObjEntry::Spread(Value::Unknown)),
+                    None => entries.push(ObjEntry::Spread(Value::Unknown, range(swc_common::Spanned::span(&kv.key)))),
                 },
                 Prop::Shorthand(ident) => {
                     let r = range(ident.span);
@@ -287,7 +297,7 @@ pub fn object_entries(entries: Vec<ObjEntry>) -> Vec<Entry> {
             ObjEntry::Prop { key, value, key_range, value_range } => {
                 Entry::Field(Field { name: key, validator: to_validator(value), name_range: key_range, value_range })
             }
-            ObjEntry::Spread(value) => Entry::Spread(to_validator(value)),
+            ObjEntry::Spread(value, range) => Entry::Spread(to_validator(value), range),
         })
         .collect()
 }
@@ -330,7 +340,10 @@ fn v_call(method: &str, args: &[&Expr], names: &Names, depth: u32, has_spread: b
         "union" if !has_spread => Validator::Union((0..args.len()).map(validator).collect()),
         "object" => match args.first().map(|e| eval_depth(e, names, depth)) {
             Some(Value::Object(entries)) => Validator::Object(object_entries(entries)),
-            Some(Value::Ref(r)) => Validator::Object(vec![Entry::Spread(Validator::Ref(r))]),
+            Some(Value::Ref(r)) => Validator::Object(vec![Entry::Spread(
+                Validator::Ref(r),
+                args.first().map(|e| range(swc_common::Spanned::span(*e))).unwrap_or_default(),
+            )]),
             _ => Validator::Unknown,
         },
         _ => Validator::Unknown,

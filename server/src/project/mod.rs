@@ -92,6 +92,8 @@ pub struct Schema {
     pub validation: bool,
     /// Whether some tables could not be resolved (`...authTables` from a package).
     pub open: bool,
+    /// What the tool could not resolve in it (tables, spreads, validators): what it cannot check.
+    pub unresolved: Vec<Unresolved>,
     /// Table name → index into `tables`.
     pub(crate) by_name: HashMap<String, usize>,
 }
@@ -159,6 +161,30 @@ pub struct Function {
     pub ctx_name: Option<String>,
 }
 
+/// A part of the schema the tool could not model, where it is written and what it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unresolved {
+    pub loc: Loc,
+    /// The construct, in words (`the spread \`...authTables\``).
+    pub what: String,
+}
+
+/// A file of the project that could not be read as it is, so the analysis did not see it whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unread {
+    /// Relative to the project root, `/`-separated.
+    pub path: String,
+    pub problem: ReadProblem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadProblem {
+    /// Not UTF-8 from this byte on: decoded lossily and analysed all the same.
+    InvalidUtf8 { offset: usize },
+    /// Not read at all (too large, unreadable, a link, a submodule, missing from git): why.
+    Unreadable { reason: String },
+}
+
 /// A Convex project at one revision.
 #[derive(Debug)]
 pub struct Project {
@@ -166,8 +192,13 @@ pub struct Project {
     pub files: Vec<SourceFile>,
     by_path: HashMap<String, FileId>,
     pub schema: Option<Schema>,
+    /// Why there is no schema although the functions folder has a `schema.ts`: what the tool
+    /// found instead of `defineSchema(...)`.
+    pub schema_issue: Option<Unresolved>,
     /// In file order.
     pub functions: Vec<Arc<Function>>,
+    /// Files the sources could not read as they are (handed in with the files).
+    pub unread: Vec<Unread>,
     /// What linking read, so that the next build can reuse what did not change.
     links: Links,
 }
@@ -193,7 +224,16 @@ impl Project {
         files.sort_by(|a, b| a.path.cmp(&b.path));
         files.dedup_by(|a, b| a.path == b.path);
         let by_path = files.iter().enumerate().map(|(i, f)| (f.path.clone(), FileId(i as u32))).collect();
-        let mut project = Project { layout, files, by_path, schema: None, functions: Vec::new(), links: Links::default() };
+        let mut project = Project {
+            layout,
+            files,
+            by_path,
+            schema: None,
+            schema_issue: None,
+            functions: Vec::new(),
+            unread: Vec::new(),
+            links: Links::default(),
+        };
         // Reuse needs the same files in the same places (file ids are indexes).
         let previous = previous.filter(|p| {
             p.layout == project.layout
@@ -205,7 +245,7 @@ impl Project {
         let linker = resolve::Linker::new(&project);
         let (schema, schema_deps) = match previous {
             Some(p) if !p.links.schema_deps.is_empty() && unchanged(&p.links.schema_deps) => {
-                (p.schema.clone(), p.links.schema_deps.clone())
+                (p.schema_issue.clone().map_or_else(|| Ok(p.schema.clone()), Err), p.links.schema_deps.clone())
             }
             _ => linker.record(|| linker.schema()),
         };
@@ -232,10 +272,19 @@ impl Project {
             links.push((start..functions.len(), deps));
         }
         drop(linker);
-        project.schema = schema;
+        (project.schema, project.schema_issue) = match schema {
+            Ok(schema) => (schema, None),
+            Err(issue) => (None, Some(issue)),
+        };
         project.functions = functions;
         project.links = Links { functions: links, schema_deps };
         project
+    }
+
+    /// The project, with the files its sources could not read as they are.
+    pub fn with_unread(mut self, unread: Vec<Unread>) -> Project {
+        self.unread = unread;
+        self
     }
 
     pub fn file(&self, id: FileId) -> &SourceFile {

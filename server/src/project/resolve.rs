@@ -3,11 +3,12 @@
 
 use std::collections::HashSet;
 
+use crate::line_index::TextRange;
 use crate::model::body::{ArgInfo, Body, Origin, TableRef};
 use crate::model::validator::{Entry, Field, Validator};
 use crate::model::value::{ObjEntry, SymRef, Value};
 use crate::model::{Export, FileModel, Helper, ImportName};
-use crate::project::{Effects, FileId, Function, FunctionKind, Loc, Located, Project, Schema, Table, TableField};
+use crate::project::{Effects, FileId, Function, FunctionKind, Loc, Located, Project, Schema, Table, TableField, Unresolved};
 
 /// How far references are followed (consts of consts, re-exports of re-exports).
 const MAX_DEPTH: u32 = 24;
@@ -20,6 +21,13 @@ pub(crate) struct Linker<'p> {
     component_dirs: HashSet<String>,
     /// The files whose models were read since [`Linker::record`] started (dependencies).
     touched: std::cell::RefCell<Vec<FileId>>,
+}
+
+/// What [`Linker::flatten`] finds in an object's entries.
+enum Flat {
+    Field(Field),
+    /// A spread it could not resolve, where it is written.
+    Unresolved(TextRange),
 }
 
 /// What an import names.
@@ -202,9 +210,18 @@ impl<'p> Linker<'p> {
             Validator::Record(k, val) => Validator::Record(Box::new(self.validator(file, k, d)), Box::new(self.validator(file, val, d))),
             Validator::Union(members) => Validator::Union(members.iter().map(|m| self.validator(file, m, d)).collect()),
             Validator::Object(entries) => {
-                let mut out = Vec::new();
-                if self.flatten(file, entries, d, &mut |_, field| out.push(Entry::Field(field))) {
-                    out.push(Entry::Spread(Validator::Unknown));
+                let mut out: Vec<Entry> = Vec::new();
+                let mut open = false;
+                self.flatten(file, entries, d, &mut |_, flat| match flat {
+                    // Later keys win, as in JavaScript: `{ ...base, x: v.optional(...) }`.
+                    Flat::Field(field) => {
+                        out.retain(|e| !matches!(e, Entry::Field(f) if f.name == field.name));
+                        out.push(Entry::Field(field));
+                    }
+                    Flat::Unresolved(_) => open = true,
+                });
+                if open {
+                    out.push(Entry::Spread(Validator::Unknown, TextRange::default()));
                 }
                 Validator::Object(out)
             }
@@ -220,17 +237,17 @@ impl<'p> Linker<'p> {
         }
     }
 
-    /// Calls `field` for every field of an object's entries (spreads resolved, possibly from
-    /// other files). Returns whether some spread could not be resolved (the object is open).
-    fn flatten(&self, file: FileId, entries: &[Entry], depth: u32, field: &mut dyn FnMut(FileId, Field)) -> bool {
+    /// Calls `out` for every field of an object's entries, in source order (spreads resolved,
+    /// possibly from other files), and for every spread that could not be resolved (the object
+    /// is then open).
+    fn flatten(&self, file: FileId, entries: &[Entry], depth: u32, out: &mut dyn FnMut(FileId, Flat)) {
         if depth > MAX_DEPTH {
-            return true;
+            return out(file, Flat::Unresolved(TextRange::default()));
         }
-        let mut open = false;
         for entry in entries {
             match entry {
-                Entry::Field(f) => field(file, Field { validator: self.validator(file, &f.validator, depth + 1), ..f.clone() }),
-                Entry::Spread(Validator::Ref(r)) => {
+                Entry::Field(f) => out(file, Flat::Field(Field { validator: self.validator(file, &f.validator, depth + 1), ..f.clone() })),
+                Entry::Spread(Validator::Ref(r), at) => {
                     let resolved = match self.resolve_ref(file, r, depth + 1) {
                         Some(Resolved::Value(f, v)) => Some((f, v.clone())),
                         Some(Resolved::Owned(f, v)) => Some((f, v)),
@@ -239,74 +256,112 @@ impl<'p> Linker<'p> {
                     match resolved.map(|(f, v)| self.deref(f, &v, depth + 1)) {
                         Some((f, Value::Object(obj))) => {
                             let inner = crate::model::value::object_entries(obj);
-                            open |= self.flatten(f, &inner, depth + 1, field);
+                            self.flatten(f, &inner, depth + 1, out);
                         }
-                        Some((f, Value::Validator(Validator::Object(inner)))) => {
-                            open |= self.flatten(f, &inner, depth + 1, field);
-                        }
-                        _ => open = true,
+                        Some((f, Value::Validator(Validator::Object(inner)))) => self.flatten(f, &inner, depth + 1, out),
+                        _ => out(file, Flat::Unresolved(*at)),
                     }
                 }
-                Entry::Spread(Validator::Object(inner)) => open |= self.flatten(file, inner, depth + 1, field),
-                Entry::Spread(_) => open = true,
+                Entry::Spread(Validator::Object(inner), _) => self.flatten(file, inner, depth + 1, out),
+                Entry::Spread(_, at) => out(file, Flat::Unresolved(*at)),
             }
         }
-        open
+    }
+
+    /// The source text at `range` of `file`, on one line and cut short, to name a construct.
+    fn snippet(&self, file: FileId, range: TextRange) -> String {
+        let text = self.project.file(file).text.get(range.as_usize_range()).unwrap_or("");
+        let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+        match one_line.char_indices().nth(60) {
+            Some((cut, _)) => format!("{}…", &one_line[..cut]),
+            None => one_line,
+        }
+    }
+
+    /// Notes a part of the schema that could not be resolved.
+    fn unresolved(&self, schema: &mut Schema, file: FileId, range: TextRange, what: String) {
+        schema.open = true;
+        schema.unresolved.push(Unresolved { loc: Loc { file, range }, what });
     }
 
     /// The schema: `export default defineSchema({...})` in the functions folder's `schema.ts`.
-    pub fn schema(&self) -> Option<Schema> {
-        let file = self.project.layout.schema_paths().iter().find_map(|p| self.project.file_id(p))?;
-        let default = self.resolve_export(file, "default", 0)?;
+    /// `Err` when there is such a file but no schema the tool understands in it: what it found.
+    pub fn schema(&self) -> Result<Option<Schema>, Unresolved> {
+        let Some(file) = self.project.layout.schema_paths().iter().find_map(|p| self.project.file_id(p)) else { return Ok(None) };
+        let not_understood = |loc: Loc, what: String| Unresolved { loc, what };
+        let whole = Loc { file, range: TextRange::empty(0) };
+        let model = &self.project.file(file).model;
+        if !model.parsed {
+            return Err(not_understood(whole, "the schema file does not parse".into()));
+        }
+        let Some(default) = self.resolve_export(file, "default", 0) else {
+            return Err(not_understood(whole, "the schema file has no `export default` the tool can follow".into()));
+        };
         let (file, value) = match default {
             Resolved::Value(f, v) => self.deref(f, v, 0),
             Resolved::Owned(f, v) => self.deref(f, &v, 0),
-            Resolved::Module(_) => return None,
+            Resolved::Module(_) => return Err(not_understood(whole, "its default export is a module".into())),
         };
-        let Value::Schema(def) = value else { return None };
+        let Value::Schema(def) = value else {
+            let what = match &value {
+                Value::Call { callee, .. } => match &**callee {
+                    Value::Ref(r) => format!("its default export is `{r}(...)`, not `defineSchema(...)`"),
+                    _ => "its default export is a call the tool cannot follow, not `defineSchema(...)`".into(),
+                },
+                _ => "its default export is not `defineSchema(...)`".into(),
+            };
+            let export = model.bindings.get("default").map(|b| b.range).unwrap_or_default();
+            return Err(not_understood(Loc { file, range: export }, what));
+        };
         let mut schema = Schema {
             loc: Loc { file, range: def.range },
             tables: Vec::new(),
             validation: def.schema_validation.unwrap_or(true),
             open: false,
+            unresolved: Vec::new(),
             by_name: Default::default(),
         };
-        self.tables(file, &def.tables, 0, &mut schema);
+        self.tables(file, &def.tables, def.range, 0, &mut schema);
         schema.index();
-        Some(schema)
+        Ok(Some(schema))
     }
 
-    fn tables(&self, file: FileId, tables: &Value, depth: u32, schema: &mut Schema) {
+    /// The tables of `tables` (an object of tables, or a reference to one; `at` is where it is
+    /// written, for what cannot be resolved).
+    fn tables(&self, at_file: FileId, tables: &Value, at: TextRange, depth: u32, schema: &mut Schema) {
         if depth > MAX_DEPTH {
-            schema.open = true;
-            return;
+            return self.unresolved(schema, at_file, at, format!("`{}` (nested too deeply)", self.snippet(at_file, at)));
         }
-        let (file, tables) = self.deref(file, tables, depth + 1);
+        let (file, tables) = self.deref(at_file, tables, depth + 1);
         let Value::Object(entries) = tables else {
-            schema.open = true;
-            return;
+            let what =
+                format!("the tables `{}` (from a package, or built by a function the tool cannot follow)", self.snippet(at_file, at));
+            return self.unresolved(schema, at_file, at, what);
         };
         for entry in &entries {
             match entry {
                 ObjEntry::Prop { key, value, key_range, value_range } => {
                     let loc = Loc { file, range: *key_range };
                     match self
-                        .table(file, key, value, loc, depth + 1)
+                        .table(file, key, value, loc, depth + 1, schema)
                         .map(|t| Table { entry_value: Loc { file, range: *value_range }, ..t })
                     {
                         Some(table) => {
                             schema.tables.retain(|t| t.name != table.name);
                             schema.tables.push(table);
                         }
-                        None => schema.open = true,
+                        None => {
+                            let what = format!("the table `{key}`: `{}` is not `defineTable(...)`", self.snippet(file, *value_range));
+                            self.unresolved(schema, file, *key_range, what);
+                        }
                     }
                 }
-                ObjEntry::Spread(value) => self.tables(file, value, depth + 1, schema),
+                ObjEntry::Spread(value, range) => self.tables(file, value, *range, depth + 1, schema),
             }
         }
     }
 
-    fn table(&self, file: FileId, name: &str, value: &Value, loc: Loc, depth: u32) -> Option<Table> {
+    fn table(&self, file: FileId, name: &str, value: &Value, loc: Loc, depth: u32, schema: &mut Schema) -> Option<Table> {
         let (file, value) = self.deref(file, value, depth + 1);
         let Value::Table(def) = value else { return None };
         let (shape_file, shape) = self.deref(file, &def.shape, depth + 1);
@@ -328,7 +383,16 @@ impl<'p> Linker<'p> {
         match entries {
             Some(entries) => {
                 let mut fields = Vec::new();
-                let open = self.flatten(shape_file, &entries, depth + 1, &mut |f, field| fields.push((f, field)));
+                let mut spreads = Vec::new();
+                self.flatten(shape_file, &entries, depth + 1, &mut |f, flat| match flat {
+                    Flat::Field(field) => fields.push((f, field)),
+                    Flat::Unresolved(range) => spreads.push((f, range)),
+                });
+                let open = !spreads.is_empty();
+                for (f, range) in spreads {
+                    let what = format!("the fields `{}` of the table `{name}`", self.snippet(f, range));
+                    self.unresolved(schema, f, range, what);
+                }
                 for (f, field) in fields {
                     table.fields.retain(|existing| existing.name != field.name);
                     table.fields.push(TableField {
@@ -352,9 +416,13 @@ impl<'p> Linker<'p> {
                     })
                     .collect();
                 if open {
-                    entries.push(Entry::Spread(Validator::Unknown));
+                    entries.push(Entry::Spread(Validator::Unknown, TextRange::default()));
                 }
                 table.validator = Validator::Object(entries);
+                for field in table.fields.iter().filter(|f| f.validator.has_unknown()) {
+                    let what = format!("the validator of `{name}.{}`: `{}`", field.name, self.snippet(field.value.file, field.value.range));
+                    self.unresolved(schema, field.value.file, field.value.range, what);
+                }
             }
             None => {
                 let validator = match self.deref(file, &def.shape, depth + 1) {
@@ -362,6 +430,10 @@ impl<'p> Linker<'p> {
                     _ => Validator::Unknown,
                 };
                 table.open = validator.has_unknown();
+                if table.open {
+                    let what = format!("the document validator of the table `{name}`: `{}`", self.snippet(file, def.range));
+                    self.unresolved(schema, file, def.range, what);
+                }
                 table.validator = validator;
             }
         }

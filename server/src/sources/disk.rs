@@ -8,6 +8,20 @@ use crate::sources::git::{Skipped, MAX_FILE_SIZE};
 pub struct DiskFile {
     pub path: String,
     pub text: String,
+    /// Where the first byte that is not UTF-8 is, when the file is not text (see [`decode`]).
+    pub invalid_utf8_at: Option<usize>,
+}
+
+/// A file's bytes as text: UTF-8 as is; anything else decoded lossily (each bad sequence a
+/// U+FFFD, so the text before it keeps its offsets), with the offset of the first bad byte.
+pub fn decode(bytes: Vec<u8>) -> (String, Option<usize>) {
+    match String::from_utf8(bytes) {
+        Ok(text) => (text, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            (String::from_utf8_lossy(e.as_bytes()).into_owned(), Some(at))
+        }
+    }
 }
 
 /// Reads `rel` (relative to `root`) if it is a regular file of reasonable size. `Ok(None)` when it
@@ -16,6 +30,9 @@ pub fn read_optional(root: &Path, rel: &str) -> std::io::Result<Option<String>> 
     let path = root.join(rel);
     match std::fs::symlink_metadata(&path) {
         Ok(meta) if meta.is_file() && meta.len() <= MAX_FILE_SIZE => {}
+        Ok(meta) if meta.is_file() => {
+            return Err(std::io::Error::other(format!("too large ({} bytes; the limit is 4 MiB)", meta.len())));
+        }
         Ok(_) => return Ok(None),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(e) => return Err(e),
@@ -47,7 +64,15 @@ pub fn read_tree(root: &Path, dir: &str, want: &dyn Fn(&str, bool) -> bool) -> (
                 continue;
             };
             let path = format!("{rel}/{name}");
-            let Ok(meta) = std::fs::metadata(entry.path()) else { continue };
+            let meta = match std::fs::metadata(entry.path()) {
+                Ok(meta) => meta,
+                Err(e) => {
+                    if want(&path, false) {
+                        skipped.push(Skipped { path, reason: format!("cannot read it ({e})") });
+                    }
+                    continue;
+                }
+            };
             let is_link = entry.file_type().map(|t| t.is_symlink()).unwrap_or(false);
             if meta.is_dir() {
                 if !is_link && want(&path, true) {
@@ -59,14 +84,14 @@ pub fn read_tree(root: &Path, dir: &str, want: &dyn Fn(&str, bool) -> bool) -> (
                 continue;
             }
             if meta.len() > MAX_FILE_SIZE {
-                skipped.push(Skipped { path, reason: format!("larger than {} MiB", MAX_FILE_SIZE / 1024 / 1024) });
+                skipped.push(Skipped { path, reason: format!("too large ({} bytes; the limit is 4 MiB)", meta.len()) });
                 continue;
             }
             match std::fs::read(entry.path()) {
-                Ok(bytes) => match String::from_utf8(bytes) {
-                    Ok(text) => files.push(DiskFile { path, text }),
-                    Err(_) => skipped.push(Skipped { path, reason: "not UTF-8 text".into() }),
-                },
+                Ok(bytes) => {
+                    let (text, invalid_utf8_at) = decode(bytes);
+                    files.push(DiskFile { path, text, invalid_utf8_at });
+                }
                 Err(e) => skipped.push(Skipped { path, reason: e.to_string() }),
             }
         }

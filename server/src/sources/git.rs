@@ -64,6 +64,9 @@ pub struct GitRepo {
 pub struct BaseFile {
     pub path: String,
     pub text: String,
+    /// The byte offset of the first byte that is not UTF-8, when the blob is not text: it was
+    /// decoded lossily (each bad sequence a U+FFFD) and is analysed all the same.
+    pub invalid_utf8_at: Option<usize>,
 }
 
 /// How the base commit was chosen, for messages: e.g. "merge-base of HEAD and origin/main", "HEAD", "origin/main".
@@ -209,6 +212,33 @@ impl GitRepo {
         }
     }
 
+    /// The merge-base of HEAD and `target` (a pull request's base branch, `origin/main`): what the
+    /// pull request changes. `target` missing from the clone (a shallow checkout) or no common
+    /// history is an error that says how to get it.
+    pub fn merge_base_with(&self, target: &str) -> Result<ResolvedBase, GitError> {
+        let repo = self.open()?;
+        let missing = |reason: String| GitError::UnknownRef { spec: target.to_string(), reason };
+        let head_id = self.commit_of(&repo, "HEAD")?;
+        let target_id = match repo.rev_parse_single(target) {
+            Ok(id) => id.object().map_err(|e| missing(one_line(&e)))?.peel_to_commit().map_err(|e| missing(one_line(&e)))?.id,
+            Err(_) => {
+                return Err(missing(
+                    "it is not in this clone (a shallow checkout?): fetch the full history (actions/checkout with `fetch-depth: 0`), or pass --base".into(),
+                ))
+            }
+        };
+        match repo.merge_base(head_id, target_id) {
+            Ok(Some(base)) => {
+                Ok(ResolvedBase { commit: base.detach().to_string(), described_as: format!("merge-base of HEAD and {target}") })
+            }
+            Ok(None) => Err(missing("HEAD and it share no history; pass --base".into())),
+            Err(err) => Err(missing(format!(
+                "no merge-base with HEAD ({}): the clone is probably shallow; fetch the full history (`fetch-depth: 0`), or pass --base",
+                one_line(&err)
+            ))),
+        }
+    }
+
     /// The components of `project_root` relative to the working tree, as git tree entry names.
     fn project_prefix(&self, project_root: &Path) -> Result<Vec<BString>, GitError> {
         let project = canonicalize_project(project_root)?;
@@ -308,10 +338,10 @@ fn read_blob(repo: &gix::Repository, id: ObjectId, path: String, out: &mut Colle
         return out.skip(path, format!("too large ({} bytes; the limit is 4 MiB)", header.size()));
     }
     match repo.find_blob(id) {
-        Ok(mut blob) => match String::from_utf8(blob.take_data()) {
-            Ok(text) => out.files.push(BaseFile { path, text }),
-            Err(_) => out.skip(path, "not UTF-8 text"),
-        },
+        Ok(mut blob) => {
+            let (text, invalid_utf8_at) = super::disk::decode(blob.take_data());
+            out.files.push(BaseFile { path, text, invalid_utf8_at });
+        }
         Err(err) => out.skip(path, format!("cannot read its content ({})", one_line(&err))),
     }
 }
@@ -733,7 +763,8 @@ mod tests {
         let repo = test.open();
 
         let (files, skipped) = read_all(&repo, "HEAD", test.path());
-        assert_eq!(paths(&files), ["convex/schema.ts"]);
+        assert_eq!(paths(&files), ["convex/binary.ts", "convex/schema.ts"]);
+        assert_eq!(files[0].invalid_utf8_at, Some(0), "decoded lossily, the bad byte named");
         let reason_of = |path: &str| {
             skipped
                 .iter()
@@ -743,9 +774,8 @@ mod tests {
         };
         assert!(reason_of("convex/huge.ts").starts_with("too large (5242880 bytes"));
         assert_eq!(reason_of("convex/link.ts"), "a symbolic link");
-        assert_eq!(reason_of("convex/binary.ts"), "not UTF-8 text");
         assert!(reason_of("convex/vendor").contains("submodule"));
-        assert_eq!(skipped.len(), 4, "{skipped:?}");
+        assert_eq!(skipped.len(), 3, "{skipped:?}");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 
 use crate::analysis::{BaseSource, Baseline, Revision, Rule, Workspace};
 use crate::config::{ConfigFile, FILE_NAME};
-use crate::project::{Layout, Project, SourceFile};
+use crate::project::{Layout, Project, ReadProblem, SourceFile, Unread};
 
 pub use git::Skipped;
 
@@ -41,11 +41,26 @@ pub fn project_root(path: &Path) -> Result<PathBuf, SourceError> {
     }
 }
 
-fn layout_from_disk(root: &Path, notes: &mut Vec<String>) -> Layout {
-    let text = disk::read_optional(root, "convex.json").ok().flatten();
+fn layout_from_disk(root: &Path, notes: &mut Vec<String>, unread: &mut Vec<Unread>) -> Layout {
+    let text = match disk::read_optional(root, "convex.json") {
+        Ok(text) => text,
+        Err(e) => {
+            unread.push(Unread { path: "convex.json".into(), problem: ReadProblem::Unreadable { reason: e.to_string() } });
+            None
+        }
+    };
     let (layout, note) = Layout::from_convex_json(text.as_deref());
     notes.extend(note);
     layout
+}
+
+/// What the analysis must be told about files read: those skipped, and those that were not
+/// UTF-8 (read lossily).
+fn unread(skipped: Vec<Skipped>, lossy: impl Iterator<Item = (String, Option<usize>)>) -> Vec<Unread> {
+    let mut out: Vec<Unread> =
+        skipped.into_iter().map(|s| Unread { path: s.path, problem: ReadProblem::Unreadable { reason: s.reason } }).collect();
+    out.extend(lossy.filter_map(|(path, at)| Some(Unread { path, problem: ReadProblem::InvalidUtf8 { offset: at? } })));
+    out
 }
 
 /// Parses and models files, in parallel on the machine's cores.
@@ -85,7 +100,8 @@ pub fn model_files(files: Vec<(String, String)>) -> Vec<SourceFile> {
 
 /// Reads a project folder from disk (the working tree, or a `--base-dir` copy).
 pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
-    let layout = layout_from_disk(root, notes);
+    let mut problems = Vec::new();
+    let layout = layout_from_disk(root, notes, &mut problems);
     let (files, skipped) = disk::read_tree(root, &layout.functions_dir, &|path, is_dir| {
         if is_dir {
             let name = path.rsplit('/').next().unwrap_or(path);
@@ -94,19 +110,20 @@ pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
             layout.is_source(path)
         }
     });
-    for s in skipped {
-        notes.push(format!("skipped {}: {}", s.path, s.reason));
-    }
-    Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()))
+    problems.extend(unread(skipped, files.iter().map(|f| (f.path.clone(), f.invalid_utf8_at))));
+    Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect())).with_unread(problems)
 }
 
-/// Reads `convex-migrate.json` at `root` (a file that cannot be read is a note, and the defaults
-/// apply).
-pub fn read_config(root: &Path, notes: &mut Vec<String>) -> ConfigFile {
+/// Reads `convex-migrate.json` at `root`; a file that cannot be read is said in `unread`, and
+/// the defaults apply.
+pub fn read_config(root: &Path, unread: &mut Vec<Unread>) -> ConfigFile {
     let text = match disk::read_optional(root, FILE_NAME) {
         Ok(text) => text,
         Err(e) => {
-            notes.push(format!("cannot read {FILE_NAME}: {e}; using the defaults"));
+            unread.push(Unread {
+                path: FILE_NAME.into(),
+                problem: ReadProblem::Unreadable { reason: format!("{e}; the defaults are used instead") },
+            });
             None
         }
     };
@@ -123,8 +140,10 @@ pub enum BaseChoice {
     Git(String),
     /// A folder holding a copy of the deployed project.
     Folder(PathBuf),
-    /// No baseline (for what needs none, like `verify`).
+    /// No baseline (`--no-base`, and what needs none, like `verify`).
     Off,
+    /// A pull request's base branch (`origin/main`): the base is its merge-base with HEAD.
+    PullRequest(String),
 }
 
 /// The loader: the project at `root` (its working tree and `convex-migrate.json`) and its
@@ -133,13 +152,14 @@ pub enum BaseChoice {
 pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     let root = project_root(root)?;
     let mut notes = Vec::new();
-    let project = read_dir_project(&root, &mut notes);
-    let config = read_config(&root, &mut notes);
+    let mut project = read_dir_project(&root, &mut notes);
+    let config = read_config(&root, &mut project.unread);
     let baseline = match base {
         BaseChoice::Folder(dir) => read_base_dir(dir).map_err(|e| SourceError::BaseDir(Box::new(e)))?,
         BaseChoice::Git(spec) => read_git_base(&root, Some(spec), None)?,
         BaseChoice::Default => read_git_base(&root, config.config.base.as_deref(), None)?,
-        BaseChoice::Off => Baseline::Off { reason: "no baseline was read".into() },
+        BaseChoice::Off => Baseline::Off { reason: "no baseline (--no-base): transition rules are off".into() },
+        BaseChoice::PullRequest(target) => read_git_base_at(&root, BaseAt::MergeBase(target), None)?,
     };
     let mut ws = Workspace::new(Revision::new(project), baseline, config);
     ws.notes = notes;
@@ -201,6 +221,21 @@ impl BaseCache {
 /// No repository, or a repository without commits when no spec was given: the base is off.
 /// An unknown spec is an error. With a cache, a commit already read is not read again.
 pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>) -> Result<Baseline, SourceError> {
+    read_git_base_at(root, spec.map_or(BaseAt::Default, BaseAt::Spec), cache)
+}
+
+/// Which commit of the repository is the base.
+enum BaseAt<'a> {
+    Default,
+    Spec(&'a str),
+    MergeBase(&'a str),
+}
+
+fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>) -> Result<Baseline, SourceError> {
+    let spec = match at {
+        BaseAt::Spec(s) | BaseAt::MergeBase(s) => Some(s),
+        BaseAt::Default => None,
+    };
     let Some(repo) = git::GitRepo::discover(root)? else {
         if let Some(spec) = spec {
             return Err(SourceError::Git(git::GitError::UnknownRef {
@@ -210,7 +245,11 @@ pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>)
         }
         return Ok(Baseline::Off { reason: "not a git repository: transition rules are off".into() });
     };
-    let resolved = match repo.resolve(spec) {
+    let resolved = match at {
+        BaseAt::MergeBase(target) => repo.merge_base_with(target),
+        _ => repo.resolve(spec),
+    };
+    let resolved = match resolved {
         Ok(r) => r,
         Err(git::GitError::NoCommits { .. }) if spec.is_none() => {
             return Ok(Baseline::Off { reason: "the git repository has no commits yet: transition rules are off".into() })
@@ -221,10 +260,10 @@ pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>)
     if let Some(revision) = cache.and_then(|c| c.get(root, &resolved.commit)) {
         return Ok(Baseline::Read { revision, source });
     }
-    let (meta, _) = repo.read_files(&resolved.commit, root, &|path, is_dir| !is_dir && path == "convex.json")?;
+    let (meta, meta_skipped) = repo.read_files(&resolved.commit, root, &|path, is_dir| !is_dir && path == "convex.json")?;
     let (layout, _) = Layout::from_convex_json(meta.first().map(|f| f.text.as_str()));
     let dir = layout.functions_dir.clone();
-    let (files, _skipped) = repo.read_files(&resolved.commit, root, &|path, is_dir| {
+    let (files, skipped) = repo.read_files(&resolved.commit, root, &|path, is_dir| {
         let inside = path == dir || path.starts_with(&format!("{dir}/"));
         let on_the_way = dir.starts_with(&format!("{path}/"));
         if is_dir {
@@ -234,7 +273,9 @@ pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>)
             inside && layout.is_source(path)
         }
     })?;
-    let project = Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect()));
+    let mut problems = unread(meta_skipped, std::iter::empty());
+    problems.extend(unread(skipped, files.iter().map(|f| (f.path.clone(), f.invalid_utf8_at))));
+    let project = Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect())).with_unread(problems);
     let revision = Arc::new(Revision::new(project));
     if let Some(cache) = cache {
         cache.put(root, &resolved.commit, revision.clone());

@@ -51,7 +51,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             }),
         };
         let Some(backfill) = backfill else { continue };
-        if cx.config.is_verified(&table.name, field) {
+        if cx.ws.is_verified(&table.name, field) {
             continue;
         }
         let name = format!("{}.{field}", table.name);

@@ -95,6 +95,9 @@ rules! {
     UnknownField: unknown_field, "unknown-field", Error;
     InsertMissingField: insert_missing_field, "insert-missing-field", Error;
     ParseError: parse_error, "parse-error", Error;
+    UnreadableFile: unreadable_file, "unreadable-file", Error;
+    InvalidUtf8: invalid_utf8, "invalid-utf8", Warning;
+    UnmodelledSchema: unmodelled_schema, "unmodelled-schema", Warning;
     InvalidConfig: invalid_config, "invalid-config", Error;
     InvalidSuppression: invalid_suppression, "invalid-suppression", Warning, after_suppressions;
     UnusedSuppression: unused_suppression, "unused-suppression", Warning, after_suppressions;

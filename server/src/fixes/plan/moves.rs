@@ -140,7 +140,7 @@ pub(super) fn move_steps(
     steps.push(deploy);
 
     // Between deploys.
-    let verified = config.is_verified(table, to) || old_gone_everywhere;
+    let verified = ws.is_verified(table, to) || old_gone_everywhere;
     let mut run = step(Phase::BetweenDeploys, "Run the backfill to completion", verified);
     if let Some(b) = backfills.first() {
         run.commands = run_commands(&b.reference);

@@ -13,14 +13,13 @@ use crate::project::{Loc, Project, TableField};
 pub(super) fn remove_steps(ws: &Workspace, table: &str, field: &str, package_json: Option<&str>) -> Vec<Step> {
     let working = &ws.working;
     let base = ws.base();
-    let config = &ws.config.config;
     let schema = working.schema.as_ref();
     let t = schema.and_then(|s| s.table(table));
     let f = t.and_then(|t| t.field(field));
     let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|bt| bt.field(field));
     let unsets: Vec<String> = working.backfills(table, field, Goal::Unset).iter().map(|f| f.reference.clone()).collect();
     let deployed_unset = base.is_some_and(|b| !b.backfills(table, field, Goal::Unset).is_empty());
-    let verified = config.is_verified(table, field);
+    let verified = ws.is_verified(table, field);
     let gone = f.is_none();
     let mut steps = Vec::new();
 

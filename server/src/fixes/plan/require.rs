@@ -16,14 +16,13 @@ pub(super) fn require_steps(
 ) -> Vec<Step> {
     let working = &ws.working;
     let base = ws.base();
-    let config = &ws.config.config;
     let (table, field) = (t.name.as_str(), f.name.as_str());
     let state = MigrationState::of(ws, table, field);
     let deployed_optional = state.as_ref().and_then(|s| s.base.as_ref()).is_some_and(|b| b.is_optional());
     // Once the narrowing is deployed, every step before it is history.
     let deployed_required = state.as_ref().and_then(|s| s.base.as_ref()).is_some_and(|b| !b.is_optional());
     let working_required = !f.validator.is_optional();
-    let verified = config.is_verified(table, field) || deployed_required;
+    let verified = ws.is_verified(table, field) || deployed_required;
     let backfills = state.as_ref().map(|s| s.backfills.clone()).unwrap_or_default();
     let deployed_backfill = backfills.iter().find(|b| b.deployed);
     let verify = working.verifies(table, field).first().map(|v| v.reference.clone());

@@ -99,7 +99,7 @@ pub(super) fn split_steps(ws: &Workspace, t: &crate::project::Table, field: &str
     deploy.commands = vec!["npx convex deploy".into()];
     steps.push(deploy);
 
-    let verified = config.is_verified(table, field) || old_gone_everywhere;
+    let verified = ws.is_verified(table, field) || old_gone_everywhere;
     let mut run = step(Phase::BetweenDeploys, "Run the backfill to completion", verified);
     if let Some(f) = working.functions.iter().find(|f| f.name == backfill_name) {
         run.commands = run_commands(&f.reference);
