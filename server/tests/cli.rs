@@ -49,8 +49,19 @@ fn repo() -> (tempfile::TempDir, PathBuf) {
     (dir, root)
 }
 
+/// Runs the binary outside CI (the CI variables of the machine running the tests removed).
 fn run(dir: &Path, args: &[&str]) -> Output {
-    Command::new(BIN).args(args).current_dir(dir).output().expect("binary runs")
+    run_env(dir, args, &[])
+}
+
+/// Runs the binary with these environment variables set, and no others of CI's.
+fn run_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(BIN);
+    command.args(args).current_dir(dir);
+    for name in ["CI", "GITHUB_ACTIONS", "GITHUB_BASE_REF", "CI_MERGE_REQUEST_DIFF_BASE_SHA"] {
+        command.env_remove(name);
+    }
+    command.envs(env.iter().copied()).output().expect("binary runs")
 }
 
 fn stdout(o: &Output) -> String {
@@ -203,28 +214,167 @@ fn cannot_run_is_exit_2_with_one_clear_line() {
     assert_eq!(o.status.code(), Some(2));
 }
 
+/// No baseline is not a clean bill of health: exit 2, naming both ways out; `--no-base` runs
+/// the rest and says, in every format, that the transition rules were off.
 #[test]
-fn without_git_transition_rules_are_off_and_said_once() {
+fn without_a_baseline_check_refuses_unless_no_base() {
     let dir = tempfile::tempdir().unwrap();
     write(dir.path(), "convex/schema.ts", &schema("v.string()"));
     write(dir.path(), "convex/broken.ts", "export const x = ;\n");
     let o = run(dir.path(), &["check"]);
-    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(o.status.code(), Some(2));
     let err = stderr(&o);
-    assert_eq!(err.matches("not a git repository: transition rules are off").count(), 1, "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: no baseline to compare with (not a git repository")
+            && err.contains("--base-dir")
+            && err.contains("--no-base"),
+        "{err}"
+    );
+    assert!(stdout(&o).is_empty());
+
+    let o = run(dir.path(), &["check", "--no-base"]);
+    assert_eq!(o.status.code(), Some(1));
     let out = stdout(&o);
     assert!(out.contains("error[parse-error]"), "{out}");
     assert!(!out.contains("required-without-backfill"), "{out}");
+    assert!(out.trim_end().ends_with("No base (no baseline (--no-base): transition rules are off): the transition rules were off; read 2 files, 1 table, 0 functions."), "{out}");
+    let o = run(dir.path(), &["check", "--no-base", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["transitionRules"], false);
+    assert_eq!(value["baseline"]["kind"], "none");
+    assert!(value["base"].is_null());
+    let o = run(dir.path(), &["check", "--no-base", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["runs"][0]["properties"]["transitionRules"], false);
+    let o = run(dir.path(), &["check", "--no-base", "--format", "github"]);
+    assert!(stdout(&o).contains("::notice title=convex-migrate::No base"), "{}", stdout(&o));
 }
 
 #[test]
-fn a_repository_without_commits_turns_transition_rules_off() {
+fn a_repository_without_commits_has_no_baseline() {
     let dir = tempfile::tempdir().unwrap();
     git(dir.path(), &["init", "-q"]);
     write(dir.path(), "convex/schema.ts", &schema("v.string()"));
     let o = run(dir.path(), &["check"]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no commits yet") && stderr(&o).contains("--no-base"), "{}", stderr(&o));
+    assert_eq!(run(dir.path(), &["check", "--no-base"]).status.code(), Some(0));
+}
+
+/// Every output says what it compared: the base's commit and what was read on each side.
+#[test]
+fn every_output_says_what_was_compared() {
+    let (_dir, root) = repo();
+    let head = git_out(&root, &["rev-parse", "HEAD"]);
+    let o = run(&root, &["check", "--base", "HEAD"]);
+    let out = stdout(&o);
+    let last = out.trim_end().lines().last().unwrap();
+    assert_eq!(
+        last,
+        format!("0 errors, 1 warning, 0 notes. Compared with HEAD ({}): read 2 files, 1 table, 1 function here and 2 files, 1 table, 1 function at the base; verifications counted for `prod`.", &head[..12])
+    );
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["baseline"], serde_json::json!({ "kind": "commit", "commit": head, "describedAs": "HEAD" }));
+    assert_eq!(value["read"]["working"], serde_json::json!({ "files": 2, "tables": 1, "functions": 1 }));
+    assert_eq!(value["read"]["base"], serde_json::json!({ "files": 2, "tables": 1, "functions": 1 }));
+    assert_eq!(value["deployment"], "prod");
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["runs"][0]["properties"]["baseline"]["commit"], head.as_str());
+}
+
+/// In CI the base is the pull request's; a missing base branch (a shallow clone) and a clean
+/// checkout compared with itself are refused.
+#[test]
+fn in_ci_the_base_comes_from_the_pull_request() {
+    let (_dir, root) = repo();
+    // `main` with the deployed backfill is what origin/main would be; the pull request branches
+    // off the first commit.
+    git(&root, &["update-ref", "refs/remotes/origin/main", "HEAD"]);
+    let o = run_env(&root, &["check", "--format", "json"], &[("CI", "true"), ("GITHUB_BASE_REF", "main")]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    assert!(stderr(&o).contains("no commits yet"), "{}", stderr(&o));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["baseline"]["describedAs"], "merge-base of HEAD and origin/main");
+    // The base branch not fetched: say how to get it.
+    let o = run_env(&root, &["check"], &[("CI", "true"), ("GITHUB_BASE_REF", "release")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("origin/release") && stderr(&o).contains("fetch-depth: 0") && stderr(&o).contains("--base"),
+        "{}",
+        stderr(&o)
+    );
+    // GitLab: the merge request's base commit.
+    let first = git_out(&root, &["rev-parse", "HEAD~1"]);
+    let o = run_env(&root, &["check", "--format", "json"], &[("GITLAB_CI", "true"), ("CI_MERGE_REQUEST_DIFF_BASE_SHA", &first)]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["base"], first.as_str());
+    let o = run_env(&root, &["check"], &[("CI_MERGE_REQUEST_DIFF_BASE_SHA", &"0".repeat(40))]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("GIT_DEPTH"), "{}", stderr(&o));
+    // A clean checkout in CI with no base: HEAD is the working tree itself.
+    git(&root, &["commit", "-qam", "narrow"]);
+    let o = run_env(&root, &["check"], &[("GITHUB_ACTIONS", "true")]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("comparing a commit with itself proves nothing") && stderr(&o).contains("--base"), "{}", stderr(&o));
+    // Outside CI the same is a plain run; an explicit base is always taken.
+    assert_eq!(run(&root, &["check"]).status.code(), Some(0));
+    assert_eq!(run_env(&root, &["check", "--base", "HEAD~2"], &[("CI", "true")]).status.code(), Some(1));
+}
+
+/// A verification counts for the deployment it ran on.
+#[test]
+fn a_dev_verification_does_not_count_for_prod() {
+    let (_dir, root) = repo();
+    write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "deployment": "dev", "remaining": 0 } } }"#);
+    let o = run(&root, &["check", "--base", "HEAD"]);
+    assert!(stdout(&o).contains("warning[backfill-unverified]"), "{}", stdout(&o));
+    let o = run(&root, &["check", "--base", "HEAD", "--deployment", "dev"]);
+    assert!(!stdout(&o).contains("backfill-unverified"), "{}", stdout(&o));
+}
+
+/// Nothing is skipped in silence: a file that is not UTF-8 is read and named; one too large to
+/// read is an error, at the base too.
+#[test]
+fn unreadable_and_non_utf8_files_are_findings() {
+    let (_dir, root) = repo();
+    std::fs::write(root.join("convex/latin1.ts"), b"export const name = \"caf\xe9\";\n").unwrap();
+    write(&root, "convex/huge.ts", &"// x\n".repeat(1_000_000));
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let found: Vec<(String, String, String)> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "invalid-utf8" || d["rule"] == "unreadable-file")
+        .map(|d| (d["rule"].as_str().unwrap().into(), d["path"].as_str().unwrap().into(), d["severity"].as_str().unwrap().into()))
+        .collect();
+    assert_eq!(
+        found,
+        [
+            ("unreadable-file".to_string(), "convex/huge.ts".to_string(), "error".to_string()),
+            ("invalid-utf8".to_string(), "convex/latin1.ts".to_string(), "warning".to_string())
+        ]
+    );
+    let latin1 = value["diagnostics"].as_array().unwrap().iter().find(|d| d["rule"] == "invalid-utf8").unwrap();
+    assert!(latin1["message"].as_str().unwrap().contains("from byte 24"), "{latin1}");
+    // The same files committed: the base side says it too.
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "odd files"]);
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let messages: Vec<&str> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "unreadable-file")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert!(messages.iter().any(|m| m.contains("at the base")), "{messages:?}");
 }
 
 #[test]

@@ -63,7 +63,7 @@ fn check_in_every_format() {
         let mut out = String::new();
         for format in ["human", "json", "github", "sarif"] {
             let args: Vec<&str> = if fixture.base.is_empty() {
-                vec!["check", "work", "--format", format]
+                vec!["check", "work", "--no-base", "--format", format]
             } else {
                 vec!["check", "work", "--base-dir", "base", "--format", format]
             };

@@ -269,12 +269,15 @@ async fn a_new_commit_moves_the_base() {
     let params = client.diagnostics(&schema_uri, |p| rules(p) == ["backfill-unverified"]).await;
     let message = params["diagnostics"][0]["message"].as_str().unwrap();
     assert!(message.contains("npx convex run migrations:backfillUsersRole"), "{message}");
-    // Recording it verified in the config (a watched file) clears it.
-    write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "remaining": 0 } } }"#);
+    // Recording it verified on dev (a watched file) clears it: the editor judges `dev`.
+    write(&root, "convex-migrate.json", r#"{ "verified": { "users.role": { "deployment": "dev", "remaining": 0 } } }"#);
     client
         .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&root.join("convex-migrate.json")), "type": 1 }] }))
         .await;
     client.diagnostics(&schema_uri, |p| rules(p).is_empty()).await;
+    // Judged for prod (a setting), the dev verification does not count.
+    client.notify("workspace/didChangeConfiguration", json!({ "settings": { "convexMigrate": { "deployment": "prod" } } })).await;
+    client.diagnostics(&schema_uri, |p| rules(p) == ["backfill-unverified"]).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -98,6 +98,8 @@ describe("shapeSettings", () => {
   it("forwards npxPath only when set, and runs migrations in a terminal unless told otherwise", () => {
     assert.equal(from({ npxPath: "" }).settings.convexMigrate.npxPath, undefined);
     assert.equal(from({ npxPath: "/opt/node/bin/npx" }).settings.convexMigrate.npxPath, "/opt/node/bin/npx");
+    assert.equal(from({ deployment: " prod " }).settings.convexMigrate.deployment, "prod");
+    assert.equal(from({ deployment: "" }).settings.convexMigrate.deployment, undefined);
     assert.equal(runner(undefined), "terminal");
     assert.equal(runner("nonsense"), "terminal");
     assert.equal(runner("server"), "server");
@@ -170,7 +172,7 @@ describe("package.json", () => {
       assert.equal(command.enablement, "isWorkspaceTrusted");
     }
     const properties = manifest.contributes.configuration.properties;
-    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.trace.server"]) {
+    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.trace.server"]) {
       assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
     }
     assert.deepEqual(properties["convexMigrate.rules"].additionalProperties.enum, [...LEVELS]);

@@ -127,6 +127,19 @@ pub fn field_markdown(ws: &Workspace, state: &MigrationState) -> String {
             }
         }
     }
+    // Every deployment's verification, the one judged first.
+    if !state.verifications.is_empty() {
+        let _ = writeln!(out, "\n**Verified** (counted for `{}`)", ws.deployment);
+        for v in &state.verifications {
+            let on = v.deployment.as_deref().map_or("every deployment (no deployment named)".to_string(), |d| format!("`{d}`"));
+            let left = match v.remaining {
+                Some(0) | None => "nothing left".to_string(),
+                Some(n) => format!("{n} left"),
+            };
+            let at = v.at.as_deref().map(|a| format!(", {a}")).unwrap_or_default();
+            let _ = writeln!(out, "- {on}: {left}{at}");
+        }
+    }
     // Each function with the commands that run it, here and in production.
     let mut list = |title: &str, functions: &[crate::analysis::state::FunctionRef], deployed: bool, expect: &str| {
         if functions.is_empty() {

@@ -19,7 +19,7 @@ mod workspace;
 
 pub use finding::{Finding, Location, Related, Side, Subject};
 pub use fix::Recipe;
-pub use revision::Revision;
+pub use revision::{Counts, Revision};
 pub use rules::Rule;
 pub use workspace::{BaseSource, Baseline, Workspace, DEFAULT_DEPLOYMENT};
 

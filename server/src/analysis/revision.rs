@@ -8,6 +8,14 @@ use crate::analysis::backfill::{BackfillIndex, Goal};
 use crate::analysis::verify::VerifyIndex;
 use crate::project::{Function, Project};
 
+/// How much of a revision was read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub struct Counts {
+    pub files: usize,
+    pub tables: usize,
+    pub functions: usize,
+}
+
 /// A project and its analysis indexes. Derefs to the [`Project`].
 #[derive(Debug)]
 pub struct Revision {
@@ -50,6 +58,15 @@ impl Revision {
     /// Whether function `index` of the project is a backfill of something.
     pub fn is_backfill(&self, index: usize) -> bool {
         self.backfill_index().is_any(index)
+    }
+
+    /// What was read: files, tables of the schema, Convex functions.
+    pub fn counts(&self) -> Counts {
+        Counts {
+            files: self.project.files.len(),
+            tables: self.project.schema.as_ref().map_or(0, |s| s.tables.len()),
+            functions: self.project.functions.len(),
+        }
     }
 
     /// Whether function `index` of the project is migration code: a backfill or a verify.

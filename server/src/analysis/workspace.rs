@@ -74,6 +74,18 @@ impl Workspace {
         self
     }
 
+    /// Whether the transition rules ran: there is a baseline with a schema to compare with.
+    pub fn transition_rules(&self) -> bool {
+        self.base().is_some_and(|b| b.schema.is_some()) && self.working.schema.is_some()
+    }
+
+    /// Whether the baseline holds the same source files as the working tree, to the byte.
+    pub fn base_is_working_tree(&self) -> bool {
+        let Some(base) = self.base() else { return false };
+        base.files.len() == self.working.files.len()
+            && base.files.iter().zip(&self.working.files).all(|(b, w)| b.path == w.path && b.text == w.text)
+    }
+
     /// Whether the ledger records `table.field` verified on this workspace's deployment.
     pub fn is_verified(&self, table: &str, field: &str) -> bool {
         self.config.config.is_verified(table, field, &self.deployment)

@@ -1,21 +1,24 @@
-//! `convex-migrate check`: the analysis for CI and terminals.
+//! `convex-migrate check`: the analysis for CI and terminals. It never compares nothing in
+//! silence: no baseline is exit 2 unless `--no-base` is given; in CI the base comes from the pull
+//! (merge) request, and a base that is the working tree itself is exit 2; every output says what
+//! was compared.
 
 use std::io::Write;
 use std::path::PathBuf;
 
 use crate::analysis::Baseline;
 use crate::cli::render;
-use crate::cli::{Format, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::sources;
+use crate::cli::{BaseArgs, Format, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
+use crate::sources::{self, BaseChoice};
 
 pub struct Args {
     pub path: PathBuf,
-    pub base: crate::cli::BaseArgs,
+    pub base: BaseArgs,
     pub format: Format,
 }
 
 pub fn run(args: Args) -> i32 {
-    match check(&args) {
+    match check(&args, &|name| std::env::var(name).ok()) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -24,19 +27,65 @@ pub fn run(args: Args) -> i32 {
     }
 }
 
-fn check(args: &Args) -> Result<i32, String> {
-    let ws = sources::load(&args.path, &args.base.choice()).map_err(|e| e.to_string())?;
-    let mut notes = ws.notes.clone();
-    if let Baseline::Off { reason } = &ws.base {
-        notes.push(reason.clone());
+/// Where the base comes from in a CI job when none was given: a GitHub pull request's base
+/// branch, or a GitLab merge request's base commit.
+enum CiBase {
+    GithubPullRequest(String),
+    GitlabMergeRequest(String),
+}
+
+fn ci_base(env: &dyn Fn(&str) -> Option<String>) -> Option<CiBase> {
+    let set = |name: &str| env(name).filter(|v| !v.trim().is_empty());
+    if let Some(branch) = set("GITHUB_BASE_REF") {
+        return Some(CiBase::GithubPullRequest(format!("origin/{}", branch.trim())));
     }
-    if ws.working.schema.is_none() {
-        let has_schema_file = ws.working.layout.schema_paths().iter().any(|p| ws.working.file_id(p).is_some());
-        notes.push(if has_schema_file {
-            "the schema could not be read (no `export default defineSchema(...)` found): schema rules are off".into()
-        } else {
-            format!("no {}/schema.ts: schema rules are off", ws.working.layout.functions_dir)
-        });
+    set("CI_MERGE_REQUEST_DIFF_BASE_SHA").map(|sha| CiBase::GitlabMergeRequest(sha.trim().to_string()))
+}
+
+/// Whether this runs in CI (`CI` or `GITHUB_ACTIONS` set, and not to `false`/`0`).
+fn in_ci(env: &dyn Fn(&str) -> Option<String>) -> bool {
+    ["CI", "GITHUB_ACTIONS"].iter().any(|name| env(name).is_some_and(|v| !matches!(v.trim(), "" | "false" | "0")))
+}
+
+fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, String> {
+    // An explicit choice wins; then the pull request of a CI job; then the default.
+    let explicit = args.base.no_base || args.base.base.is_some() || args.base.base_dir.is_some();
+    let ci = if explicit { None } else { ci_base(env) };
+    let choice = match &ci {
+        Some(CiBase::GithubPullRequest(target)) => BaseChoice::PullRequest(target.clone()),
+        Some(CiBase::GitlabMergeRequest(sha)) => BaseChoice::Git(sha.clone()),
+        None => args.base.choice(),
+    };
+    let ws = match sources::load(&args.path, &choice) {
+        Ok(ws) => ws.for_deployment(&args.base.deployment),
+        Err(e) => {
+            return Err(match &ci {
+                Some(CiBase::GitlabMergeRequest(sha)) => format!(
+                    "{e}. The merge request's base commit {sha} (CI_MERGE_REQUEST_DIFF_BASE_SHA) must be in the clone: set `GIT_DEPTH: 0` (or fetch it), or pass --base"
+                ),
+                _ => e.to_string(),
+            })
+        }
+    };
+    if let Baseline::Off { reason } = &ws.base {
+        if !args.base.no_base {
+            return Err(format!(
+                "no baseline to compare with ({reason}); give --base-dir DIR (a copy of what is deployed), or --no-base to run only the rules that need no base"
+            ));
+        }
+    }
+    if !explicit && ci.is_none() && in_ci(env) && ws.base_is_working_tree() {
+        let base = match &ws.base {
+            Baseline::Read { source: crate::analysis::BaseSource::Commit { described_as, .. }, .. } => described_as.clone(),
+            _ => "the default base".into(),
+        };
+        return Err(format!(
+            "in CI with no base given, the base would be {base}, which holds the same files as the working tree: comparing a commit with itself proves nothing; pass --base (the revision that is deployed, e.g. the pull request's base), or run on a pull request"
+        ));
+    }
+    let mut notes = ws.notes.clone();
+    if ws.working.schema.is_none() && ws.working.schema_issue.is_none() {
+        notes.push(format!("no {}/schema.ts: schema rules are off", ws.working.layout.functions_dir));
     }
     let analysis = ws.analyze();
     notes.extend(analysis.notes.iter().cloned());
@@ -44,17 +93,6 @@ fn check(args: &Args) -> Result<i32, String> {
     let mut stderr = std::io::stderr().lock();
     for note in &notes {
         let _ = writeln!(stderr, "note: {note}");
-    }
-    if args.format == Format::Human {
-        match &ws.base {
-            Baseline::Read { source: crate::analysis::BaseSource::Commit { id, described_as }, .. } => {
-                let _ = writeln!(stderr, "note: comparing with the base: {described_as} ({})", &id[..id.len().min(12)]);
-            }
-            Baseline::Read { source: crate::analysis::BaseSource::Folder { path }, .. } => {
-                let _ = writeln!(stderr, "note: comparing with the base: {path}");
-            }
-            _ => {}
-        }
     }
     let out = render::render(args.format, &ws, &args.path, &analysis.findings);
     let mut stdout = std::io::stdout().lock();

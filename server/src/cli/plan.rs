@@ -60,7 +60,7 @@ fn parse_change(args: &Args) -> Result<Change, String> {
 
 fn run_plan(args: &Args) -> Result<i32, String> {
     let change = parse_change(args)?;
-    let ws = sources::load(&args.project, &args.base.choice()).map_err(|e| e.to_string())?;
+    let ws = sources::load(&args.project, &args.base.choice()).map_err(|e| e.to_string())?.for_deployment(&args.base.deployment);
     let base_note = match &ws.base {
         Baseline::Read { source: BaseSource::Commit { described_as, .. }, .. } => format!("base: {described_as}"),
         Baseline::Read { source: BaseSource::Folder { path }, .. } => format!("base: {path}"),

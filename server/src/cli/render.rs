@@ -7,7 +7,7 @@ use serde_json::json;
 
 use std::path::Path;
 
-use crate::analysis::{Finding, Location, Rule, Workspace};
+use crate::analysis::{BaseSource, Baseline, Counts, Finding, Location, Rule, Workspace};
 use crate::cli::Format;
 use crate::config::Severity;
 use crate::line_index::{ColumnUnit, LineCol, LineIndex, TextRange};
@@ -58,6 +58,48 @@ fn display_path(root_path: &Path, path: &str) -> String {
     } else {
         format!("{root}/{path}")
     }
+}
+
+fn counted(c: Counts) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!("{}, {}, {}", plural(c.files, "file"), plural(c.tables, "table"), plural(c.functions, "function"))
+}
+
+/// What was compared, in one sentence: the base (the commit it resolved to, or the folder) and
+/// what was read on each side, or that there was no base and the transition rules were off.
+pub fn comparison(ws: &Workspace) -> String {
+    let here = counted(ws.working.counts());
+    let judged = format!("verifications counted for `{}`", ws.deployment);
+    match &ws.base {
+        Baseline::Read { revision, source } => {
+            let base = match source {
+                BaseSource::Commit { id, described_as } => format!("{described_as} ({})", &id[..id.len().min(12)]),
+                BaseSource::Folder { path } => format!("the folder {path}"),
+                BaseSource::Given => "the given base".to_string(),
+            };
+            let off = if ws.transition_rules() { "" } else { "; no schema on both sides, so the transition rules were off" };
+            format!("Compared with {base}: read {here} here and {} at the base{off}; {judged}.", counted(revision.counts()))
+        }
+        Baseline::Off { reason } => format!("No base ({reason}): the transition rules were off; read {here}."),
+    }
+}
+
+/// The same, as data (JSON's top level, SARIF's run properties).
+fn comparison_json(ws: &Workspace) -> serde_json::Value {
+    let baseline = match &ws.base {
+        Baseline::Read { source: BaseSource::Commit { id, described_as }, .. } => {
+            json!({ "kind": "commit", "commit": id, "describedAs": described_as })
+        }
+        Baseline::Read { source: BaseSource::Folder { path }, .. } => json!({ "kind": "folder", "path": path }),
+        Baseline::Read { source: BaseSource::Given, .. } => json!({ "kind": "given" }),
+        Baseline::Off { reason } => json!({ "kind": "none", "reason": reason }),
+    };
+    json!({
+        "baseline": baseline,
+        "transitionRules": ws.transition_rules(),
+        "deployment": ws.deployment,
+        "read": { "working": ws.working.counts(), "base": ws.base().map(|b| b.counts()) },
+    })
 }
 
 /// Escapes per GitHub's workflow-command rules.
@@ -120,14 +162,15 @@ impl Out<'_> {
         let count = |sev: Severity| findings.iter().filter(|f| f.severity == sev).count();
         let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
         if findings.is_empty() {
-            out.push_str("No migration problems found.\n");
+            let _ = writeln!(out, "No migration problems found. {}", comparison(self.ws));
         } else {
             let _ = writeln!(
                 out,
-                "{}, {}, {}",
+                "{}, {}, {}. {}",
                 plural(count(Severity::Error), "error"),
                 plural(count(Severity::Warning), "warning"),
-                plural(count(Severity::Info) + count(Severity::Hint), "note")
+                plural(count(Severity::Info) + count(Severity::Hint), "note"),
+                comparison(self.ws)
             );
         }
         out
@@ -150,7 +193,11 @@ impl Out<'_> {
                 })
             })
             .collect();
-        let value = json!({ "version": 1, "base": self.ws.base.commit(), "diagnostics": diagnostics });
+        let mut value = json!({ "version": 1, "base": self.ws.base.commit() });
+        if let (Some(map), serde_json::Value::Object(more)) = (value.as_object_mut(), comparison_json(self.ws)) {
+            map.extend(more);
+            map.insert("diagnostics".into(), serde_json::Value::Array(diagnostics));
+        }
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     }
 
@@ -175,6 +222,8 @@ impl Out<'_> {
                 escape_data(&f.full_message())
             );
         }
+        // What was compared, as a notice of the run (no file): every format says it.
+        let _ = writeln!(out, "::notice title=convex-migrate::{}", escape_data(&comparison(self.ws)));
         out
     }
 
@@ -235,6 +284,7 @@ impl Out<'_> {
                     "rules": rules,
                 }},
                 "columnKind": "unicodeCodePoints",
+            "properties": comparison_json(self.ws),
                 "results": results,
             }],
         });

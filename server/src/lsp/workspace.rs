@@ -53,6 +53,9 @@ pub struct Settings {
     pub rules: HashMap<String, String>,
     /// The `npx` that runs migrations (default: `npx` on PATH).
     pub npx_path: Option<String>,
+    /// The deployment whose verifications count in the editor (default `dev`, the one a
+    /// developer runs migrations on first).
+    pub deployment: Option<String>,
 }
 
 /// What one analysis saw and found.
@@ -253,7 +256,7 @@ impl ProjectState {
         if stale() {
             return None;
         }
-        let ws = Workspace::new(Revision::new(working), base, config);
+        let ws = Workspace::new(Revision::new(working), base, config).for_deployment(settings.deployment.as_deref().unwrap_or("dev"));
         let analysis = ws.analyze();
         Some(Snapshot { ws, analysis, base_note, versions })
     }
