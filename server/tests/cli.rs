@@ -660,3 +660,78 @@ fn plan_split_adds_the_table_the_pair_the_backfill_and_the_verify() {
     let plan = plan_json(&root, &["split", "posts.tags", "--into", "postTags"]);
     assert_eq!(plan["next"], 6);
 }
+
+fn schema_with(fields: &str, validation: Option<bool>) -> String {
+    let options = match validation {
+        Some(v) => format!(", {{ schemaValidation: {v} }}"),
+        None => String::new(),
+    };
+    format!("import {{ defineSchema, defineTable }} from \"convex/server\";\nimport {{ v }} from \"convex/values\";\n\nexport default defineSchema(\n  {{\n    users: defineTable({{\n{fields}    }}),\n  }}{options},\n);\n")
+}
+
+/// Turning validation back on: every field changed while it was off needs a verified migration;
+/// the changes are those since the last commit whose schema had validation on.
+#[test]
+fn turning_validation_back_on_needs_a_verified_migration_for_what_changed_while_it_was_off() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    git(&root, &["init", "-q", "-b", "main"]);
+    write(&root, "convex/schema.ts", &schema_with("      name: v.string(),\n      role: v.optional(v.string()),\n", None));
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "validated"]);
+    let validated = git_out(&root, &["rev-parse", "HEAD"]);
+    write(&root, "convex/schema.ts", &schema_with("      name: v.string(),\n      role: v.optional(v.string()),\n", Some(false)));
+    git(&root, &["commit", "-qam", "validation off"]);
+    // While it is off, `role` becomes required and `name` is removed (the push succeeds).
+    write(&root, "convex/schema.ts", &schema_with("      role: v.string(),\n", Some(false)));
+    git(&root, &["commit", "-qam", "changed while off"]);
+    // The working tree turns validation back on, the schema otherwise as deployed.
+    write(&root, "convex/schema.ts", &schema_with("      role: v.string(),\n", None));
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let turned: Vec<&str> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "validation-turned-on")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(turned.len(), 2, "{turned:?}");
+    assert!(
+        turned.iter().any(|m| m.contains("`users.role` was made required while validation was off")
+            && m.contains(&validated[..12])
+            && m.contains("2 commit(s) before the base")),
+        "{turned:?}"
+    );
+    assert!(turned.iter().any(|m| m.contains("`users.name` was removed")), "{turned:?}");
+    // Verified on prod, `role` is covered; a dev verification of `name` does not count for prod.
+    write(
+        &root,
+        "convex-migrate.json",
+        r#"{ "verified": { "users.role": { "deployment": "prod", "remaining": 0 }, "users.name": { "deployment": "dev", "remaining": 0 } } }"#,
+    );
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let turned: Vec<&str> = value["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["rule"] == "validation-turned-on")
+        .map(|d| d["message"].as_str().unwrap())
+        .collect();
+    assert_eq!(turned.len(), 1, "{turned:?}");
+    assert!(turned[0].contains("`users.name`") && turned[0].contains("no migration for it exists"), "{turned:?}");
+
+    // Validation off in every commit: the tool says it cannot tell what changed.
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().to_path_buf();
+    git(&root, &["init", "-q"]);
+    write(&root, "convex/schema.ts", &schema_with("      role: v.string(),\n", Some(false)));
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "off from the start"]);
+    write(&root, "convex/schema.ts", &schema_with("      role: v.string(),\n", Some(true)));
+    let o = run(&root, &["check", "--base", "HEAD"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("error[validation-turned-on]: schemaValidation is turned back on, and the tool cannot tell what changed while it was off (it was off in the only commit looked at)"), "{}", stdout(&o));
+}

@@ -21,7 +21,7 @@ pub use finding::{Finding, Location, Related, Side, Subject};
 pub use fix::Recipe;
 pub use revision::{Counts, Revision};
 pub use rules::Rule;
-pub use workspace::{BaseSource, Baseline, Workspace, DEFAULT_DEPLOYMENT};
+pub use workspace::{BaseSource, Baseline, Validated, Workspace, DEFAULT_DEPLOYMENT};
 
 use crate::config::{Config, Level, Severity};
 use crate::project::Loc;
@@ -69,6 +69,24 @@ impl<'a> Context<'a> {
             finding
                 .message
                 .push_str(" (schemaValidation is false: the push succeeds, but the documents silently stop matching their types)");
+        }
+        finding
+    }
+
+    /// The message of a finding about a write Convex rejects at run time (`stem: fails`); with
+    /// validation off it does not reject it, and the message says what happens instead.
+    pub fn write_message(&self, stem: String, fails: &str, unchecked: &str) -> String {
+        if self.validation_off() {
+            format!("{stem}, but schemaValidation is false: Convex does not check writes, so the write succeeds and {unchecked}")
+        } else {
+            format!("{stem}: {fails}")
+        }
+    }
+
+    /// A write finding's severity with validation off: a warning (nothing fails, the data drifts).
+    pub fn write_severity(&self, mut finding: Finding) -> Finding {
+        if self.validation_off() && finding.severity == Severity::Error {
+            finding.severity = Severity::Warning;
         }
         finding
     }

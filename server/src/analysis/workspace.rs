@@ -48,6 +48,18 @@ impl Baseline {
     }
 }
 
+/// When the working schema turns `schemaValidation` back on (it is off at the base): the schema
+/// that stored documents were last validated against.
+#[derive(Debug, Clone)]
+pub enum Validated {
+    /// The newest first-parent ancestor of the base whose schema had validation on, `commits_back`
+    /// commits before the base.
+    At { revision: Arc<Revision>, commit: String, commits_back: usize },
+    /// Validation was off in every commit looked at (`walked` of them; 0: no history to look in,
+    /// e.g. a `--base-dir` folder).
+    Never { walked: usize },
+}
+
 /// A project ready to analyse.
 pub struct Workspace {
     pub working: Revision,
@@ -58,6 +70,8 @@ pub struct Workspace {
     /// The deployment the verdict is for (`prod`, `dev`, a deployment name): a verification in the
     /// ledger counts only for the deployment it ran on.
     pub deployment: String,
+    /// Set when this change turns schema validation back on (see [`Validated`]).
+    pub validated: Option<Validated>,
 }
 
 /// The deployment `check` and `plan` judge by default: production, the safe side.
@@ -65,13 +79,20 @@ pub const DEFAULT_DEPLOYMENT: &str = "prod";
 
 impl Workspace {
     pub fn new(working: Revision, base: Baseline, config: ConfigFile) -> Workspace {
-        Workspace { working, base, config, notes: Vec::new(), deployment: DEFAULT_DEPLOYMENT.to_string() }
+        Workspace { working, base, config, notes: Vec::new(), deployment: DEFAULT_DEPLOYMENT.to_string(), validated: None }
     }
 
     /// The same workspace, judged for `deployment`.
     pub fn for_deployment(mut self, deployment: impl Into<String>) -> Workspace {
         self.deployment = deployment.into();
         self
+    }
+
+    /// Whether this change turns schema validation back on: off in the base schema, on (or not
+    /// set) in the working one.
+    pub fn turns_validation_on(&self) -> bool {
+        let base_off = self.base().and_then(|b| b.schema.as_ref()).is_some_and(|s| !s.validation);
+        base_off && self.working.schema.as_ref().is_some_and(|s| s.validation)
     }
 
     /// Whether the transition rules ran: there is a baseline with a schema to compare with.

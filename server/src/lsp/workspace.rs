@@ -89,6 +89,9 @@ pub struct ProjectState {
     unread: Mutex<(Vec<Unread>, Vec<Unread>)>,
     /// The baseline, until git or the settings move it.
     base: Mutex<Option<(Baseline, Option<String>)>>,
+    /// For a working tree that turns schema validation back on: the last validated schema before
+    /// the base, looked up once per base.
+    validated: Mutex<Option<Option<crate::analysis::Validated>>>,
     pub generation: AtomicU64,
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
@@ -104,6 +107,7 @@ impl ProjectState {
             config: Mutex::new(ConfigFile::default()),
             unread: Mutex::new((Vec::new(), Vec::new())),
             base: Mutex::new(None),
+            validated: Mutex::new(None),
             generation: AtomicU64::new(0),
             last: Mutex::new(None),
             published: Mutex::new(Vec::new()),
@@ -183,6 +187,9 @@ impl ProjectState {
         if let Ok(mut b) = self.base.lock() {
             *b = None;
         }
+        if let Ok(mut v) = self.validated.lock() {
+            *v = None;
+        }
     }
 
     fn base(&self, spec: Option<&str>, cache: &BaseCache) -> (Baseline, Option<String>) {
@@ -256,7 +263,20 @@ impl ProjectState {
         if stale() {
             return None;
         }
-        let ws = Workspace::new(Revision::new(working), base, config).for_deployment(settings.deployment.as_deref().unwrap_or("dev"));
+        let mut ws = Workspace::new(Revision::new(working), base, config).for_deployment(settings.deployment.as_deref().unwrap_or("dev"));
+        if ws.turns_validation_on() {
+            let known = self.validated.lock().ok().and_then(|v| v.clone());
+            ws.validated = match known {
+                Some(validated) => validated,
+                None => {
+                    let validated = sources::validated_base(&self.root, &ws).ok().flatten();
+                    if let Ok(mut v) = self.validated.lock() {
+                        *v = Some(validated.clone());
+                    }
+                    validated
+                }
+            };
+        }
         let analysis = ws.analyze();
         Some(Snapshot { ws, analysis, base_note, versions })
     }

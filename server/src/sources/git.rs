@@ -212,6 +212,24 @@ impl GitRepo {
         }
     }
 
+    /// `commit` and its first-parent ancestors, newest first, at most `limit` of them (the walk
+    /// stops early at a root commit or where a shallow clone's history ends).
+    pub fn first_parents(&self, commit: &str, limit: usize) -> Result<Vec<String>, GitError> {
+        let repo = self.open()?;
+        let mut id = self.commit_of(&repo, commit)?;
+        let mut out = vec![id.to_string()];
+        while out.len() < limit {
+            let Ok(found) = repo.find_commit(id) else { break };
+            let Some(parent) = found.parent_ids().next() else { break };
+            id = parent.detach();
+            if repo.find_header(id).is_err() {
+                break; // A shallow clone: the parent is not here.
+            }
+            out.push(id.to_string());
+        }
+        Ok(out)
+    }
+
     /// The merge-base of HEAD and `target` (a pull request's base branch, `origin/main`): what the
     /// pull request changes. `target` missing from the clone (a shallow checkout) or no common
     /// history is an error that says how to get it.

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-use crate::analysis::{BaseSource, Baseline, Revision, Rule, Workspace};
+use crate::analysis::{BaseSource, Baseline, Revision, Rule, Validated, Workspace};
 use crate::config::{ConfigFile, FILE_NAME};
 use crate::project::{Layout, Project, ReadProblem, SourceFile, Unread};
 
@@ -163,7 +163,45 @@ pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     };
     let mut ws = Workspace::new(Revision::new(project), baseline, config);
     ws.notes = notes;
+    ws.validated = validated_base(&root, &ws)?;
     Ok(ws)
+}
+
+/// How far back along the base's first-parent history the last validated schema is looked for.
+pub const HISTORY_LIMIT: usize = 500;
+
+/// For a workspace whose change turns schema validation back on: the newest ancestor of the base
+/// commit whose schema had validation on (what stored documents were last checked against), read
+/// as a revision. Only the schema file is read at each commit on the way; the project is read
+/// whole at the one found.
+pub fn validated_base(root: &Path, ws: &Workspace) -> Result<Option<Validated>, SourceError> {
+    if !ws.turns_validation_on() {
+        return Ok(None);
+    }
+    let Some(commit) = ws.base.commit() else { return Ok(Some(Validated::Never { walked: 0 })) };
+    let Some(repo) = git::GitRepo::discover(root)? else { return Ok(Some(Validated::Never { walked: 0 })) };
+    let layout = ws.base().map(|b| b.layout.clone()).unwrap_or_default();
+    let schema_paths = layout.schema_paths();
+    let dir = layout.functions_dir.clone();
+    let history = repo.first_parents(commit, HISTORY_LIMIT)?;
+    for (back, id) in history.iter().enumerate().skip(1) {
+        let (files, _) = repo.read_files(id, root, &|path, is_dir| {
+            if is_dir {
+                path == dir || dir.starts_with(&format!("{path}/"))
+            } else {
+                schema_paths.iter().any(|p| p == path)
+            }
+        })?;
+        let validation_off = files.iter().any(|f| {
+            let model = crate::model::FileModel::build(&f.path, &f.text);
+            model.bindings.values().any(|b| matches!(&b.value, crate::model::value::Value::Schema(s) if s.schema_validation == Some(false)))
+        });
+        if !validation_off {
+            let Baseline::Read { revision, .. } = read_git_base(root, Some(id), None)? else { break };
+            return Ok(Some(Validated::At { revision, commit: id.clone(), commits_back: back }));
+        }
+    }
+    Ok(Some(Validated::Never { walked: history.len() }))
 }
 
 /// The baseline from a folder (`--base-dir`).

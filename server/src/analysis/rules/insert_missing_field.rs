@@ -78,7 +78,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                         Rule::InsertMissingField,
                         cx.at(loc),
                         subject,
-                        format!("this insert into `{}` omits the required field `{}`: it fails at run time with `Object is missing the required field `{}``", table.name, field.name, field.name),
+                        cx.write_message(
+                            format!("this insert into `{}` omits the required field `{}`", table.name, field.name),
+                            &format!("it fails at run time with `Object is missing the required field `{}``", field.name),
+                            "the document lacks a field the schema requires",
+                        ),
                     )
                 } else {
                     Finding::new(
@@ -92,7 +96,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     )
                 };
                 if required {
-                    finding = finding.reported_by_typescript();
+                    finding = cx.write_severity(finding.reported_by_typescript());
                 } else {
                     finding.severity = Severity::Warning;
                 }

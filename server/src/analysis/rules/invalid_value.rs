@@ -67,12 +67,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     Rule::InvalidValue,
                     cx.at(loc),
                     Subject::Write { table: table.name.clone(), field: Some(written.name.clone()) },
-                    format!(
-                        "`{}.{}` does not accept {} (its validator is `{}`): {what} at run time with `Value does not match validator`",
-                        table.name,
-                        written.name,
-                        describe(&written.value),
-                        field.validator
+                    cx.write_message(
+                        format!("`{}.{}` does not accept {} (its validator is `{}`)", table.name, written.name, describe(&written.value), field.validator),
+                        &format!("{what} at run time with `Value does not match validator`"),
+                        "the document is stored against its declared type, no longer matching it",
                     ),
                 )
                 .help(match &written.value {
@@ -87,7 +85,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 } else {
                     finding.reported_by_typescript()
                 };
-                out.push(finding);
+                out.push(cx.write_severity(finding));
             }
         }
     }

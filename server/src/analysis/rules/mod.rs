@@ -98,6 +98,7 @@ rules! {
     UnreadableFile: unreadable_file, "unreadable-file", Error;
     InvalidUtf8: invalid_utf8, "invalid-utf8", Warning;
     UnmodelledSchema: unmodelled_schema, "unmodelled-schema", Warning;
+    ValidationTurnedOn: validation_turned_on, "validation-turned-on", Error;
     InvalidConfig: invalid_config, "invalid-config", Error;
     InvalidSuppression: invalid_suppression, "invalid-suppression", Warning, after_suppressions;
     UnusedSuppression: unused_suppression, "unused-suppression", Warning, after_suppressions;

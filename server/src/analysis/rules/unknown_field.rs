@@ -72,9 +72,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     Rule::UnknownField,
                     cx.at(loc),
                     Subject::Write { table: table.name.clone(), field: Some(written.name.clone()) },
-                    format!(
-                        "`{}` has no field `{}`: the write fails at run time with `Object contains extra field `{}` that is not in the validator`",
-                        table.name, written.name, written.name
+                    cx.write_message(
+                        format!("`{}` has no field `{}`", table.name, written.name),
+                        &format!("the write fails at run time with `Object contains extra field `{}` that is not in the validator`", written.name),
+                        "the document holds a field the schema does not declare",
                     ),
                 );
                 finding = match guess {
@@ -82,7 +83,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     None => finding
                         .help(format!("Add `{}` to the `{}` table (as `v.optional(...)`), or stop writing it", written.name, table.name)),
                 };
-                out.push(finding.reported_by_typescript());
+                out.push(cx.write_severity(finding.reported_by_typescript()));
             }
         }
     }
