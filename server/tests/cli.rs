@@ -735,3 +735,26 @@ fn turning_validation_back_on_needs_a_verified_migration_for_what_changed_while_
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("error[validation-turned-on]: schemaValidation is turned back on, and the tool cannot tell what changed while it was off (it was off in the only commit looked at)"), "{}", stdout(&o));
 }
+
+/// Two more places nothing was said: a deployed file the tool cannot parse (its backfills are not
+/// seen at the base), and a functions folder that does not exist (nothing was checked).
+#[test]
+fn a_base_file_that_does_not_parse_and_a_missing_functions_folder_are_said() {
+    let (_dir, root) = repo();
+    write(&root, "convex/odd.ts", "export const x = ;\n");
+    git(&root, &["add", "convex/odd.ts"]);
+    git(&root, &["commit", "-qm", "odd"]);
+    std::fs::remove_file(root.join("convex/odd.ts")).unwrap();
+    let o = run(&root, &["check", "--base", "HEAD"]);
+    let out = stdout(&o);
+    assert!(
+        out.contains("warning[parse-error]: at the base (what is deployed), `convex/odd.ts` does not parse for convex-migrate"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "convex.json", r#"{ "functions": "src/convex/" }"#);
+    let o = run(dir.path(), &["check", "--no-base"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("the functions folder `src/convex` does not exist"), "{}", stderr(&o));
+}

@@ -79,7 +79,9 @@ pub fn apply(project: &Project, findings: Vec<Finding>) -> (Vec<Finding>, Usage)
         .filter(|(_, d, _)| !d.is_empty())
         .collect();
     'findings: for finding in findings {
-        if let Some((file, directives, used)) = per_file.iter_mut().find(|(f, _, _)| f.path == finding.location.path) {
+        // Comments suppress what they sit above in the working tree; a place at the base has other lines.
+        let here = finding.location.side == Side::Working;
+        if let Some((file, directives, used)) = per_file.iter_mut().find(|(f, _, _)| here && f.path == finding.location.path) {
             let line = file.model.line_index.line_col(&file.text, finding.location.range.start, ColumnUnit::Utf8).line;
             for (i, d) in directives.iter().enumerate() {
                 let applies = d.line.is_none_or(|l| l == line) && d.rules.iter().any(|r| r == finding.rule.id());

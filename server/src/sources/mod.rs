@@ -26,6 +26,8 @@ pub enum SourceError {
     Git(#[from] git::GitError),
     #[error("--base-dir: {0}")]
     BaseDir(Box<SourceError>),
+    #[error("the functions folder `{0}` does not exist (convex.json's `functions`, or `convex/`): there is nothing to check")]
+    NoFunctionsFolder(String),
 }
 
 /// Checks that `path` is a Convex project root: it holds `convex.json` or a `convex/` folder.
@@ -153,6 +155,9 @@ pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     let root = project_root(root)?;
     let mut notes = Vec::new();
     let mut project = read_dir_project(&root, &mut notes);
+    if !root.join(&project.layout.functions_dir).is_dir() {
+        return Err(SourceError::NoFunctionsFolder(project.layout.functions_dir.clone()));
+    }
     let config = read_config(&root, &mut project.unread);
     let baseline = match base {
         BaseChoice::Folder(dir) => read_base_dir(dir).map_err(|e| SourceError::BaseDir(Box::new(e)))?,

@@ -9,7 +9,7 @@ use crate::analysis::{Context, Finding, Recipe, Rule, Side, Subject};
 pub const DOC: &str = r#"# backfill-unverified (warning)
 
 ## What it does
-Flags a field that becomes required (or is removed) while a backfill for it is deployed at the base, but the ledger (`verified` in `convex-migrate.json`) does not record that the backfill finished: that no document is left to migrate.
+Flags a field that becomes required (or is removed) while a backfill for it is deployed at the base, but the ledger (`verified` in `convex-migrate.json`) does not record that the backfill finished on the deployment checked (`--deployment`, default `prod`; in the editor the `deployment` setting, default `dev`): that no document is left to migrate there. A verification on `dev` does not count for `prod`.
 
 ## Why is this bad?
 A deployed backfill is not a finished one. If it has not been run, stopped halfway, or new documents were inserted without the field since, the push fails just the same: ``Object is missing the required field `role` `` (or ``Object contains extra field `isPro` `` for a removed field).
@@ -22,7 +22,7 @@ role: v.string(),
 ```
 
 ## Fix
-Run the backfill (`npx convex run migrations:backfillUsersRole`, add `--prod` for production), verify that no document is left, and record it:
+Run the backfill (`npx convex run migrations:backfillUsersRole`, add `--prod` for production), then let `convex-migrate verify users.role --prod` check that no document is left and record it (one entry per deployment):
 ```json
 { "verified": { "users.role": { "deployment": "prod", "at": "2026-11-25T12:00:00Z", "remaining": 0 } } }
 ```
@@ -71,8 +71,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             format!("`{name}` {what}; the backfill `{}` is deployed but not verified: {consequence}", backfill.reference),
         )
         .help(format!(
-            "Run `npx convex run {}` (add `--prod` for production), check that no document is left, then record `\"{name}\"` under `verified` in convex-migrate.json",
-            backfill.reference
+            "Run `npx convex run {}` (add `--prod` for production), then `convex-migrate verify {name} --deployment {}` checks that no document is left and records it",
+            backfill.reference, cx.ws.deployment
         ));
         // Point at the backfill as the working tree has it, else as it was deployed.
         let note = match backfill.location.side {

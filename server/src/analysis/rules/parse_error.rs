@@ -1,6 +1,6 @@
 //! `parse-error`: a Convex file does not parse.
 
-use crate::analysis::{Context, Finding, Location, Rule, Subject};
+use crate::analysis::{Context, Finding, Location, Rule, Side, Subject};
 use crate::line_index::TextRange;
 
 pub(super) use super::no_fixes as fixes;
@@ -24,7 +24,8 @@ Fix the syntax error at the position shown.
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
-    for file in &cx.working.files {
+    let sides = [(Side::Working, Some(cx.working)), (Side::Base, cx.base)];
+    for (side, file) in sides.iter().filter_map(|(s, r)| Some((*s, r.as_ref()?))).flat_map(|(s, r)| r.files.iter().map(move |f| (s, f))) {
         let Some(first) = file.model.errors.first() else { continue };
         let len = file.text.len() as u32;
         let start = first.range.start.min(len);
@@ -34,10 +35,20 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if more > 0 {
             message.push_str(&format!(" (and {more} more)"));
         }
-        out.push(
-            Finding::new(Rule::ParseError, Location::working(file.path.clone(), range), Subject::File, message)
+        let finding = match side {
+            Side::Working => Finding::new(Rule::ParseError, Location::working(file.path.clone(), range), Subject::File, message)
                 .help("Fix the syntax error; until then this file's schema and functions are not analysed"),
-        );
+            // Deployed, so Convex's bundler took it: the tool's parser did not, and what the file
+            // deploys (a backfill, the schema) is not seen at the base.
+            Side::Base => Finding::new(
+                Rule::ParseError,
+                Location::base(file.path.clone(), range),
+                Subject::File,
+                format!("at the base (what is deployed), `{}` does not parse for convex-migrate: {message}; what it deploys is not seen", file.path),
+            )
+            .severity(crate::config::Severity::Warning),
+        };
+        out.push(finding);
     }
     out
 }
