@@ -137,7 +137,14 @@ fn generated_backfill_creates_migrations_ts_with_imports_and_a_cursor() {
     let (path, text) = new_files.iter().find(|(p, _)| p == "convex/migrations.ts").unwrap();
     assert!(text.starts_with("import { v } from \"convex/values\";\nimport { internalMutation } from \"./_generated/server\";\nimport { internal } from \"./_generated/api\";\n"), "{text}");
     assert!(text.contains(".paginate({ cursor: args.cursor ?? null, numItems: 100 })"), "{text}");
-    assert!(text.contains("await ctx.db.patch(doc._id, { role: \"admin\" });"), "{text}");
+    // No value chosen for a union: a placeholder that names the choices (and fails the type-check).
+    assert!(
+        text.contains(
+            "await ctx.db.patch(doc._id, { role: \"CHOOSE ONE: \\\"admin\\\" | \\\"member\\\" (convex-migrate plan --default)\" });"
+        ),
+        "{text}"
+    );
+    assert!(fix.title.ends_with("(choose its value)"), "{}", fix.title);
     assert!(text.contains("internal.migrations.backfillUsersRole, { cursor: continueCursor }"), "{text}");
     let fixed = new_files.clone();
     let parsed = load_files(&fixed, None);
@@ -145,8 +152,10 @@ fn generated_backfill_creates_migrations_ts_with_imports_and_a_cursor() {
     assert!(file.model.errors.is_empty(), "{:?}", file.model.errors);
     // The analysis recognises what it generated as a backfill (it is still only in the working tree).
     let left = findings(&fixed, &base);
-    let role = left.iter().find(|f| f.message.contains("users.role")).unwrap();
+    let role = left.iter().find(|f| f.rule == Rule::RequiredWithoutBackfill).unwrap();
     assert!(role.message.contains("`migrations:backfillUsersRole` exists only in the working tree"), "{}", role.message);
+    // ... and flags the placeholder until a value is chosen.
+    assert!(left.iter().any(|f| f.rule == Rule::InvalidValue && f.message.contains("CHOOSE ONE")));
 }
 
 #[test]
@@ -272,9 +281,9 @@ fn a_field_being_removed_gets_an_unset_migration_and_verify() {
     let mut done_files: Vec<(&str, String)> = with_verify.iter().map(|(p, t)| (p.as_str(), t.clone())).collect();
     done_files[0].1 = WORKING_SCHEMA.to_string();
     let done = project(&done_files);
-    let remove = Recipe::RemoveFinishedMigration { function: "migrations:backfillUsersIsPro".into() };
+    let remove = Recipe::RemoveFinishedMigration { function: "migrations:unsetUsersIsPro".into() };
     let fix = build(&remove, &workspace(&done, &gone)).expect("offered");
-    assert!(fix.title.starts_with("Remove finished migration `backfillUsersIsPro`"), "{}", fix.title);
+    assert!(fix.title.starts_with("Remove finished migration `unsetUsersIsPro`"), "{}", fix.title);
 }
 
 #[test]

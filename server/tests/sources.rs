@@ -56,23 +56,15 @@ fn apply_refuses_a_file_that_changed_since_it_was_read_and_writes_nothing() {
         kind: FixKind::QuickFix,
         preferred: false,
         edits: vec![
-            FileEdit {
-                path: "convex/new.ts".into(),
-                create: true,
-                edits: vec![TextEdit { range: TextRange::empty(0), new_text: "export {};\n".into() }],
-            },
-            FileEdit {
-                path: "convex/a.ts".into(),
-                create: false,
-                edits: vec![TextEdit { range: TextRange::new(10, 11), new_text: "2".into() }],
-            },
+            FileEdit::create("convex/new.ts", "export {};\n".into()),
+            FileEdit::edit("convex/a.ts", vec![TextEdit { range: TextRange::new(10, 11), new_text: "2".into() }]),
         ],
     };
     // Read as something else: refused, and the new file is not created either.
-    let err = convex_migrate::sources::disk::apply_fix(dir.path(), &fix, &|_| Some("const a = 0;\n".into())).unwrap_err();
+    let err = convex_migrate::sources::apply::apply_fix(dir.path(), &fix, &|_| Some("const a = 0;\n".into())).unwrap_err();
     assert!(err.contains("convex/a.ts changed since it was read"), "{err}");
     assert!(!dir.path().join("convex/new.ts").exists());
-    let changed = convex_migrate::sources::disk::apply_fix(dir.path(), &fix, &|_| Some("const a = 1;\n".into())).unwrap();
+    let changed = convex_migrate::sources::apply::apply_fix(dir.path(), &fix, &|_| Some("const a = 1;\n".into())).unwrap();
     assert_eq!(changed, ["convex/new.ts", "convex/a.ts"]);
     assert_eq!(std::fs::read_to_string(dir.path().join("convex/a.ts")).unwrap(), "const a = 2;\n");
 }

@@ -114,7 +114,8 @@ pub fn field_markdown(ws: &Workspace, state: &MigrationState) -> String {
         (None, true) => "absent".to_string(),
         (None, false) => "unknown (no baseline)".to_string(),
     };
-    let _ = writeln!(out, "| deployed (base) | working tree |\n|---|---|\n| {base} | `{}` |\n", state.working);
+    let working = state.working.as_ref().map_or("removed".to_string(), |w| format!("`{w}`"));
+    let _ = writeln!(out, "| deployed (base) | working tree |\n|---|---|\n| {base} | {working} |\n");
     for check in &state.checks {
         let mark = if check.done { "✓" } else { "☐" };
         let label = check.kind.label(state.goal);
@@ -153,7 +154,7 @@ pub fn field_markdown(ws: &Workspace, state: &MigrationState) -> String {
                 (true, true) => format!("{place}, deployed"),
                 (true, false) => format!("{place}, not deployed yet"),
             };
-            let _ = writeln!(out, "- `{}` ({place}): `{}`{expect} · production: `{}`", f.reference, f.run(), f.run().prod());
+            let _ = writeln!(out, "- `{}` ({place}): `{}`{expect} · production: `{}`", f.reference, f.run(ws), f.run(ws).prod());
         }
     };
     list("Backfill", &state.backfills, true, "");

@@ -120,8 +120,11 @@ pub struct FunctionRef {
 }
 
 impl FunctionRef {
-    pub fn run(&self) -> crate::analysis::command::RunCommand {
-        crate::analysis::command::RunCommand::new(&self.reference)
+    /// The command that runs it, with the arguments it requires, as the project runs it.
+    pub fn run(&self, ws: &Workspace) -> crate::analysis::command::RunCommand {
+        use crate::analysis::command::{run_of, RunCommand};
+        let function = ws.working.functions.iter().chain(ws.base().into_iter().flat_map(|b| b.functions.iter())).find(|f| f.reference == self.reference);
+        function.and_then(|f| run_of(f).ok()).unwrap_or_else(|| RunCommand::new(&self.reference)).via(ws.tools.runner)
     }
 }
 
@@ -134,7 +137,8 @@ pub struct MigrationState {
     pub base: Option<Validator>,
     /// Whether there is a base with a schema to compare with.
     pub has_base: bool,
-    pub working: Validator,
+    /// The field in the working tree; `None` when it is gone from it (being removed).
+    pub working: Option<Validator>,
     /// Fill (the field becomes required) or unset (it is being removed).
     pub goal: Goal,
     pub phase: Phase,
@@ -147,13 +151,23 @@ pub struct MigrationState {
     pub verified: bool,
     /// The ledger's entries for the field, one per deployment.
     pub verifications: Vec<crate::config::Verified>,
+    /// The test files (of the working tree) that import and call one of its backfills.
+    pub tested_by: Vec<TestCall>,
+}
+
+/// A test file that calls a migration function: `t.mutation(internal.migrations.backfill, …)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TestCall {
+    pub path: String,
+    /// The function it calls, as `npx convex run` names it.
+    pub function: String,
 }
 
 impl MigrationState {
     /// Whether the field is on the migration path at all (hover says nothing otherwise): it
     /// changed since the base, or it is being removed, or a backfill or verify exists for it.
     pub fn in_transition(&self) -> bool {
-        let changed = self.has_base && self.base.as_ref().map(ToString::to_string) != Some(self.working.to_string());
+        let changed = self.has_base && self.base.as_ref().map(ToString::to_string) != self.working.as_ref().map(ToString::to_string);
         changed || self.goal == Goal::Unset || !self.backfills.is_empty() || !self.verifies.is_empty()
     }
 
@@ -163,16 +177,27 @@ impl MigrationState {
 
     /// The state of `table.field` of the working schema (`None`: no such field).
     pub fn of(ws: &Workspace, table: &str, field: &str) -> Option<MigrationState> {
+        ws.working.schema.as_ref()?.table(table)?.field(field)?;
+        MigrationState::for_goal(ws, table, field, goal(&ws.working, table, field))
+    }
+
+    /// The state of `table.field` on the way to `goal`, also when the field is gone from the
+    /// working schema (a removal); `None` when neither side has the field and no migration code
+    /// for it is left.
+    pub fn for_goal(ws: &Workspace, table: &str, field: &str, goal: Goal) -> Option<MigrationState> {
         let working = &ws.working;
         let base = ws.base();
         let config = &ws.config.config;
-        let working_field = working.schema.as_ref()?.table(table)?.field(field)?;
-        let goal = goal(working, table, field);
+        let working_field = working.schema.as_ref().and_then(|s| s.table(table)).and_then(|t| t.field(field));
         let base_field = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table)).and_then(|t| t.field(field));
         let working_backfills = working.backfills(table, field, goal);
         let base_backfills = base.map(|b| b.backfills(table, field, goal)).unwrap_or_default();
+        let working_verifies = working.verifies(table, field);
+        if working_field.is_none() && base_field.is_none() && working_backfills.is_empty() && working_verifies.is_empty() {
+            return None;
+        }
         let backfills = refs(working, base, &working_backfills, &base_backfills);
-        let verifies = refs(working, base, &working.verifies(table, field), &base.map(|b| b.verifies(table, field)).unwrap_or_default());
+        let verifies = refs(working, base, &working_verifies, &base.map(|b| b.verifies(table, field)).unwrap_or_default());
         let t = TableRef::Name(table.to_string());
         let inserts = working.functions.iter().flat_map(|f| f.writes.iter()).filter(|w| w.item.op == WriteOp::Insert && w.item.table == t);
         let inserts_wrong: Vec<Loc> = inserts
@@ -185,10 +210,11 @@ impl MigrationState {
             .collect();
         let verified = ws.is_verified(table, field);
         let base_validator = base_field.map(|f| f.validator.clone());
+        let working_validator = working_field.map(|f| f.validator.clone());
         let facts = Facts {
             has_base: base.is_some(),
             base: base_validator.as_ref(),
-            working: &working_field.validator,
+            working: working_validator.as_ref(),
             written: !working_backfills.is_empty(),
             deployed: !base_backfills.is_empty(),
             verified,
@@ -198,12 +224,13 @@ impl MigrationState {
             Goal::Fill => facts.filling(),
             Goal::Unset => facts.unsetting(),
         };
+        let tested_by = working_backfills.iter().flat_map(|b| tests_calling(working, b)).collect();
         Some(MigrationState {
             table: table.to_string(),
             field: field.to_string(),
             has_base: base.and_then(|b| b.schema.as_ref()).is_some(),
             base: base_validator,
-            working: working_field.validator.clone(),
+            working: working_validator,
             goal,
             phase,
             checks,
@@ -212,15 +239,54 @@ impl MigrationState {
             inserts_wrong,
             verified,
             verifications: config.verifications(table, field).to_vec(),
+            tested_by,
         })
     }
+}
+
+/// The test files of `project` that import the generated `api` (or `internal`) and pass
+/// `function` to a call: `t.mutation(internal.migrations.backfillUsersRole, {})`. A file that only
+/// names the function (in a comment, a string, a title) does not count.
+pub fn tests_calling(project: &Project, function: &Function) -> Vec<TestCall> {
+    let Some((module, export)) = function.reference.split_once(':') else { return Vec::new() };
+    let dotted = format!("{}.{export}", module.replace('/', "."));
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    project
+        .files
+        .iter()
+        .filter(|f| f.path.contains(".test.") || f.path.contains(".spec."))
+        .filter(|file| {
+            let roots: Vec<&str> = file
+                .model
+                .imports
+                .iter()
+                .filter(|(_, i)| {
+                    let m = i.module.trim_end_matches(".js");
+                    (m.ends_with("_generated/api") || m == "_generated/api")
+                        && matches!(&i.name, crate::model::ImportName::Named(n) if n == "api" || n == "internal")
+                })
+                .map(|(local, _)| local.as_str())
+                .collect();
+            roots.iter().any(|root| {
+                let path = format!("{root}.{dotted}");
+                file.text.match_indices(&path).any(|(i, _)| {
+                    let before = file.text[..i].trim_end();
+                    let after = file.text[i + path.len()..].chars().next();
+                    let whole = !file.text[..i].chars().next_back().is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident);
+                    whole && (before.ends_with('(') || before.ends_with(','))
+                })
+            })
+        })
+        .map(|file| TestCall { path: file.path.clone(), function: function.reference.clone() })
+        .collect()
 }
 
 /// What the phase and the checklist are computed from.
 struct Facts<'a> {
     has_base: bool,
     base: Option<&'a Validator>,
-    working: &'a Validator,
+    /// `None`: gone from the working schema.
+    working: Option<&'a Validator>,
     /// A backfill exists in the working tree.
     written: bool,
     /// One is deployed.
@@ -232,7 +298,7 @@ struct Facts<'a> {
 impl Facts<'_> {
     fn filling(&self) -> (Phase, Vec<Check>) {
         let base_optional_or_absent = self.base.is_none_or(Validator::is_optional);
-        let working_required = !self.working.is_optional();
+        let working_required = self.working.is_some_and(|w| !w.is_optional());
         let check = |kind, done| Check { kind, done, note: None };
         let checks = vec![
             check(CheckKind::Widened, self.base.is_some_and(Validator::is_optional) || (!working_required && self.has_base)),
@@ -285,8 +351,8 @@ impl Facts<'_> {
             check(CheckKind::BackfillWritten, self.written || self.deployed),
             check(CheckKind::BackfillDeployed, self.deployed),
             check(CheckKind::Verified, self.verified),
-            check(CheckKind::Narrowed, false),
-            check(CheckKind::Cleaned, false),
+            check(CheckKind::Narrowed, self.working.is_none()),
+            check(CheckKind::Cleaned, self.working.is_none() && self.base.is_none() && !self.written),
         ];
         let phase = if !self.deployed && !self.written {
             Phase::Removing

@@ -72,6 +72,8 @@ pub struct Workspace {
     pub deployment: String,
     /// Set when this change turns schema validation back on (see [`Validated`]).
     pub validated: Option<Validated>,
+    /// How the project's developers run its tools (printed commands use it).
+    pub tools: crate::analysis::command::Tools,
 }
 
 /// The deployment `check` and `plan` judge by default: production, the safe side.
@@ -79,7 +81,15 @@ pub const DEFAULT_DEPLOYMENT: &str = "prod";
 
 impl Workspace {
     pub fn new(working: Revision, base: Baseline, config: ConfigFile) -> Workspace {
-        Workspace { working, base, config, notes: Vec::new(), deployment: DEFAULT_DEPLOYMENT.to_string(), validated: None }
+        Workspace {
+            working,
+            base,
+            config,
+            notes: Vec::new(),
+            deployment: DEFAULT_DEPLOYMENT.to_string(),
+            validated: None,
+            tools: Default::default(),
+        }
     }
 
     /// The same workspace, judged for `deployment`.

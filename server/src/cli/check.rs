@@ -15,6 +15,8 @@ pub struct Args {
     pub path: PathBuf,
     pub base: BaseArgs,
     pub format: Format,
+    /// Apply the quick fixes that need no decision first, as `eslint --fix` does.
+    pub fix: bool,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -25,6 +27,30 @@ pub fn run(args: Args) -> i32 {
             EXIT_ERROR
         }
     }
+}
+
+/// `--fix`: the quick fixes that are safe without a decision (*Make field optional first*, *Put
+/// back as optional*), written all at once; the project read again. `None`: nothing to fix.
+fn apply_safe_fixes(
+    ws: &crate::analysis::Workspace,
+    path: &std::path::Path,
+    findings: &[crate::analysis::Finding],
+    choice: &BaseChoice,
+) -> Result<Option<(crate::analysis::Workspace, usize, Vec<String>)>, String> {
+    use crate::analysis::Recipe;
+    let mut recipes: Vec<&Recipe> = Vec::new();
+    for recipe in findings.iter().flat_map(|f| f.fixes.iter()) {
+        if matches!(recipe, Recipe::MakeOptional { .. } | Recipe::RestoreOptional { .. }) && !recipes.contains(&recipe) {
+            recipes.push(recipe);
+        }
+    }
+    let fixes: Vec<crate::fixes::Fix> = recipes.iter().filter_map(|r| crate::fixes::build(r, ws)).collect();
+    let count = fixes.len();
+    let Some(fix) = crate::fixes::plan::merge(fixes, "convex-migrate check --fix") else { return Ok(None) };
+    let root = sources::project_root(path).map_err(|e| e.to_string())?;
+    let changed = sources::apply::apply_fix(&root, &fix, &|p| ws.text(crate::analysis::Side::Working, p).map(str::to_string))?;
+    let fixed = sources::load(path, choice).map_err(|e| e.to_string())?.for_deployment(&ws.deployment);
+    Ok(Some((fixed, count, changed)))
 }
 
 /// Where the base comes from in a CI job when none was given: a GitHub pull request's base
@@ -87,7 +113,19 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Strin
     if ws.working.schema.is_none() && ws.working.schema_issue.is_none() {
         notes.push(format!("no {}/schema.ts: schema rules are off", ws.working.layout.functions_dir));
     }
-    let analysis = ws.analyze();
+    let mut analysis = ws.analyze();
+    let ws = if args.fix {
+        match apply_safe_fixes(&ws, &args.path, &analysis.findings, &choice)? {
+            Some((fixed, count, changed)) => {
+                notes.push(format!("--fix: applied {count} fix(es) to {}", changed.join(", ")));
+                analysis = fixed.analyze();
+                fixed
+            }
+            None => ws,
+        }
+    } else {
+        ws
+    };
     notes.extend(analysis.notes.iter().cloned());
 
     let mut stderr = std::io::stderr().lock();

@@ -75,15 +75,21 @@ enum Command {
         base: BaseArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// First apply the quick fixes that need no decision (make a field optional first, put a
+        /// removed field back as optional), then report what is left.
+        #[arg(long)]
+        fix: bool,
     },
-    /// Plan a migration: `require users.role`, `remove users.isPro`. Prints the steps over two
-    /// deploys, each marked done or to do on this project; `--apply` does the next step's edits.
+    /// Plan a migration: `require users.role`, `remove users.isPro`, `narrow users.role --map
+    /// guest=member`; without a change, every change between the base and the working tree. Each
+    /// step is marked done only on evidence; `--apply` does the next step when it is an edit.
     Plan {
-        /// The change: require, remove, rename, retype, split.
-        change: String,
+        /// The change: require, remove, narrow, rename, retype, split (none: every change).
+        change: Option<String>,
         /// The field, as `table.field`.
-        field: String,
-        /// The value the backfill writes (a TypeScript expression), for `require`.
+        field: Option<String>,
+        /// The value written to the field (a TypeScript expression; `doc.x` reads the document):
+        /// by the backfill, the inserts and the dual-writes.
         #[arg(long)]
         default: Option<String>,
         /// `rename … --to NEW_NAME`; `retype … --to 'v.number()'` (the new validator).
@@ -92,17 +98,24 @@ enum Command {
         /// `retype … --as NAME`: the new field's name (default: the field's name + `V2`).
         #[arg(long = "as")]
         as_field: Option<String>,
-        /// `split … --into NEW_TABLE`.
+        /// `split … --into NEW_TABLE`, or `split … --into a,b` (new fields, each `--with`).
         #[arg(long)]
         into: Option<String>,
+        /// `narrow … --map OLD=NEW`: what each removed value becomes (repeat, or comma-separate).
+        #[arg(long, value_name = "OLD=NEW")]
+        map: Vec<String>,
+        /// `split … --with FIELD=EXPR`: how a new field is derived from `doc` (repeat per field).
+        #[arg(long, value_name = "FIELD=EXPR")]
+        with: Vec<String>,
         /// The project root. Default: the current folder.
         #[arg(long, short = 'C', default_value = ".")]
         project: PathBuf,
         #[command(flatten)]
         base: BaseArgs,
         #[arg(long, value_enum, default_value = "human")]
-        format: Format,
-        /// Apply the next step's edits (atomic writes; refuses if a file changed meanwhile).
+        format: plan::PlanFormat,
+        /// Apply the next step's edit (all files or none; refuses if a file changed meanwhile).
+        /// Exit 0 when it applied one, 3 when the next step is not an edit it can make.
         #[arg(long)]
         apply: bool,
     },
@@ -130,15 +143,29 @@ enum Command {
         /// The `npx` to run.
         #[arg(long, default_value = "npx")]
         npx: String,
+        /// For a narrowing (`plan narrow`): the removed values, verified gone from every document;
+        /// the ledger records them, and `narrowed-type` becomes a note.
+        #[arg(long, value_name = "VALUE,...")]
+        without: Vec<String>,
     },
     /// Print a rule's documentation (all rules without an argument).
     Explain { rule: Option<String> },
 }
 
+/// Whether the arguments ask for JSON (`--format json`, `--format=json`): a usage error is then
+/// JSON too, for the tools that parse the output.
+fn json_requested(args: &[std::ffi::OsString]) -> bool {
+    args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json")
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
+    let wants_json = json_requested(&args);
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
+        Err(e) if e.use_stderr() && wants_json => {
+            return plan::error(true, e.to_string().lines().next().unwrap_or("bad arguments").trim_start_matches("error: "));
+        }
         Err(e) => {
             let code = if e.use_stderr() { EXIT_ERROR } else { EXIT_OK };
             let _ = e.print();
@@ -146,15 +173,17 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { path, base, format } => check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format }),
+        Command::Check { path, base, format, fix } => {
+            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format, fix })
+        }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
-        Command::Plan { change, field, default, to, as_field, into, project, base, format, apply } => {
-            plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, project, base, format, apply })
+        Command::Plan { change, field, default, to, as_field, into, map, with, project, base, format, apply } => {
+            plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, map, with, project, base, format, apply })
         }
-        Command::Verify { field, project, prod, deployment, npx } => {
+        Command::Verify { field, project, prod, deployment, npx, without } => {
             let deployment = if prod { "prod".to_string() } else { deployment.unwrap_or_else(|| "dev".to_string()) };
-            verify::run(verify::Args { field, project, deployment, npx })
+            verify::run(verify::Args { field, project, deployment, npx, without })
         }
     }
 }

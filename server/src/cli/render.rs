@@ -85,7 +85,7 @@ pub fn comparison(ws: &Workspace) -> String {
 }
 
 /// The same, as data (JSON's top level, SARIF's run properties).
-fn comparison_json(ws: &Workspace) -> serde_json::Value {
+pub fn comparison_json(ws: &Workspace) -> serde_json::Value {
     let baseline = match &ws.base {
         Baseline::Read { source: BaseSource::Commit { id, described_as }, .. } => {
             json!({ "kind": "commit", "commit": id, "describedAs": described_as })

@@ -19,6 +19,37 @@ pub struct Args {
     /// The deployment verified (`dev`, `prod`, a name).
     pub deployment: String,
     pub npx: String,
+    /// For a narrowing: the removed values whose absence is verified (`--without guest,old`).
+    pub without: Vec<String>,
+}
+
+/// The literals `--without` names, among the field's values at the base or now (`guest`, `"guest"`).
+fn removed_values(
+    validator: &Option<crate::model::validator::Validator>,
+    without: &[String],
+) -> Result<Option<Vec<crate::model::validator::Literal>>, String> {
+    use crate::model::validator::Literal;
+    if without.is_empty() {
+        return Ok(None);
+    }
+    let names: Vec<&str> = without.iter().flat_map(|w| w.split(',')).map(str::trim).filter(|w| !w.is_empty()).collect();
+    let known = validator.as_ref().and_then(|v| v.literals()).unwrap_or_default();
+    let mut out = Vec::new();
+    for name in names {
+        let literal =
+            known.iter().find(|l| l.to_string() == name || matches!(l, Literal::String(s) if s == name)).cloned().unwrap_or_else(|| {
+                match name.parse::<f64>() {
+                    Ok(n) => Literal::Number(n),
+                    Err(_) => match name {
+                        "true" => Literal::Boolean(true),
+                        "false" => Literal::Boolean(false),
+                        other => Literal::String(other.trim_matches('"').to_string()),
+                    },
+                }
+            });
+        out.push(literal);
+    }
+    Ok(Some(out))
 }
 
 pub fn run(args: Args) -> i32 {
@@ -42,7 +73,7 @@ enum Check {
 fn verify(args: &Args) -> Result<i32, String> {
     let FieldRef { table, field } = FieldRef::parse(&args.field)?;
     let (table, field) = (table.as_str(), field.as_str());
-    let ws = sources::load(&args.project, &sources::BaseChoice::Off).map_err(|e| e.to_string())?;
+    let ws = sources::load(&args.project, &sources::BaseChoice::Off).map_err(|e| e.to_string())?.for_deployment(&args.deployment);
     let project = &ws.working;
     let schema = project.schema.as_ref().ok_or("no schema in this project: nothing to verify")?;
     let t = schema.table(table).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
@@ -50,7 +81,40 @@ fn verify(args: &Args) -> Result<i32, String> {
         return Err(format!("unknown field `{field}` of `{table}` in the schema"));
     }
     let state = MigrationState::of(&ws, table, field).ok_or("cannot read the field's state")?;
-    let check = match project.verifies(table, field).first() {
+    // Unsetting a field before the backfills that read it are verified would lose what they read.
+    if state.goal == crate::analysis::backfill::Goal::Unset {
+        let pending = crate::fixes::plan::unverified_readers(&ws, table, field);
+        if !pending.is_empty() {
+            return Err(format!(
+                "{} read `{field}` and {} not verified on {}: verify {} first (`convex-migrate verify {}`); recording `{table}.{field}` unset before would hide the values they still need",
+                pending.iter().map(|(f, _)| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+                if pending.len() == 1 { "is" } else { "are" },
+                args.deployment,
+                if pending.len() == 1 { "it" } else { "them" },
+                pending.iter().map(|(_, of)| of.as_str()).collect::<Vec<_>>().join(" / "),
+            ));
+        }
+    }
+    let removed = removed_values(&t.field(field).map(|f| f.validator.clone()), &args.without)?;
+    let verifies = project.verifies(table, field);
+    let chosen = match &removed {
+        // A narrowing: the verify function that compares with every removed value.
+        Some(values) => {
+            let text = |f: &crate::project::Function| {
+                let own = project.file(f.statement.file).text.get(f.statement.range.as_usize_range()).unwrap_or("").to_string();
+                let page = project.functions.iter().find(|p| p.file == f.file && p.name == format!("{}Page", f.name));
+                own + &page
+                    .map(|p| project.file(p.statement.file).text.get(p.statement.range.as_usize_range()).unwrap_or("").to_string())
+                    .unwrap_or_default()
+            };
+            let found = verifies.iter().copied().find(|f| values.iter().all(|v| text(f).contains(&v.to_string())));
+            Some(found.ok_or_else(|| {
+                format!("no verify function of `{table}.{field}` counts {}: generate it with `convex-migrate plan narrow {table}.{field} --map …`", args.without.join(", "))
+            })?)
+        }
+        None => verifies.first().copied(),
+    };
+    let check = match chosen {
         Some(f) => Check::Function(f.reference.clone()),
         None => {
             let component = state
@@ -115,7 +179,8 @@ fn verify(args: &Args) -> Result<i32, String> {
         );
         return Ok(EXIT_FINDINGS);
     }
-    let entry = Verified { deployment: Some(args.deployment.clone()), at: Some(crate::config::ledger::now()), remaining: Some(0) };
+    let mut entry = Verified::now_on(&args.deployment);
+    entry.without = removed.iter().flatten().map(|l| l.json()).collect();
     let text = crate::config::ledger::record(ws.config.text.as_deref(), &args.field, &entry)?;
     let path = root.join(FILE_NAME);
     sources::disk::write_atomic(&path, &text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;

@@ -70,6 +70,16 @@ pub fn add_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Result
     render(root)
 }
 
+/// The config file's text without the `{ "from", "to" }` entry of `dualWrites`.
+pub fn remove_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Result<String, String> {
+    let mut root = parse_root(config_text)?;
+    if let Some(Value::Array(items)) = root.get_mut("dualWrites") {
+        items
+            .retain(|item| !(item.get("from").and_then(Value::as_str) == Some(from) && item.get("to").and_then(Value::as_str) == Some(to)));
+    }
+    render(root)
+}
+
 /// The config file's text with `entry` recorded for `verified[key]`: it replaces the entry of the
 /// same deployment and keeps those of other deployments (one object when it is the only one, a
 /// list otherwise); everything else is kept in its order.
@@ -134,7 +144,7 @@ mod tests {
 
     #[test]
     fn records_and_keeps_the_rest() {
-        let entry = Verified { deployment: Some("prod".into()), at: Some(rfc3339(0)), remaining: Some(0) };
+        let entry = Verified { deployment: Some("prod".into()), at: Some(rfc3339(0)), remaining: Some(0), ..Verified::default() };
         let text = record(Some("{ \"rules\": { \"removed-table\": \"off\" }, \"base\": \"main\" }"), "users.role", &entry).unwrap();
         assert_eq!(
             text,
@@ -144,7 +154,7 @@ mod tests {
         let fresh = record(None, "users.role", &entry).unwrap();
         assert!(crate::config::Config::parse(&fresh, &crate::config::tests::known).0.is_verified("users", "role", "prod"));
         // A dev verification joins the prod one; a second prod one replaces the first.
-        let dev = Verified { deployment: Some("dev".into()), at: Some(rfc3339(60)), remaining: Some(0) };
+        let dev = Verified { deployment: Some("dev".into()), at: Some(rfc3339(60)), remaining: Some(0), ..Verified::default() };
         let both = record(Some(&fresh), "users.role", &dev).unwrap();
         let again = record(Some(&both), "users.role", &Verified { at: Some(rfc3339(120)), ..entry.clone() }).unwrap();
         let config = crate::config::Config::parse(&again, &crate::config::tests::known).0;

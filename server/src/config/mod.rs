@@ -63,7 +63,7 @@ pub struct DualWrite {
 }
 
 /// A ledger entry: a migration verified on a deployment.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct Verified {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<String>,
@@ -71,6 +71,16 @@ pub struct Verified {
     pub at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
+    /// For a narrowing: the values verified gone from every document (`["guest"]`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub without: Vec<serde_json::Value>,
+}
+
+impl Verified {
+    /// An entry for a verification that found nothing left on `deployment`, now.
+    pub fn now_on(deployment: &str) -> Verified {
+        Verified { deployment: Some(deployment.to_string()), at: Some(ledger::now()), remaining: Some(0), ..Verified::default() }
+    }
 }
 
 /// A field's ledger as written: one entry, or a list (one per deployment).
@@ -146,6 +156,16 @@ impl Config {
         self.verifications(table, field)
             .iter()
             .any(|v| v.remaining.is_none_or(|r| r == 0) && v.deployment.as_deref().is_none_or(|d| d == deployment))
+    }
+
+    /// Whether the ledger records, on `deployment`, that no document of `table.field` holds any of
+    /// `values` (a narrowing verified).
+    pub fn is_verified_without(&self, table: &str, field: &str, deployment: &str, values: &[serde_json::Value]) -> bool {
+        self.verifications(table, field).iter().any(|v| {
+            v.remaining.is_none_or(|r| r == 0)
+                && v.deployment.as_deref().is_none_or(|d| d == deployment)
+                && values.iter().all(|value| v.without.contains(value))
+        })
     }
 
     /// The ledger's entries for `table.field`, one per deployment.

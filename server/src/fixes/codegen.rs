@@ -32,9 +32,80 @@ pub fn pascal(parts: &[&str]) -> String {
     out
 }
 
-/// The value a backfill writes when the schema allows an obvious one: the first literal of a
-/// union, `""`, `0`, `0n`, `false`, `[]`, `null` for nullable. `None` when no default makes sense
-/// (`v.id`, objects, records): the backfill then takes the value as an argument.
+/// What a generated write (a backfill, an insert, a dual-write) puts in a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chosen {
+    /// The TypeScript expression (of `doc`, the document being migrated, when derived).
+    pub code: String,
+    /// The fields of `doc` it reads (`doc.name.split(" ")[0]` reads `name`): a document without
+    /// them is left for the verify to count, never written with a guess.
+    pub reads: Vec<String>,
+    /// Set when nothing was chosen and the schema allows several values: `code` is a placeholder
+    /// that fails the type-check (and every write at run time), naming the choices.
+    pub choices: Option<String>,
+}
+
+/// The value to write: `given` (`plan --default`, `--with`) when there is one; else the one value
+/// the schema makes obvious (`""`, `0`, `false`, `[]`, `null` for nullable, a single literal); else,
+/// for a union of several literals, a placeholder string that no literal equals, so that `tsc` and
+/// Convex reject it until someone chooses. `None`: no value makes sense (`v.id`, objects, records)
+/// and the migration takes it as an argument.
+pub fn choose(validator: &Validator, given: Option<&str>) -> Option<Chosen> {
+    if let Some(code) = given {
+        let code = quote_bare_literal(validator, code.trim());
+        return Some(Chosen { reads: doc_reads(&code), code, choices: None });
+    }
+    let literals: Vec<&Literal> = match validator {
+        Validator::Union(members) if !members.iter().any(|m| matches!(m, Validator::Null)) => {
+            members.iter().filter_map(|m| if let Validator::Literal(l) = m { Some(l) } else { None }).collect()
+        }
+        _ => Vec::new(),
+    };
+    if literals.len() >= 2 {
+        let choices = literals.iter().map(ToString::to_string).collect::<Vec<_>>().join(" | ");
+        let code = serde_json::Value::String(format!("CHOOSE ONE: {choices} (convex-migrate plan --default)")).to_string();
+        return Some(Chosen { code, reads: Vec::new(), choices: Some(choices) });
+    }
+    default_value(validator).map(|code| Chosen { code, reads: Vec::new(), choices: None })
+}
+
+/// `--default member` for a union of string literals that holds `"member"`: the literal, quoted.
+fn quote_bare_literal(validator: &Validator, code: &str) -> String {
+    let holds = |v: &Validator| matches!(v, Validator::Literal(Literal::String(s)) if s == code);
+    let is_member = match validator {
+        Validator::Union(members) => members.iter().any(holds),
+        other => holds(other),
+    };
+    if is_member && is_identifier(code) {
+        serde_json::Value::String(code.to_string()).to_string()
+    } else {
+        code.to_string()
+    }
+}
+
+/// The fields of `doc` an expression reads: `doc.name`, `doc?.name`.
+pub fn doc_reads(code: &str) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let bytes = code.as_bytes();
+    let ident = |c: u8| c.is_ascii_alphanumeric() || c == b'_' || c == b'$';
+    for (i, _) in code.match_indices("doc") {
+        if i > 0 && (ident(bytes[i - 1]) || bytes[i - 1] == b'.') {
+            continue;
+        }
+        let rest = &code[i + 3..];
+        let rest = rest.strip_prefix("?.").or_else(|| rest.strip_prefix('.'));
+        let Some(rest) = rest else { continue };
+        let name: String = rest.chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '$').collect();
+        if is_identifier(&name) && !out.contains(&name) {
+            out.push(name);
+        }
+    }
+    out
+}
+
+/// A valid value of the validator, for seeding documents: the first literal of a union, `""`,
+/// `0`, `0n`, `false`, `[]`, `null` for nullable. `None` when no default makes sense (`v.id`,
+/// objects, records).
 pub fn default_value(validator: &Validator) -> Option<String> {
     match validator {
         Validator::Union(members) => {
@@ -164,16 +235,12 @@ fn import_edits(project: &Project, file: Option<FileId>, needed: &[(&str, String
 fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code: String) -> FileEdit {
     let (mut edits, imports) = import_edits(project, target.file, needed);
     match target.file {
-        None => FileEdit {
-            path: target.path.clone(),
-            create: true,
-            edits: vec![TextEdit { range: TextRange::empty(0), new_text: format!("{imports}{code}") }],
-        },
+        None => FileEdit::create(target.path.clone(), format!("{imports}{code}")),
         Some(file) => {
             let text = &project.file(file).text;
             let sep = if text.ends_with('\n') || text.is_empty() { "" } else { "\n" };
             edits.push(TextEdit { range: TextRange::empty(text.len() as u32), new_text: format!("{sep}{code}") });
-            FileEdit { path: target.path.clone(), create: false, edits }
+            FileEdit::edit(target.path.clone(), edits)
         }
     }
 }
@@ -253,7 +320,7 @@ pub fn paginated_rewrite(project: &Project, function: &crate::project::Function)
         title: paginated_rewrite_title(name),
         kind: FixKind::QuickFix,
         preferred: true,
-        edits: vec![FileEdit { path: file.path.clone(), create: false, edits }],
+        edits: vec![FileEdit::edit(file.path.clone(), edits)],
     })
 }
 
@@ -261,12 +328,17 @@ pub fn paginated_rewrite_title(name: &str) -> String {
     format!("Rewrite `{name}` as a paginated backfill (cursor, next batch scheduled)")
 }
 
-/// The condition that a document still needs the migration.
-fn pending(field: &str, goal: Goal) -> String {
-    match goal {
+/// The condition that a document still needs the migration (and, for a derived value, has the
+/// fields it is derived from).
+fn pending(field: &str, goal: Goal, reads: &[String]) -> String {
+    let mut condition = match goal {
         Goal::Fill => format!("doc.{field} === undefined"),
         Goal::Unset => format!("doc.{field} !== undefined"),
+    };
+    for source in reads.iter().filter(|r| *r != field) {
+        condition.push_str(&format!(" && doc.{source} !== undefined"));
     }
+    condition
 }
 
 /// What *Generate backfill* will write, decided before anything is rendered: the function's
@@ -280,7 +352,7 @@ pub struct BackfillSpec<'p> {
     validator: Validator,
     goal: Goal,
     /// The value written (`None`: the migration takes it as an argument).
-    value: Option<String>,
+    value: Option<Chosen>,
 }
 
 /// *Generate backfill for T.f*.
@@ -307,23 +379,36 @@ pub fn backfill_spec<'p>(
         return None;
     }
     let mut target = target(project);
-    let value = match (goal, value) {
-        (Goal::Fill, Some(v)) => Some(v.to_string()),
-        (Goal::Fill, None) => default_value(validator),
-        (Goal::Unset, _) => Some("undefined".into()),
+    let value = match goal {
+        Goal::Fill => choose(validator, value),
+        Goal::Unset => Some(Chosen { code: "undefined".into(), reads: Vec::new(), choices: None }),
     };
     // Component migrations take no arguments: a value that must be given needs the hand-written
     // style, written next to them.
     if value.is_none() {
         target.component = None;
     }
-    let name = free_name(project, target.file, &format!("backfill{}", pascal(&[&table.name, field])));
+    let verb = match goal {
+        Goal::Fill => "backfill",
+        Goal::Unset => "unset",
+    };
+    let name = free_name(project, target.file, &format!("{verb}{}", pascal(&[&table.name, field])));
     Some(BackfillSpec { project, target, name, table, field: field.to_string(), validator: validator.clone(), goal, value })
 }
 
 impl BackfillSpec<'_> {
     pub fn title(&self) -> String {
-        format!("Generate backfill `{}` for `{}.{}` in {}", self.name, self.table.name, self.field, self.target.path)
+        let what = match self.goal {
+            Goal::Fill => "backfill",
+            Goal::Unset => "unset migration",
+        };
+        let choose = if self.value.as_ref().is_some_and(|v| v.choices.is_some()) { " (choose its value)" } else { "" };
+        format!("Generate {what} `{}` for `{}.{}` in {}{choose}", self.name, self.table.name, self.field, self.target.path)
+    }
+
+    /// The value it writes, when it writes one.
+    pub fn value(&self) -> Option<&Chosen> {
+        self.value.as_ref()
     }
 
     pub fn fix(&self) -> Fix {
@@ -333,19 +418,31 @@ impl BackfillSpec<'_> {
             Goal::Unset => format!("removes `{field}` from every document of `{}`", table.name),
         };
         let reference = project.layout.function_reference(&target.path, name);
-        let condition = pending(field, *goal);
+        let reads = value.as_ref().map(|v| v.reads.as_slice()).unwrap_or_default();
+        let condition = pending(field, *goal, reads);
         let table_lit = serde_json::Value::String(table.name.clone()).to_string();
+        let kind = match goal {
+            Goal::Fill => "Backfill",
+            Goal::Unset => "Migration",
+        };
+        let mut notes = String::new();
+        if let Some(choices) = value.as_ref().and_then(|v| v.choices.as_ref()) {
+            notes.push_str(&format!("\n * Choose the value it writes ({choices}): the placeholder fails the type-check."));
+        }
+        if !reads.is_empty() {
+            let sources = reads.iter().map(|r| format!("`{r}`")).collect::<Vec<_>>().join(", ");
+            notes.push_str(&format!("\n * Documents without {sources} are left as they are, for the verify to count."));
+        }
         let (code, needed) = if let Some(instance) = &target.component {
-            let value = value.clone().unwrap_or_default();
-            let module = reference.split(':').next().unwrap_or("migrations");
-            let run = RunCommand::new(format!("{module}:run")).args(format!("{{\"fn\": \"{reference}\"}}"));
+            let value = value.as_ref().map(|v| v.code.clone()).unwrap_or_default();
+            let run = RunCommand::new(&reference);
             let code = format!(
-                "\n/**\n * Backfill generated by convex-migrate: {what}.\n * Run: {run}\n */\nexport const {name} = {instance}.define({{\n  table: {table_lit},\n  migrateOne: async (ctx, doc) => {{\n    if ({condition}) {{\n      await ctx.db.patch(doc._id, {{ {field}: {value} }});\n    }}\n  }},\n}});\n",
+                "\n/**\n * {kind} generated by convex-migrate: {what}.{notes}\n * Run: {run}\n */\nexport const {name} = {instance}.define({{\n  table: {table_lit},\n  migrateOne: async (ctx, doc) => {{\n    if ({condition}) {{\n      await ctx.db.patch(doc._id, {{ {field}: {value} }});\n    }}\n  }},\n}});\n",
             );
             (code, Vec::new())
         } else {
             let (args_extra, value_expr, pass_extra, run) = match value {
-                Some(v) => (String::new(), v.clone(), String::new(), RunCommand::new(&reference)),
+                Some(v) => (String::new(), v.code.clone(), String::new(), RunCommand::new(&reference)),
                 None => {
                     let validator_text = if validator.has_unknown() { "v.any()".to_string() } else { validator.to_string() };
                     (
@@ -373,12 +470,113 @@ impl BackfillSpec<'_> {
             }
             .render();
             let code = format!(
-                "\n/**\n * Backfill generated by convex-migrate: {what}, {BATCH_SIZE} per batch; each batch\n * schedules the next. Run: {run}\n */\n{function}\n"
+                "\n/**\n * {kind} generated by convex-migrate: {what}, {BATCH_SIZE} per batch; each batch\n * schedules the next.{notes}\n * Run: {run}\n */\n{function}\n"
             );
             (code, mutation_imports(project, &target.path))
         };
         Fix { title: self.title(), kind: FixKind::QuickFix, preferred: false, edits: vec![add_code(project, target, &needed, code)] }
     }
+}
+
+/// A value-mapping migration (`plan narrow`): every document of `table` whose `field` holds a
+/// removed value gets the value it maps to. In the project's style (`migrations.define`, or a
+/// paginated mutation), named `migrate<Table><Field>Values`.
+pub fn map_backfill(project: &Project, table: &Table, field: &str, map: &[(Literal, Literal)]) -> Option<Fix> {
+    if !is_identifier(field) || map.is_empty() {
+        return None;
+    }
+    let target = target(project);
+    let name = free_name(project, target.file, &format!("migrate{}Values", pascal(&[&table.name, field])));
+    let reference = project.layout.function_reference(&target.path, &name);
+    let table_lit = serde_json::Value::String(table.name.clone()).to_string();
+    let branches = |indent: &str| {
+        map.iter()
+            .enumerate()
+            .map(|(i, (from, to))| {
+                let keyword = if i == 0 { "if" } else { " else if" };
+                format!("{keyword} (doc.{field} === {from}) {{\n{indent}  await ctx.db.patch(doc._id, {{ {field}: {to} }});\n{indent}}}")
+            })
+            .collect::<String>()
+    };
+    let mapping = map.iter().map(|(from, to)| format!("{from} → {to}")).collect::<Vec<_>>().join(", ");
+    let (code, needed) = if let Some(instance) = &target.component {
+        let code = format!(
+            "\n/**\n * Migration generated by convex-migrate: maps the values `{}.{field}` no longer accepts ({mapping}).\n * Run: {run}\n */\nexport const {name} = {instance}.define({{\n  table: {table_lit},\n  migrateOne: async (ctx, doc) => {{\n    {body}\n  }},\n}});\n",
+            table.name,
+            run = RunCommand::new(&reference),
+            body = branches("    "),
+        );
+        (code, Vec::new())
+    } else {
+        let next = internal_ref(project, &target.path, &name);
+        let body = format!("{{\n      {}\n    }}", branches("      "));
+        let function = Paginated {
+            name: &name,
+            ctx: "ctx",
+            table: &table_lit,
+            batch: BATCH_SIZE,
+            args_extra: "",
+            var: "doc",
+            body: &body,
+            next: &next,
+            pass_extra: "",
+        }
+        .render();
+        let code = format!(
+            "\n/**\n * Migration generated by convex-migrate: maps the values `{}.{field}` no longer accepts ({mapping}),\n * {BATCH_SIZE} per batch; each batch schedules the next.\n * Run: {run}\n */\n{function}\n",
+            table.name,
+            run = RunCommand::new(&reference),
+        );
+        (code, mutation_imports(project, &target.path))
+    };
+    Some(Fix {
+        title: format!("Generate migration `{name}` mapping the removed values of `{}.{field}` ({mapping})", table.name),
+        kind: FixKind::QuickFix,
+        preferred: false,
+        edits: vec![add_code(project, &target, &needed, code)],
+    })
+}
+
+/// The verify of a narrowing: counts the documents of `table` whose `field` still holds a removed
+/// value (`verify<Table><Field>Values`, an action over a page query, as every verify).
+pub fn map_verify(project: &Project, table: &Table, field: &str, removed: &[Literal]) -> Option<Fix> {
+    if !is_identifier(field) || removed.is_empty() {
+        return None;
+    }
+    let dir = &project.layout.functions_dir;
+    let existing = target(project);
+    let path = if existing.component.is_some() {
+        existing.path.clone()
+    } else {
+        format!("{dir}/migrations.{}", if existing.typescript { "ts" } else { "js" })
+    };
+    let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None };
+    let name = free_name(project, target.file, &format!("verify{}Values", pascal(&[&table.name, field])));
+    let page_name = free_name(project, target.file, &format!("{name}Page"));
+    let page_ref = internal_ref(project, &target.path, &page_name);
+    let reference = project.layout.function_reference(&target.path, &name);
+    let table_lit = serde_json::Value::String(table.name.clone()).to_string();
+    let values = removed.iter().map(ToString::to_string).collect::<Vec<_>>();
+    let test = values.iter().map(|v| format!("doc.{field} === {v}")).collect::<Vec<_>>().join(" || ");
+    let action = verify_action(
+        &name,
+        &page_ref,
+        &format!("`{}` whose `{field}` still holds {}", table.name, values.join(" or ")),
+        &reference,
+        target.typescript,
+    );
+    let page = verify_page(
+        &page_name,
+        &format!("One page of `{name}`: how many documents it read, and how many still hold a removed value."),
+        &table_lit,
+        &format!("    const remaining = page.filter((doc) => doc.{field} !== undefined && ({test})).length;\n"),
+    );
+    Some(Fix {
+        title: format!("Generate verify `{name}` for the removed values of `{}.{field}`", table.name),
+        kind: FixKind::QuickFix,
+        preferred: false,
+        edits: vec![add_code(project, &target, &verify_imports(project, &target.path), format!("\n{page}{action}"))],
+    })
 }
 
 /// What *Generate verify* will write: the action's and its page query's names, and where.
@@ -425,7 +623,7 @@ impl VerifySpec<'_> {
         let VerifySpec { project, target, name, page_name, table, field, goal } = self;
         let reference = project.layout.function_reference(&target.path, name);
         let page_ref = internal_ref(project, &target.path, page_name);
-        let condition = pending(field, *goal);
+        let condition = pending(field, *goal, &[]);
         let table_lit = serde_json::Value::String(table.name.clone()).to_string();
         let state = match goal {
             Goal::Fill => "still missing",

@@ -10,12 +10,20 @@ use crate::model::body::Write;
 use crate::model::validator::Validator;
 use crate::project::{Function, Located, Project, SourceFile, Table, TableField};
 
-/// Adds `field: <its default value>` to an insert's object literal.
-pub fn add_field_to_insert(project: &Project, write: &Located<Write>, field: &TableField) -> Option<Fix> {
+/// Adds `field: <value>` to an insert's object literal: `given` (`plan --default`), with each
+/// `doc.x` it reads replaced by what the insert writes to `x` (`None` when it writes no `x`), else
+/// the value codegen chooses (a placeholder naming the choices for a union of literals).
+pub fn add_field_to_insert(project: &Project, write: &Located<Write>, field: &TableField, given: Option<&str>) -> Option<Fix> {
     let object = write.item.object.as_ref()?;
-    let value = codegen::default_value(field.validator.required())?;
+    let chosen = codegen::choose(field.validator.required(), given)?;
     let file = project.file(write.file);
     let text = &*file.text;
+    let mut value = chosen.code.clone();
+    for source in &chosen.reads {
+        let written = object.field(source)?;
+        let expr = text.get(written.value_range.as_usize_range())?;
+        value = replace_doc_read(&value, source, &format!("({expr})"));
+    }
     let close = object.range.end.saturating_sub(1);
     let before = text.get(object.range.start as usize..close as usize)?.trim_end();
     let (at, new_text) = if before.ends_with('{') {
@@ -31,6 +39,30 @@ pub fn add_field_to_insert(project: &Project, write: &Located<Write>, field: &Ta
         &file.path,
         TextEdit { range: TextRange::empty(at), new_text },
     ))
+}
+
+/// `code` with each `doc.source` / `doc?.source` replaced by `with`.
+fn replace_doc_read(code: &str, source: &str, with: &str) -> String {
+    let mut out = code.to_string();
+    for form in [format!("doc?.{source}"), format!("doc.{source}")] {
+        let mut result = String::new();
+        let mut rest = out.as_str();
+        while let Some(i) = rest.find(&form) {
+            let after = rest[i + form.len()..].chars().next();
+            let before = rest[..i].chars().next_back();
+            let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+            result.push_str(&rest[..i]);
+            if after.is_some_and(ident) || before.is_some_and(|c| ident(c) || c == '.') {
+                result.push_str(&form);
+            } else {
+                result.push_str(with);
+            }
+            rest = &rest[i + form.len()..];
+        }
+        result.push_str(rest);
+        out = result;
+    }
+    out
 }
 
 /// Where the line holding byte `offset` of `file` starts, and its indentation when only white
@@ -251,7 +283,7 @@ fn delete_functions(working: &Project, functions: &[&Function], title: String) -
     let mut edits: Vec<TextEdit> =
         functions.iter().filter(|f| f.statement.file == functions[0].statement.file).map(|f| deletion(file, f.statement.range)).collect();
     edits.extend(unused_imports(file, &edits));
-    Fix { title, kind: FixKind::Refactor, preferred: false, edits: vec![FileEdit { path: file.path.clone(), create: false, edits }] }
+    Fix { title, kind: FixKind::Refactor, preferred: false, edits: vec![FileEdit::edit(file.path.clone(), edits)] }
 }
 
 /// The edits that remove imports nothing uses once `deletions` are applied: the whole declaration
@@ -336,10 +368,9 @@ pub fn declare_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Op
         title: format!("Declare the dual-write `{from}` → `{to}`"),
         kind: FixKind::Refactor,
         preferred: false,
-        edits: vec![FileEdit {
-            path: crate::config::FILE_NAME.to_string(),
-            create: config_text.is_none(),
-            edits: vec![TextEdit { range: TextRange::new(0, end), new_text: text }],
+        edits: vec![match config_text {
+            None => FileEdit::create(crate::config::FILE_NAME, text),
+            Some(_) => FileEdit::edit(crate::config::FILE_NAME, vec![TextEdit { range: TextRange::new(0, end), new_text: text }]),
         }],
     })
 }

@@ -28,12 +28,32 @@ pub struct TextEdit {
     pub new_text: String,
 }
 
-/// Edits to one file (relative to the project root); `create` when the file does not exist yet.
+/// Edits to one file (relative to the project root); `create` when the file does not exist yet,
+/// `delete` when the file goes (a generated test of a migration that is done).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileEdit {
     pub path: String,
     pub create: bool,
+    #[serde(default)]
+    pub delete: bool,
     pub edits: Vec<TextEdit>,
+}
+
+impl FileEdit {
+    /// Edits to an existing file.
+    pub fn edit(path: impl Into<String>, edits: Vec<TextEdit>) -> FileEdit {
+        FileEdit { path: path.into(), create: false, delete: false, edits }
+    }
+
+    /// A new file holding `text`.
+    pub fn create(path: impl Into<String>, text: String) -> FileEdit {
+        FileEdit { path: path.into(), create: true, delete: false, edits: vec![TextEdit { range: TextRange::empty(0), new_text: text }] }
+    }
+
+    /// The file deleted.
+    pub fn delete(path: impl Into<String>) -> FileEdit {
+        FileEdit { path: path.into(), create: false, delete: true, edits: Vec::new() }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -53,7 +73,7 @@ pub struct Fix {
 
 impl Fix {
     fn single(title: String, kind: FixKind, path: &str, edit: TextEdit) -> Fix {
-        Fix { title, kind, preferred: false, edits: vec![FileEdit { path: path.to_string(), create: false, edits: vec![edit] }] }
+        Fix { title, kind, preferred: false, edits: vec![FileEdit::edit(path.to_string(), vec![edit])] }
     }
 
     fn offer(&self) -> Offer {
@@ -71,8 +91,11 @@ pub struct Offer {
 
 /// Applies edits to a text (edits must not overlap); out-of-range edits are clamped.
 pub fn apply(text: &str, edits: &[TextEdit]) -> String {
-    let mut edits: Vec<&TextEdit> = edits.iter().collect();
-    edits.sort_by_key(|e| std::cmp::Reverse(e.range.start));
+    // From the end, so offsets stay valid; inserts at one offset end up in the order given (as
+    // LSP applies them).
+    let mut edits: Vec<(usize, &TextEdit)> = edits.iter().enumerate().collect();
+    edits.sort_by_key(|(i, e)| std::cmp::Reverse((e.range.start, *i)));
+    let edits = edits.into_iter().map(|(_, e)| e);
     let mut out = text.to_string();
     for e in edits {
         let end = (e.range.end as usize).min(out.len());
@@ -178,7 +201,7 @@ pub fn build(recipe: &Recipe, ws: &Workspace) -> Option<Fix> {
             let TableRef::Name(written_table) = &write.item.table else { return None };
             let (t, f) = working_field(working, table, field)?;
             (written_table == &t.name && write.item.object.as_ref()?.field(field).is_none()).then_some(())?;
-            add_field_to_insert(working, write, f)
+            add_field_to_insert(working, write, f, None)
         }
         Recipe::RewritePaginated { function } => codegen::paginated_rewrite(working, function_named(working, function)?),
         Recipe::ReplaceVerify { function } => replace_verify(working, function_named(working, function)?),
@@ -255,7 +278,7 @@ fn replace_verify(working: &Revision, function: &Function) -> Option<Fix> {
     let removal = edits::deletion(file, function.statement.range);
     match fix.edits.iter_mut().find(|e| e.path == file.path) {
         Some(edit) => edit.edits.push(removal),
-        None => fix.edits.push(FileEdit { path: file.path.clone(), create: false, edits: vec![removal] }),
+        None => fix.edits.push(FileEdit::edit(file.path.clone(), vec![removal])),
     }
     fix.title = format!("Replace `{}` with a paginated verify ({})", function.name, fix.title.trim_start_matches("Generate verify "));
     Some(fix)

@@ -121,6 +121,17 @@ pub fn workspace_edit(session: &Session, project: &ProjectState, snapshot: &Snap
     let can_create = session.capabilities().create_files;
     for file in &fix.edits {
         let uri = uri_of(&project.root.join(&file.path))?;
+        if file.delete {
+            if !session.capabilities().delete_files {
+                return None;
+            }
+            operations.push(DocumentChangeOperation::Op(ResourceOp::Delete(DeleteFile {
+                uri,
+                options: Some(DeleteFileOptions { recursive: Some(false), ignore_if_not_exists: Some(true) }),
+                annotation_id: None,
+            })));
+            continue;
+        }
         let text = if file.create { "" } else { snapshot.ws.text(Side::Working, &file.path)? };
         let conv = Converter::new(text, unit);
         let edits: Vec<TextEdit> =
@@ -174,7 +185,7 @@ pub fn code_lenses(session: &Session, params: CodeLensParams) -> Option<Vec<Code
     let lenses = migration_functions(&snapshot.ws, file)
         .into_iter()
         .map(|(function, role)| {
-            let run = RunCommand::new(&function.reference);
+            let run = crate::analysis::command::run_of(function).unwrap_or_else(|_| RunCommand::new(&function.reference)).via(snapshot.ws.tools.runner);
             let (command, title, field) = match &role {
                 MigrationRole::Backfill { table, field, .. } => (commands::RUN, format!("▶ Run backfill of {table}.{field}: {run}"), None),
                 MigrationRole::Verify { table, field } => {
@@ -187,6 +198,7 @@ pub fn code_lenses(session: &Session, params: CodeLensParams) -> Option<Vec<Code
                 field,
                 prod: false,
                 deployment: None,
+                args: run.args.clone(),
             };
             CodeLens {
                 range: conv.range(function.loc.range),

@@ -37,6 +37,9 @@ pub struct RunArgs {
     /// deployment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub deployment: Option<String>,
+    /// The JSON arguments the function requires (`{"cursor": null}`); only a JSON object is passed on.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<String>,
 }
 
 impl RunArgs {
@@ -66,7 +69,11 @@ pub fn valid_reference(reference: &str) -> bool {
 
 /// The command a run makes.
 pub fn run_command(args: &RunArgs) -> RunCommand {
-    RunCommand::new(&args.function).on(args.deployment())
+    let run = RunCommand::new(&args.function).on(args.deployment());
+    match args.args.as_deref().filter(|a| serde_json::from_str::<serde_json::Value>(a).is_ok_and(|v| v.is_object())) {
+        Some(json) => run.args(json),
+        None => run,
+    }
 }
 
 /// The command line, as shown to the user.
@@ -206,8 +213,7 @@ async fn record_verified(client: &Client, session: &Session, project: &ProjectSt
     let disk_text = crate::sources::disk::read_optional(&project.root, FILE_NAME).ok().flatten();
     let exists = open_text.is_some() || disk_text.is_some();
     let current = open_text.or(disk_text);
-    let entry =
-        crate::config::Verified { deployment: Some(deployment.to_string()), at: Some(crate::config::ledger::now()), remaining: Some(0) };
+    let entry = crate::config::Verified::now_on(deployment);
     let text = match crate::config::ledger::record(current.as_deref(), field, &entry) {
         Ok(text) => text,
         Err(e) => {

@@ -222,19 +222,16 @@ fn read_settings(value: &Json) -> Option<Settings> {
 /// What the client can do, from its `initialize` capabilities.
 fn capabilities(params: &InitializeParams) -> Capabilities {
     let caps = &params.capabilities;
-    let create_files = caps
-        .workspace
-        .as_ref()
-        .and_then(|w| w.workspace_edit.as_ref())
-        .and_then(|e| e.resource_operations.as_ref())
-        .is_some_and(|ops| ops.contains(&ResourceOperationKind::Create));
+    let resource_ops = caps.workspace.as_ref().and_then(|w| w.workspace_edit.as_ref()).and_then(|e| e.resource_operations.as_ref());
+    let create_files = resource_ops.is_some_and(|ops| ops.contains(&ResourceOperationKind::Create));
+    let delete_files = resource_ops.is_some_and(|ops| ops.contains(&ResourceOperationKind::Delete));
     let code_action = caps.text_document.as_ref().and_then(|t| t.code_action.as_ref());
     let resolve_edits = code_action.is_some_and(|c| {
         c.data_support == Some(true) && c.resolve_support.as_ref().is_some_and(|r| r.properties.iter().any(|p| p == "edit"))
     });
     let dynamic_watchers =
         caps.workspace.as_ref().and_then(|w| w.did_change_watched_files.as_ref()).and_then(|d| d.dynamic_registration).unwrap_or(false);
-    Capabilities { create_files, resolve_edits, dynamic_watchers }
+    Capabilities { create_files, delete_files, resolve_edits, dynamic_watchers }
 }
 
 impl LanguageServer for Backend {

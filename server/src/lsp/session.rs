@@ -18,6 +18,8 @@ use crate::sources::BaseCache;
 pub struct Capabilities {
     /// Workspace edits may create files.
     pub create_files: bool,
+    /// Workspace edits may delete files.
+    pub delete_files: bool,
     /// `codeAction/resolve` fills in `edit` (and code actions keep their `data`).
     pub resolve_edits: bool,
     /// The client takes watchers registered at run time.

@@ -92,6 +92,8 @@ pub struct ProjectState {
     /// For a working tree that turns schema validation back on: the last validated schema before
     /// the base, looked up once per base.
     validated: Mutex<Option<Option<crate::analysis::Validated>>>,
+    /// How the project runs its tools (package manager, convex-migrate installed), read once.
+    tools: crate::analysis::command::Tools,
     pub generation: AtomicU64,
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
@@ -101,6 +103,7 @@ pub struct ProjectState {
 impl ProjectState {
     pub fn new(root: PathBuf) -> ProjectState {
         ProjectState {
+            tools: sources::tools(&root),
             root,
             layout: Mutex::new(Layout::default()),
             disk: Mutex::new(HashMap::new()),
@@ -264,6 +267,7 @@ impl ProjectState {
             return None;
         }
         let mut ws = Workspace::new(Revision::new(working), base, config).for_deployment(settings.deployment.as_deref().unwrap_or("dev"));
+        ws.tools = self.tools.clone();
         if ws.turns_validation_on() {
             let known = self.validated.lock().ok().and_then(|v| v.clone());
             ws.validated = match known {

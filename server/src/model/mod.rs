@@ -52,6 +52,18 @@ pub struct Binding {
     pub range: TextRange,
 }
 
+/// A validator written as code (`v.number()`, `v.union(v.literal("a"), v.literal("b"))`), read
+/// as the schema's are; `None` when it does not parse or is not fully a validator.
+pub fn validator_from_code(code: &str) -> Option<Validator> {
+    let text = format!("import {{ v }} from \"convex/values\";\nconst __validator = ({code});\n");
+    let model = FileModel::build("validator.ts", &text);
+    if !model.errors.is_empty() {
+        return None;
+    }
+    let validator = to_validator(model.bindings.get("__validator")?.value.clone());
+    (!validator.has_unknown() && !matches!(validator, Validator::Ref(_))).then_some(validator)
+}
+
 /// A call at the top level that may define a Convex function: `mutation({...})`,
 /// `migrations.define({...})`, `myCustomMutation({...})`. Whether it does is decided when the
 /// project resolves `builder`.
@@ -63,6 +75,8 @@ pub struct FunctionDef {
     pub builder: Value,
     /// `args: {...}` validators by name.
     pub args: HashMap<String, Validator>,
+    /// Whether `args` is known whole: absent, or an object literal of plain entries.
+    pub args_known: bool,
     /// `table: "users"` of a migration definition.
     pub table: Option<String>,
     pub body: Body,
@@ -388,6 +402,7 @@ fn function_def(
     names: &Names,
 ) -> Option<FunctionDef> {
     let mut args = HashMap::new();
+    let mut args_known = true;
     let mut table = None;
     let mut handler: Option<&Expr> = None;
     let mut method: Option<&swc_ecma_ast::Function> = None;
@@ -402,8 +417,12 @@ fn function_def(
                                 for entry in entries {
                                     if let ObjEntry::Prop { key, value, .. } = entry {
                                         args.insert(key, to_validator(value));
+                                    } else {
+                                        args_known = false;
                                     }
                                 }
+                            } else {
+                                args_known = false;
                             }
                         }
                         Some("table") => {
@@ -441,5 +460,15 @@ fn function_def(
             _ => Body::default(),
         }
     };
-    Some(FunctionDef { local: local.to_string(), name_range, builder, args, table, body, range: call_range, statement: call_range })
+    Some(FunctionDef {
+        local: local.to_string(),
+        name_range,
+        builder,
+        args,
+        args_known,
+        table,
+        body,
+        range: call_range,
+        statement: call_range,
+    })
 }

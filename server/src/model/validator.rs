@@ -15,6 +15,18 @@ pub enum Literal {
     BigInt(String),
 }
 
+impl Literal {
+    /// As JSON (how the ledger records a value): `"guest"`, `3`, `true`; a bigint as its digits.
+    pub fn json(&self) -> serde_json::Value {
+        match self {
+            Literal::String(s) => serde_json::Value::String(s.clone()),
+            Literal::Number(n) => serde_json::Number::from_f64(*n).map(serde_json::Value::Number).unwrap_or(serde_json::Value::Null),
+            Literal::Boolean(b) => serde_json::Value::Bool(*b),
+            Literal::BigInt(digits) => serde_json::Value::String(digits.clone()),
+        }
+    }
+}
+
 /// A validator. Before the project resolves it, it may hold references to other bindings.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Validator {
@@ -71,6 +83,42 @@ impl Validator {
         match self {
             Validator::Optional(inner) => inner.required(),
             other => other,
+        }
+    }
+
+    /// The literals of a union of literals (of `v.optional(union)`), other members (`v.null()`)
+    /// left out; `None` when it holds no literal.
+    pub fn literals(&self) -> Option<Vec<Literal>> {
+        match self.required() {
+            Validator::Union(members) => {
+                let out: Vec<Literal> =
+                    members.iter().filter_map(|m| if let Validator::Literal(l) = m { Some(l.clone()) } else { None }).collect();
+                (!out.is_empty()).then_some(out)
+            }
+            Validator::Literal(l) => Some(vec![l.clone()]),
+            _ => None,
+        }
+    }
+
+    /// The same validator without the `removed` literals (what is left of the union; a single
+    /// member unwrapped; `v.optional` kept).
+    pub fn without(&self, removed: &[Literal]) -> Validator {
+        let narrowed = match self.required() {
+            Validator::Union(members) => {
+                let mut kept: Vec<Validator> =
+                    members.iter().filter(|m| !matches!(m, Validator::Literal(l) if removed.contains(l))).cloned().collect();
+                if kept.len() == 1 {
+                    kept.remove(0)
+                } else {
+                    Validator::Union(kept)
+                }
+            }
+            other => other.clone(),
+        };
+        if self.is_optional() {
+            Validator::Optional(Box::new(narrowed))
+        } else {
+            narrowed
         }
     }
 

@@ -149,6 +149,8 @@ pub struct Function {
     pub statement: Loc,
     /// The table a migration definition runs over.
     pub migration_table: Option<String>,
+    /// Its `args` validators, by name in order; `None` when they are not known whole.
+    pub args: Option<Vec<(String, crate::model::validator::Validator)>>,
     pub reads: Vec<Located<Read>>,
     pub writes: Vec<Located<Write>>,
     pub mentions: Vec<(String, String)>,

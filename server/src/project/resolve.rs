@@ -462,6 +462,11 @@ impl<'p> Linker<'p> {
                 loc: Loc { file, range: def.name_range },
                 statement: Loc { file, range: def.statement },
                 migration_table: def.table.clone(),
+                args: def.args_known.then(|| {
+                    let mut args: Vec<_> = def.args.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                    args.sort_by(|a, b| a.0.cmp(&b.0));
+                    args
+                }),
                 reads: effects.reads,
                 writes: effects.writes,
                 mentions: effects.mentions,

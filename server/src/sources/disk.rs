@@ -114,29 +114,3 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
         let _ = std::fs::remove_file(&tmp);
     })
 }
-
-/// Applies a fix's edits to the files under `root`, each written atomically. `expected(path)` is
-/// the text each file had when the fix was computed (`None`: it did not exist): a file that
-/// changed since is refused, and nothing is written. Returns the paths changed.
-pub fn apply_fix(root: &Path, fix: &crate::fixes::Fix, expected: &dyn Fn(&str) -> Option<String>) -> Result<Vec<String>, String> {
-    let mut planned: Vec<(std::path::PathBuf, String, String)> = Vec::new();
-    for file in &fix.edits {
-        let path = root.join(&file.path);
-        let now = read_optional(root, &file.path).map_err(|e| format!("cannot read {}: {e}", file.path))?;
-        let then = if file.create { None } else { expected(&file.path) };
-        if now != then {
-            return Err(format!("{} changed since it was read; run the plan again", file.path));
-        }
-        let text = crate::fixes::apply(now.as_deref().unwrap_or(""), &file.edits);
-        planned.push((path, file.path.clone(), text));
-    }
-    let mut changed = Vec::new();
-    for (path, rel, text) in planned {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-        }
-        write_atomic(&path, &text).map_err(|e| format!("cannot write {rel}: {e}"))?;
-        changed.push(rel);
-    }
-    Ok(changed)
-}

@@ -2,6 +2,7 @@
 //! baseline). The only I/O of the analysis: it feeds [`crate::project`], and [`load`] assembles
 //! the [`Workspace`] that `check`, `plan` and `verify` analyse.
 
+pub mod apply;
 pub mod disk;
 pub mod git;
 
@@ -169,7 +170,26 @@ pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     let mut ws = Workspace::new(Revision::new(project), baseline, config);
     ws.notes = notes;
     ws.validated = validated_base(&root, &ws)?;
+    ws.tools = tools(&root);
     Ok(ws)
+}
+
+/// How the project runs its tools: `package.json` in the root, the lockfiles in the root or a
+/// folder above it, up to the repository's root (a monorepo's lockfile sits at its top).
+pub fn tools(root: &Path) -> crate::analysis::command::Tools {
+    let package_json = disk::read_optional(root, "package.json").ok().flatten();
+    let exists = |name: &str| {
+        for dir in root.ancestors().take(16) {
+            if dir.join(name).is_file() {
+                return true;
+            }
+            if dir.join(".git").exists() {
+                break;
+            }
+        }
+        false
+    };
+    crate::analysis::command::Tools::from_package_json(package_json.as_deref(), &exists)
 }
 
 /// How far back along the base's first-parent history the last validated schema is looked for.

@@ -5,6 +5,14 @@ use crate::analysis::{Context, Finding, Rule, Subject};
 
 pub(super) use super::no_fixes as fixes;
 
+/// The literals a union lost, when losing literals is all that changed; `None` otherwise.
+fn removed_literals(base: &crate::model::validator::Validator, working: &crate::model::validator::Validator) -> Option<Vec<crate::model::validator::Literal>> {
+    let (b, w) = (base.literals()?, working.literals()?);
+    let removed: Vec<_> = b.iter().filter(|l| !w.contains(l)).cloned().collect();
+    let rebuilt = base.without(&removed);
+    (!removed.is_empty() && rebuilt.required() == working.required()).then_some(removed)
+}
+
 pub const DOC: &str = r#"# narrowed-type (error)
 
 ## What it does
@@ -21,7 +29,7 @@ status: v.union(v.literal("draft"), v.literal("published")),
 ```
 
 ## Fix
-Widen first (accept the old and the new values), make the code write the new shape, migrate the existing documents with a backfill, verify none hold an old value, then narrow.
+Widen first (accept the old and the new values), make the code write the new shape, migrate the existing documents with a backfill, verify none hold an old value, then narrow. For a union of literals, `convex-migrate plan narrow TABLE.FIELD --map 'old=new'` writes each step: the value-mapping migration, its verify and test; `convex-migrate verify TABLE.FIELD --without old` records that no document holds a removed value on the deployment, and the finding becomes a note. Other narrowings go through a new field: `convex-migrate plan retype`.
 "#;
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -47,6 +55,40 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             _ => continue,
         };
         let name = if name.starts_with("table") { name } else { format!("`{name}`") };
+        // A union that only lost literals, verified gone from every document on the deployment.
+        if let Change::Narrowed { table, field, base, .. } = change {
+            if let Some(removed) = removed_literals(&base.validator, &field.validator) {
+                let values: Vec<serde_json::Value> = removed.iter().map(|l| l.json()).collect();
+                if cx.config.is_verified_without(&table.name, &field.name, &cx.ws.deployment, &values) {
+                    let list = removed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ");
+                    out.push(
+                        Finding::new(
+                            Rule::NarrowedType,
+                            cx.at(loc),
+                            subject,
+                            format!("{name} narrows ({reason}); the ledger records no document holding {list} on {}, so the push accepts them all", cx.ws.deployment),
+                        )
+                        .severity(crate::analysis::Severity::Info),
+                    );
+                    continue;
+                }
+                let first = removed.first().map(|l| l.to_string()).unwrap_or_default();
+                let finding = Finding::new(
+                    Rule::NarrowedType,
+                    cx.at(loc),
+                    subject,
+                    format!("{name} narrows ({reason}): a document holding an old value makes the push fail with `Value does not match validator`"),
+                )
+                .help(format!(
+                    "Keep accepting the old values, map them with a migration and verify none is left: `convex-migrate plan narrow {}.{} --map '{}=…'`",
+                    table.name,
+                    field.name,
+                    first.trim_matches('"')
+                ));
+                out.push(cx.transition(finding));
+                continue;
+            }
+        }
         let finding = Finding::new(
             Rule::NarrowedType,
             cx.at(loc),

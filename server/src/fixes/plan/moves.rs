@@ -1,9 +1,11 @@
-//! `plan rename` and `plan retype`: move a field to a new one through a declared dual-write.
+//! `plan rename`, `plan retype` and `plan split --into a,b`: move a field to new ones through
+//! declared dual-writes, each new field made required by the require plan (its backfill derived
+//! from the document), then the old field removed by the remove plan, one deploy later.
 
-use super::{at, merge, run_commands, step, Phase, Step};
+use super::{at, merge, remove, require, Phase, Step, StepKind};
 use crate::analysis::backfill::Goal;
 use crate::analysis::Workspace;
-use crate::fixes::{codegen, make_required, remove_finished_migration, FileEdit, Fix, FixKind, TextEdit};
+use crate::fixes::{codegen, FileEdit, Fix, FixKind, TextEdit};
 use crate::line_index::{ColumnUnit, TextRange};
 use crate::names::Place;
 use crate::project::{Loc, Project, TableField};
@@ -25,166 +27,258 @@ fn conversion(value: &str, old: &crate::model::validator::Validator, new: &crate
     }
 }
 
-/// Rename and retype: a new field, a declared dual-write, a backfill from the old field, reads
-/// switched, the new field made required, the old one removed.
-#[allow(clippy::too_many_arguments)]
-pub(super) fn move_steps(
-    ws: &Workspace,
-    t: &crate::project::Table,
-    field: &str,
-    to: &str,
-    new_validator: Option<&str>,
-) -> Result<Vec<Step>, String> {
+/// A new field a move writes: its name, its validator (code; `None`: the old field's), and the
+/// value it gets from a document (an expression of `doc`).
+pub(super) struct Target {
+    pub name: String,
+    pub validator: Option<String>,
+    pub value: String,
+}
+
+/// Rename and retype: one new field, its value the old one's (converted for a retype).
+pub(super) fn move_steps(ws: &Workspace, table: &str, field: &str, to: &str, validator: Option<&str>) -> Result<Vec<Step>, String> {
+    if !codegen::is_identifier(to) || to == field {
+        return Err(format!("`{to}` is not a new field name"));
+    }
+    let working = &ws.working;
+    let t = working.schema.as_ref().and_then(|s| s.table(table)).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
+    let old = t.field(field).or_else(|| base_field(ws, table, field));
+    let value = match (old, validator) {
+        (Some(old), Some(code)) => {
+            let new = crate::model::validator_from_code(code)
+                .ok_or_else(|| format!("`{code}` is not a validator (`v.number()`, `v.union(...)`)"))?;
+            conversion(&format!("doc.{field}"), &old.validator, &new).ok_or_else(|| {
+                format!(
+                    "no obvious conversion from `{}` to `{code}`: plan it with `plan split {table}.{field} --into {to} --with '{to}=EXPR'`",
+                    old.validator.required()
+                )
+            })?
+        }
+        _ => format!("doc.{field}"),
+    };
+    let targets = [Target { name: to.to_string(), validator: validator.map(str::to_string), value }];
+    moved(ws, table, field, &targets)
+}
+
+fn base_field<'w>(ws: &'w Workspace, table: &str, field: &str) -> Option<&'w TableField> {
+    ws.base()?.schema.as_ref()?.table(table)?.field(field)
+}
+
+/// Moves `table.field` into `targets` over three deploys: deploy 1 adds each target optional, the
+/// dual-writes (declared), a backfill deriving each from the document, and their verifies; deploy 2
+/// makes the targets required, reads switched to them, and the old field deprecated and no longer
+/// written, with its unset migration (which runs only after the targets' backfills are verified:
+/// they read it); deploy 3 removes the old field.
+pub(super) fn moved(ws: &Workspace, table: &str, field: &str, targets: &[Target]) -> Result<Vec<Step>, String> {
     use crate::analysis::dual_write::{readers, Pair, Source};
     let working = &ws.working;
-    let base = ws.base();
     let config = &ws.config.config;
     let config_text = ws.config.text.as_deref();
-    let table = t.name.as_str();
+    let t = working.schema.as_ref().and_then(|s| s.table(table)).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
     let old = t.field(field);
-    let new = t.field(to);
-    let base_table = base.and_then(|b| b.schema.as_ref()).and_then(|s| s.table(table));
-    let old_gone_everywhere = old.is_none() && base_table.is_some_and(|bt| bt.field(field).is_none());
-    if old.is_none() && new.is_none() {
+    let old_anywhere = old.or_else(|| base_field(ws, table, field));
+    if old_anywhere.is_none() && targets.iter().all(|target| t.field(&target.name).is_none()) {
         return Err(format!("unknown field `{field}` of `{table}`"));
     }
-    let pair = Pair {
-        from: Place { table: table.to_string(), field: Some(field.to_string()) },
-        to: Place { table: table.to_string(), field: Some(to.to_string()) },
-        source: Source::Declared,
-    };
-    let mut steps = Vec::new();
+    let id = format!("{table}.{field}");
+    let gone = old.is_none() && base_field(ws, table, field).is_none();
+    let pairs: Vec<Pair> = targets
+        .iter()
+        .map(|target| Pair {
+            from: Place { table: table.to_string(), field: Some(field.to_string()) },
+            to: Place { table: table.to_string(), field: Some(target.name.clone()) },
+            source: Source::Declared,
+        })
+        .collect();
+    let mut out = Vec::new();
 
-    // 1. The new field, optional.
-    let mut add = step(Phase::Deploy1, format!("Add `{to}` as `v.optional(...)`"), new.is_some());
-    if let (None, Some(old)) = (new, old) {
-        add.fix = add_field_after(working, old, to, new_validator);
-        if add.fix.is_none() {
-            add.detail.push(format!("add `{to}: v.optional(...)` next to `{field}` in the schema"));
+    // 1. The new fields, optional.
+    for (i, target) in targets.iter().enumerate() {
+        let tid = format!("{table}.{}", target.name);
+        let mut add = Step::of(&tid, "add", StepKind::Edit, Phase::before(1), format!("Add `{}` as `v.optional(...)`", target.name));
+        // After the new fields already added, in the order given.
+        let anchor = targets[..i].iter().rev().find_map(|earlier| t.field(&earlier.name)).or(old);
+        match (t.field(&target.name), anchor) {
+            (Some(f), _) => add = add.done_because(true, [format!("`{}` is in {}", target.name, at(working, f.loc))]),
+            (None, Some(anchor)) => {
+                add.missing.push(format!("`{}` is not in the schema", target.name));
+                add.with_fix(add_field_after(working, anchor, &target.name, target.validator.as_deref()));
+                if add.fix.is_none() {
+                    add.manual = Some(format!("add `{}: v.optional(...)` next to `{field}` by hand (it shares a line)", target.name));
+                }
+            }
+            (None, None) => add.blocked = Some(format!("`{field}` is not in the working schema")),
         }
+        out.push(add);
     }
-    steps.push(add);
 
-    // 2. The dual-write, declared so it outlives the base moving on.
-    let declared = config.dual_writes.iter().any(|d| d.from == pair.from.to_string() && d.to == pair.to.to_string());
-    let mut declare = step(
-        Phase::Deploy1,
-        format!("Declare the dual-write `{}` → `{}` in convex-migrate.json", pair.from, pair.to),
-        declared || old_gone_everywhere,
-    );
-    if !declare.done {
-        declare.fix = crate::fixes::edits::declare_dual_write(config_text, &pair.from.to_string(), &pair.to.to_string());
+    // 2. The dual-writes, declared so that they outlive the base moving on.
+    let declared = |pair: &Pair| config.dual_writes.iter().any(|d| d.from == pair.from.to_string() && d.to == pair.to.to_string());
+    let mut declare =
+        Step::of(&id, "declare", StepKind::Edit, Phase::before(1), format!("Declare the dual-write of `{id}` in convex-migrate.json"));
+    let undeclared: Vec<&Pair> = pairs.iter().filter(|p| !declared(p)).collect();
+    let retired = old.is_some_and(|f| crate::analysis::state::being_removed(working, f)) || gone;
+    if undeclared.is_empty() || retired {
+        declare = declare.done_because(
+            true,
+            pairs.iter().filter(|p| declared(p)).map(|p| format!("`dualWrites` declares `{}` → `{}`", p.from, p.to)).collect::<Vec<_>>(),
+        );
+    } else {
+        declare.missing = undeclared.iter().map(|p| format!("`{}` → `{}` is not declared", p.from, p.to)).collect();
+        let mut text = config_text.map(str::to_string);
+        for p in &undeclared {
+            text = crate::config::ledger::add_dual_write(text.as_deref(), &p.from.to_string(), &p.to.to_string()).ok();
+        }
+        declare.with_fix(text.map(|text| whole_file_fix(config_text, text, "Declare the dual-writes")));
     }
-    steps.push(declare);
+    out.push(declare);
 
-    // 3. Every write reaches both.
-    let one_sided = one_sided_writes(working, &pair);
-    let mut both = step(Phase::Deploy1, format!("Every write of `{field}` also writes `{to}`"), one_sided.is_empty());
-    both.detail = one_sided.iter().map(|l| format!("writes one side at {}", at(working, *l))).collect();
-    if let (false, Some(old), Some(new)) = (both.done, old, new) {
-        // Where the old field is written, write the new one next to it (converted).
+    // 3. Every write of the old field writes the new ones too.
+    let mut both =
+        Step::of(&id, "dual-write", StepKind::Edit, Phase::before(1), format!("Every write of `{field}` also writes {}", names(targets)));
+    let one_sided: Vec<Loc> = pairs.iter().flat_map(|p| one_sided_writes(working, p)).collect();
+    if one_sided.is_empty() || retired {
+        both = both.done_because(true, [format!("every write of `{field}` writes {}", names(targets))]);
+    } else {
+        both.missing = one_sided.iter().map(|l| format!("writes one side at {}", at(working, *l))).collect();
         let mut fixes: Vec<Fix> = Vec::new();
+        let mut by_hand = 0;
         for w in working.functions.iter().flat_map(|f| f.writes.iter()) {
             if !one_sided.iter().any(|l| l.file == w.file && l.range == w.item.method_range) {
                 continue;
             }
             let Some(object) = &w.item.object else { continue };
-            let (Some(present), None) = (object.field(field), object.field(to)) else { continue };
             let file = working.file(w.file);
+            let Some(present) = object.field(field) else { continue };
             let Some(expr) = file.text.get(present.value_range.as_usize_range()) else { continue };
-            let Some(value) = conversion(expr, &old.validator, &new.validator) else { continue };
-            let edit = TextEdit { range: TextRange::empty(present.value_range.end), new_text: format!(", {to}: {value}") };
-            if !fixes.iter().any(|f| f.edits.iter().any(|e| e.path == file.path && e.edits.contains(&edit))) {
+            for target in targets.iter().filter(|target| object.field(&target.name).is_none()) {
+                // `doc.<field>` is the written value here; other fields of `doc` must be written too.
+                let value = substitute(&target.value, field, expr, object, &file.text);
+                let Some(value) = value else {
+                    by_hand += 1;
+                    continue;
+                };
+                let edit = TextEdit { range: TextRange::empty(present.value_range.end), new_text: format!(", {}: {value}", target.name) };
                 fixes.push(Fix {
                     title: String::new(),
                     kind: FixKind::Refactor,
                     preferred: false,
-                    edits: vec![FileEdit { path: file.path.clone(), create: false, edits: vec![edit] }],
+                    edits: vec![FileEdit::edit(file.path.clone(), vec![edit])],
                 });
             }
         }
-        both.fix = merge(fixes, &format!("Write `{to}` wherever `{field}` is written"));
-    }
-    steps.push(both);
-
-    // 4–5. Backfill the new field from the old one, and verify it.
-    let backfills = working.backfills(table, to, Goal::Fill);
-    let mut backfill =
-        step(Phase::Deploy1, format!("Add a backfill that copies `{field}` into `{to}`"), !backfills.is_empty() || old_gone_everywhere);
-    if let (false, Some(new), Some(old)) = (backfill.done, new, old) {
-        match conversion(&format!("doc.{field}"), &old.validator, &new.validator) {
-            Some(value) => backfill.fix = codegen::backfill_with(working, t, to, new.validator.required(), Goal::Fill, Some(&value)),
-            None => backfill.detail.push(format!(
-                "no obvious conversion from `{}` to `{}`: write it in the backfill",
-                old.validator.required(),
-                new.validator.required()
-            )),
+        if by_hand > 0 {
+            both.missing.push(format!("{by_hand} write(s) need a value they do not hold: add the new fields by hand"));
+        }
+        both.with_fix(merge(fixes, &format!("Write {} wherever `{field}` is written", names(targets))));
+        if both.fix.is_none() {
+            both.manual = Some("the writes need values that the plan cannot derive: add them by hand".into());
         }
     }
-    steps.push(backfill);
-    let verify = working.verifies(table, to);
-    let mut verify_step =
-        step(Phase::Deploy1, format!("Add a verify function for `{table}.{to}`"), !verify.is_empty() || old_gone_everywhere);
-    if let (false, Some(_)) = (verify_step.done, new) {
-        verify_step.fix = codegen::verify(working, t, to, Goal::Fill);
-    }
-    steps.push(verify_step);
-    let deployed_new = base_table.is_some_and(|bt| bt.field(to).is_some());
-    let deployed_backfill = base.is_some_and(|b| !b.backfills(table, to, Goal::Fill).is_empty());
-    let mut deploy = step(
-        Phase::Deploy1,
-        "Deploy the new field, the dual-writes and the backfill",
-        (deployed_new && deployed_backfill) || old_gone_everywhere,
-    );
-    deploy.commands = vec!["npx convex deploy".into()];
-    steps.push(deploy);
+    out.push(both);
 
-    // Between deploys.
-    let verified = ws.is_verified(table, to) || old_gone_everywhere;
-    let mut run = step(Phase::BetweenDeploys, "Run the backfill to completion", verified);
-    if let Some(b) = backfills.first() {
-        run.commands = run_commands(&b.reference);
+    // 4. Each new field made required, from a backfill that derives it (the require plan).
+    let mut notes = Vec::new();
+    for target in targets {
+        if t.field(&target.name).is_some() {
+            out.extend(require::steps(ws, table, &target.name, Some(&target.value), 0, &mut notes)?);
+        } else {
+            let tid = format!("{table}.{}", target.name);
+            let mut later =
+                Step::of(&tid, "backfill", StepKind::Edit, Phase::before(1), format!("Backfill, verify and require `{}`", target.name));
+            later.blocked = Some(format!("planned once `{}` is in the schema (the step that adds it)", target.name));
+            out.push(later);
+        }
     }
-    steps.push(run);
-    let mut check = step(Phase::BetweenDeploys, format!("Verify that every document has `{to}`"), verified);
-    check.commands = vec![format!("convex-migrate verify {table}.{to} --prod")];
-    steps.push(check);
 
-    // Deploy 2: reads switch, the new field is required, the old one retires.
-    let old_readers: Vec<&crate::project::Function> = readers(working, &pair.from)
-        .into_iter()
-        .filter(|f| !backfills.iter().any(|b| b.reference == f.reference) && !verify.iter().any(|v| v.reference == f.reference))
+    // 5. Reads switch to the new fields, with their narrowing.
+    let pair_from = Place { table: table.to_string(), field: Some(field.to_string()) };
+    let migration_code: Vec<String> = targets
+        .iter()
+        .flat_map(|target| {
+            working
+                .backfills(table, &target.name, Goal::Fill)
+                .into_iter()
+                .chain(working.verifies(table, &target.name))
+                .map(|f| f.reference.clone())
+        })
         .collect();
-    let mut switch = step(Phase::Deploy2, format!("Reads use `{to}` instead of `{field}`"), old_readers.is_empty());
-    switch.detail = old_readers.iter().map(|f| format!("`{}` reads `{field}` ({})", f.reference, at(working, f.loc))).collect();
-    steps.push(switch);
-    let new_required = new.is_some_and(|n| !n.validator.is_optional());
-    let mut require = step(Phase::Deploy2, format!("Make `{to}` required"), new_required);
-    if let (false, Some(new), true) = (require.done, new, verified) {
-        require.fix = make_required(working, new);
+    let old_readers: Vec<&crate::project::Function> = readers(working, &pair_from)
+        .into_iter()
+        .filter(|f| {
+            !migration_code.contains(&f.reference)
+                && !working.backfills(table, field, Goal::Unset).iter().any(|u| u.reference == f.reference)
+        })
+        .filter(|f| !working.verifies(table, field).iter().any(|v| v.reference == f.reference))
+        .collect();
+    let mut switch =
+        Step::of(&id, "switch-reads", StepKind::Edit, Phase::before(2), format!("Reads use {} instead of `{field}`", names(targets)));
+    if old_readers.is_empty() {
+        switch = switch.done_because(true, [format!("no function reads `{field}` but its migrations")]);
+    } else {
+        switch.missing = old_readers.iter().map(|f| format!("`{}` reads `{field}` ({})", f.reference, at(working, f.loc))).collect();
+        switch.manual = Some("how each read uses the new fields is a decision in its code".into());
     }
-    steps.push(require);
-    let mut retire = step(Phase::Deploy2, format!("Remove `{field}`: convex-migrate plan remove {table}.{field}"), old_gone_everywhere);
-    retire.commands = vec![format!("convex-migrate plan remove {table}.{field}")];
-    steps.push(retire);
+    out.push(switch);
 
-    // Cleanup.
-    let mut cleanup = step(
-        Phase::Cleanup,
-        "Remove the backfill, the verify and the dual-write declaration",
-        old_gone_everywhere && backfills.is_empty() && !declared,
-    );
-    if !cleanup.done && old_gone_everywhere {
-        cleanup.fix = merge(
-            backfills.iter().filter_map(|f| remove_finished_migration(working, base.map(|b| &*b.project), f)).collect(),
-            "Remove the finished migration code",
-        );
-        if declared {
-            cleanup.detail.push(format!("remove {{ \"from\": \"{}\", \"to\": \"{}\" }} from `dualWrites`", pair.from, pair.to));
+    // 6. The old field stops being written and goes (the remove plan, one deploy later), with the
+    // dual-write declarations retired when it stops being written.
+    let mut undeclare =
+        Step::of(&id, "undeclare", StepKind::Edit, Phase::before(2), format!("Retire the dual-write of `{id}` from convex-migrate.json"));
+    let still: Vec<&Pair> = pairs.iter().filter(|p| declared(p)).collect();
+    if still.is_empty() {
+        undeclare = undeclare.done_because(true, [format!("`dualWrites` declares nothing for `{id}`")]);
+    } else if !targets.iter().all(|target| ws.is_verified(table, &target.name)) {
+        undeclare.blocked = Some(format!("only once {} are verified", names(targets)));
+        undeclare.missing = still.iter().map(|p| format!("`{}` → `{}` is declared", p.from, p.to)).collect();
+    } else {
+        undeclare.missing = still.iter().map(|p| format!("`{}` → `{}` is declared", p.from, p.to)).collect();
+        let mut text = config_text.map(str::to_string);
+        for p in &still {
+            text = crate::config::ledger::remove_dual_write(text.as_deref(), &p.from.to_string(), &p.to.to_string()).ok();
         }
+        undeclare.with_fix(text.map(|text| whole_file_fix(config_text, text, "Retire the dual-writes")));
     }
-    steps.push(cleanup);
-    Ok(steps)
+    out.push(undeclare);
+    if old_anywhere.is_some() || !gone {
+        let mut removal = remove::steps(ws, table, field, 1, &mut notes)?;
+        for step in removal.iter_mut().filter(|s| !s.done && s.phase.deploy == 2 && !s.phase.after) {
+            if !targets.iter().all(|target| ws.is_verified(table, &target.name)) && step.blocked.is_none() {
+                step.blocked = Some(format!("only once {} are verified: until then the app still writes `{field}`", names(targets)));
+            }
+        }
+        out.extend(removal);
+    }
+    Ok(out)
+}
+
+/// A whole-file replacement of the config (created when there is none).
+fn whole_file_fix(before: Option<&str>, text: String, title: &str) -> Fix {
+    let edit = match before {
+        None => FileEdit::create(crate::config::FILE_NAME, text),
+        Some(b) => FileEdit::edit(crate::config::FILE_NAME, vec![TextEdit { range: TextRange::new(0, b.len() as u32), new_text: text }]),
+    };
+    Fix { title: title.to_string(), kind: FixKind::Refactor, preferred: false, edits: vec![edit] }
+}
+
+fn names(targets: &[Target]) -> String {
+    targets.iter().map(|t| format!("`{}`", t.name)).collect::<Vec<_>>().join(", ")
+}
+
+/// `value` (of `doc`) where a write sets `field` to `expr`: `doc.field` becomes `(expr)`, any other
+/// `doc.x` the write's own `x` (`None` when it writes no `x`).
+fn substitute(value: &str, field: &str, expr: &str, object: &crate::model::body::WrittenObject, text: &str) -> Option<String> {
+    let mut out = value.to_string();
+    for source in codegen::doc_reads(value) {
+        let with = if source == field {
+            format!("({expr})")
+        } else {
+            let written = object.field(&source)?;
+            format!("({})", text.get(written.value_range.as_usize_range())?)
+        };
+        out = out.replace(&format!("doc.{source}"), &with).replace(&format!("doc?.{source}"), &with);
+    }
+    Some(out)
 }
 
 /// Adds `to: v.optional(<validator>)` on the line after `field` (the same validator as `field`
@@ -217,11 +311,7 @@ fn insert_line(
         title: format!("Add `{to}` to the schema"),
         kind: FixKind::Refactor,
         preferred: false,
-        edits: vec![FileEdit {
-            path: file.path.clone(),
-            create: false,
-            edits: vec![TextEdit { range: TextRange::empty(end), new_text: format!("\n{line}") }],
-        }],
+        edits: vec![FileEdit::edit(file.path.clone(), vec![TextEdit { range: TextRange::empty(end), new_text: format!("\n{line}") }])],
     }
 }
 
