@@ -4,6 +4,7 @@
 //! the parts that did parse) are used. [`ledger`] edits the file's text (the ledger, declared
 //! dual-writes), keeping the rest.
 
+pub mod json_edit;
 pub mod ledger;
 
 use std::collections::BTreeMap;
