@@ -107,16 +107,6 @@ pub fn remove_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Res
     json_edit::remove_elements(text, &["dualWrites"], is_pair).map_err(edit_error)
 }
 
-/// The config file's text without the `{ "from", "to" }` entry of `dualWrites`.
-pub fn remove_dual_write(config_text: Option<&str>, from: &str, to: &str) -> Result<String, String> {
-    let mut root = parse_root(config_text)?;
-    if let Some(Value::Array(items)) = root.get_mut("dualWrites") {
-        items
-            .retain(|item| !(item.get("from").and_then(Value::as_str) == Some(from) && item.get("to").and_then(Value::as_str) == Some(to)));
-    }
-    render(root)
-}
-
 /// The config file's text with `entry` recorded for `verified[key]`: it replaces the entry of the
 /// same deployment and keeps those of other deployments (one object when it is the only one, a
 /// list otherwise; a new entry goes last). Only `verified[key]` changes (or `verified`, when it is
