@@ -55,11 +55,13 @@ pub struct Workspace {
     pub config: ConfigFile,
     /// What reading the project noticed, for the user (a malformed convex.json, skipped files).
     pub notes: Vec<String>,
+    /// What a snapshot export says about the stored documents (`--snapshot`), when one was read.
+    pub data: Option<Arc<crate::analysis::data::Snapshot>>,
 }
 
 impl Workspace {
     pub fn new(working: Revision, base: Baseline, config: ConfigFile) -> Workspace {
-        Workspace { working, base, config, notes: Vec::new() }
+        Workspace { working, base, config, notes: Vec::new(), data: None }
     }
 
     pub fn base(&self) -> Option<&Revision> {
