@@ -91,9 +91,19 @@ impl Wanted {
 /// for a message that names the file and the line.
 pub fn parse_document(line: &[u8], wanted: &Wanted) -> Result<Document, String> {
     let mut de = serde_json::Deserializer::from_slice(line);
-    let doc = DocSeed { wanted }.deserialize(&mut de).map_err(|e| e.to_string())?;
-    de.end().map_err(|e| e.to_string())?;
+    let doc = DocSeed { wanted }.deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(json_error)?;
     Ok(doc)
+}
+
+/// serde_json's message without its "line 1" (a line of the file is one JSON text).
+fn json_error(e: serde_json::Error) -> String {
+    let text = e.to_string();
+    match (text.split(" at line ").next(), e.column()) {
+        (Some(what), column) if column > 0 => format!("invalid JSON: {what} at column {column}"),
+        (Some(what), _) => format!("invalid JSON: {what}"),
+        (None, _) => format!("invalid JSON: {text}"),
+    }
 }
 
 struct DocSeed<'a> {
@@ -667,10 +677,11 @@ impl Snapshot {
     /// "the snapshot of 2026-11-25T12:00:00Z", or "the snapshot `export.zip`" when its time is
     /// unknown.
     pub fn described(&self) -> String {
+        let name = std::path::Path::new(&self.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.path.clone());
         match &self.taken {
-            Some(Taken { at, from: TakenFrom::FileModified }) => format!("the snapshot `{}` (file modified {at})", self.path),
+            Some(Taken { at, from: TakenFrom::FileModified }) => format!("the snapshot `{name}` (file modified {at})"),
             Some(Taken { at, .. }) => format!("the snapshot of {at}"),
-            None => format!("the snapshot `{}`", self.path),
+            None => format!("the snapshot `{name}`"),
         }
     }
 }
@@ -742,6 +753,15 @@ pub fn of_total(affected: u64, total: u64, table: &str) -> String {
         (a, t) if a == t => format!("all {t} `{table}` documents"),
         (a, t) => format!("{a} of {t} `{table}` {}", docs(t)),
     }
+}
+
+/// "3 of 5 `users` documents lack `role`": `verb` in its singular and plural forms, then `rest`.
+pub fn counted(affected: u64, total: u64, table: &str, verb: (&str, &str), rest: &str) -> String {
+    if total == 0 {
+        return format!("the table `{table}` is empty");
+    }
+    let verb = if affected <= 1 { verb.0 } else { verb.1 };
+    format!("{} {verb} {rest}", of_total(affected, total, table))
 }
 
 /// After the config's levels: the severity each finding's data calls for.
@@ -916,5 +936,8 @@ mod tests {
         assert_eq!(of_total(5, 5, "users"), "all 5 `users` documents");
         assert_eq!(of_total(1, 1, "users"), "the one `users` document");
         assert_eq!(of_total(0, 0, "users"), "no `users` document (the table is empty)");
+        assert_eq!(counted(1, 5, "users", ("lacks", "lack"), "`role`"), "1 of 5 `users` documents lacks `role`");
+        assert_eq!(counted(2, 5, "users", ("lacks", "lack"), "`role`"), "2 of 5 `users` documents lack `role`");
+        assert_eq!(counted(0, 0, "users", ("lacks", "lack"), "`role`"), "the table `users` is empty");
     }
 }

@@ -12,6 +12,7 @@ pub struct Args {
     pub path: PathBuf,
     pub base: crate::cli::BaseArgs,
     pub format: Format,
+    pub data: crate::cli::DataArgs,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -25,8 +26,12 @@ pub fn run(args: Args) -> i32 {
 }
 
 fn check(args: &Args) -> Result<i32, String> {
-    let ws = sources::load(&args.path, &args.base.choice()).map_err(|e| e.to_string())?;
+    let mut ws = sources::load(&args.path, &args.base.choice()).map_err(|e| e.to_string())?;
+    if let Some(snapshot) = &args.data.snapshot {
+        crate::cli::data::attach(&mut ws, snapshot, args.data.samples)?;
+    }
     let mut notes = ws.notes.clone();
+    notes.extend(ws.data.as_deref().map(crate::cli::data::notes).unwrap_or_default());
     if let Baseline::Off { reason } = &ws.base {
         notes.push(reason.clone());
     }

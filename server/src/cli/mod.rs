@@ -1,6 +1,7 @@
 //! The terminal shell: arguments in, findings out. Knows nothing the analysis does not tell it.
 
 mod check;
+mod data;
 mod explain;
 mod plan;
 mod render;
@@ -56,6 +57,18 @@ impl BaseArgs {
     }
 }
 
+/// A snapshot export of the deployment's data, for counts.
+#[derive(clap::Args, Clone, Default)]
+pub struct DataArgs {
+    /// A snapshot export (`npx convex export --path FILE.zip`): count the documents each change
+    /// breaks, from the data.
+    #[arg(long, value_name = "FILE.zip")]
+    pub snapshot: Option<PathBuf>,
+    /// How many sample `_id`s to show per count.
+    #[arg(long, value_name = "N", default_value_t = crate::analysis::data::DEFAULT_SAMPLES, requires = "snapshot")]
+    pub samples: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compare the project with what is deployed (a git base) and report unsafe schema changes.
@@ -66,6 +79,8 @@ enum Command {
         base: BaseArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Plan a migration: `require users.role`, `remove users.isPro`. Prints the steps over two
     /// deploys, each marked done or to do on this project; `--apply` does the next step's edits.
@@ -133,7 +148,9 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { path, base, format } => check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format }),
+        Command::Check { path, base, format, data } => {
+            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format, data })
+        }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
         Command::Plan { change, field, default, to, as_field, into, project, base, format, apply } => {

@@ -4,6 +4,7 @@
 
 pub mod disk;
 pub mod git;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
