@@ -715,7 +715,7 @@ impl Data {
         match snapshot.lookup(question) {
             Lookup::Unknown => Data::None,
             Lookup::TableMissing => Data::TableMissing {
-                sentence: format!("the table `{}` is not in {}, so no document was counted", question.table, snapshot.described()),
+                sentence: format!("The table `{}` is not in {}, so no document was counted", question.table, snapshot.described()),
             },
             Lookup::Counted(answer) => Data::Counted {
                 answer: answer.clone(),

@@ -134,7 +134,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 let severity = if cx.validation_off() { Severity::Warning } else { Severity::Error };
                 finding = finding.data(data.facts(&[&answer.missing, &answer.rejected], Some(severity)));
             }
-            Data::TableMissing { sentence } => finding.message.push_str(&format!(" ({sentence})")),
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
             Data::None => {}
         }
         out.push(finding);

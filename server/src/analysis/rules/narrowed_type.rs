@@ -74,7 +74,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 finding.message.push_str(&format!(". In {snapshot}, {}", counted(answer.rejected.count, answer.total, table_name, verb, &rest)));
                 finding = finding.data(data.facts(&[&answer.rejected], None));
             }
-            Data::TableMissing { sentence } => finding.message.push_str(&format!(" ({sentence})")),
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
             Data::None => {}
         }
         out.push(cx.transition(finding));

@@ -56,12 +56,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 let all = crate::analysis::data::Tally { count: answer.total, samples: Vec::new() };
                 let documents = if answer.total == 1 { "document" } else { "documents" };
                 finding.message = format!(
-                    "table `{}` leaves the schema: its {} {documents} (in {snapshot}) stay in the deployment, no longer validated",
+                    "table `{}` leaves the schema: its documents stay in the deployment, no longer validated; {snapshot} holds {} {documents}",
                     base.name, answer.total
                 );
                 finding = finding.data(data.facts(&[&all], None));
             }
-            Data::TableMissing { sentence } => finding.message.push_str(&format!(" ({sentence})")),
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
             Data::None => {}
         }
         out.push(finding);

@@ -88,7 +88,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 }
                 finding = finding.data(data.facts(&[&answer.missing, &answer.rejected], None));
             }
-            Data::TableMissing { sentence } => finding.message.push_str(&format!(" ({sentence})")),
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
             Data::None => {}
         }
         out.push(cx.transition(finding));
