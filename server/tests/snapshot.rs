@@ -261,3 +261,27 @@ fn fixture_zips_match_the_generator() {
         .expect("python3 runs (tests/snapshots/export.py writes the fixtures)");
     assert!(out.status.success(), "{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
 }
+
+/// `verify --snapshot`: unfinished (exit 1, ledger unchanged), no way to tell the deployment
+/// (exit 2), clean (recorded with the snapshot's time and the count), the deployment told by
+/// Convex's file name and `.env.local`, and a contradiction.
+#[test]
+fn verify_from_a_snapshot() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    zips(tmp);
+    let app = "team-app/working";
+    std::fs::copy(tmp.join("team-app-clean.zip"), tmp.join("snapshot_happy-animal-123_1795608000000000000.zip")).unwrap();
+    let mut out = String::new();
+    out.push_str(&run(tmp, &["verify", "users.role", "-C", app, "--snapshot", "team-app.zip", "--deployment", "prod"]));
+    out.push_str(&run(tmp, &["verify", "users.isPro", "-C", app, "--snapshot", "team-app.zip", "--deployment", "prod"]));
+    out.push_str(&run(tmp, &["verify", "users.role", "-C", app, "--snapshot", "team-app-clean.zip"]));
+    out.push_str(&run(tmp, &["verify", "users.role", "-C", app, "--snapshot", "team-app-clean.zip", "--deployment", "prod"]));
+    std::fs::write(tmp.join(app).join(".env.local"), "CONVEX_DEPLOYMENT=dev:happy-animal-123 # team: t, project: p\n").unwrap();
+    out.push_str(&run(tmp, &["verify", "users.plan", "-C", app, "--snapshot", "snapshot_happy-animal-123_1795608000000000000.zip"]));
+    out.push_str(&run(tmp, &["verify", "users.plan", "-C", app, "--snapshot", "snapshot_happy-animal-123_1795608000000000000.zip", "--deployment", "prod"]));
+    out.push_str(&format!("--- convex-migrate.json\n{}", std::fs::read_to_string(tmp.join(app).join("convex-migrate.json")).unwrap()));
+    // The recorded field is verified for `check`: backfill-unverified on `users.plan` is gone.
+    out.push_str(&run(tmp, &["check", app, "--base-dir", "team-app/deployed"]).lines().filter(|l| l.contains("[backfill-unverified]")).map(|l| format!("{l}\n")).collect::<String>());
+    insta::assert_snapshot!("verify", out);
+}

@@ -78,3 +78,97 @@ pub fn notes(snapshot: &Snapshot) -> Vec<String> {
     }
     notes
 }
+
+/// `verify TABLE.FIELD --snapshot FILE.zip`: counts the documents left to migrate in the export
+/// and, when none is, records the field in the ledger for the deployment the snapshot came from.
+pub fn verify(field_ref: &str, project: &Path, path: &Path, deployment: Option<&str>) -> Result<i32, String> {
+    use crate::analysis::backfill::Goal;
+    use crate::analysis::data::{counted, Question};
+    let crate::names::FieldRef { table, field } = crate::names::FieldRef::parse(field_ref)?;
+    let ws = crate::sources::load(project, &crate::sources::BaseChoice::Off).map_err(|e| e.to_string())?;
+    let schema = ws.working.schema.as_ref().ok_or("no schema in this project: nothing to verify")?;
+    let t = schema.table(&table).ok_or_else(|| format!("unknown table `{table}` in the schema"))?;
+    // A field of the schema is filled (or unset, when it is marked deprecated); one already gone
+    // from the schema is unset.
+    let (question, goal) = match t.field(&field) {
+        Some(f) => match crate::analysis::state::goal(&ws.working, &table, &field) {
+            Goal::Fill => (Question::fill(&table, &field, &f.validator), Goal::Fill),
+            Goal::Unset => (Question::unset(&table, &field), Goal::Unset),
+        },
+        None => (Question::unset(&table, &field), Goal::Unset),
+    };
+    let root = crate::sources::project_root(project).map_err(|e| e.to_string())?;
+    let snapshot = read(path, vec![question.clone()], crate::analysis::data::DEFAULT_SAMPLES)?;
+    let deployment = which_deployment(&snapshot, deployment, &root)?;
+    let answer = match snapshot.lookup(&question) {
+        crate::analysis::data::Lookup::Counted(answer) => answer.clone(),
+        _ => return Err(format!("{}: the table `{table}` is not in this snapshot: is it this project's export?", path.display())),
+    };
+    let left = answer.missing.count + answer.rejected.count;
+    let verb = match goal {
+        Goal::Fill => ("lacks", "lack"),
+        Goal::Unset => ("holds", "hold"),
+    };
+    let mut stdout = std::io::stdout().lock();
+    let described = snapshot.described();
+    if left > 0 {
+        let mut samples: Vec<String> = answer.missing.samples.iter().chain(&answer.rejected.samples).cloned().collect();
+        samples.truncate(crate::analysis::data::DEFAULT_SAMPLES);
+        let _ = writeln!(
+            stdout,
+            "{table}.{field}: in {described} (`{deployment}`), {}{}; the ledger is unchanged. Run the backfill again, export again, then verify.",
+            counted(left, answer.total, &table, verb, &format!("`{field}`")),
+            if answer.rejected.count > 0 && goal == Goal::Fill {
+                format!(" ({} hold a value `{}` rejects)", answer.rejected.count, t.field(&field).map(|f| f.validator.required().to_string()).unwrap_or_default())
+            } else {
+                String::new()
+            }
+        );
+        let _ = writeln!(stdout, "  e.g. {}", samples.join(", "));
+        return Ok(crate::cli::EXIT_FINDINGS);
+    }
+    let entry = crate::config::Verified {
+        deployment: Some(deployment.clone()),
+        at: Some(snapshot.taken.as_ref().map(|t| t.at.clone()).unwrap_or_else(crate::config::ledger::now)),
+        remaining: Some(0),
+        scanned: Some(answer.total),
+    };
+    let text = crate::config::ledger::record(ws.config.text.as_deref(), field_ref, &entry)?;
+    let file = root.join(crate::config::FILE_NAME);
+    crate::sources::disk::write_atomic(&file, &text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
+    let _ = writeln!(
+        stdout,
+        "{table}.{field} verified on `{deployment}` from {described}: {}; recorded in {}",
+        counted(0, answer.total, &table, verb, &format!("`{field}`")),
+        crate::config::FILE_NAME
+    );
+    Ok(crate::cli::EXIT_OK)
+}
+
+/// The deployment a snapshot came from: `--deployment`, else the one its file name names (as
+/// `dev`/`prod` when `.env.local`'s `CONVEX_DEPLOYMENT` names it so, else by its name). A name
+/// that contradicts `--deployment` is an error; so is not knowing.
+fn which_deployment(snapshot: &Snapshot, given: Option<&str>, root: &Path) -> Result<String, String> {
+    let env = crate::sources::disk::read_optional(root, ".env.local").ok().flatten().unwrap_or_default();
+    let known = snapshot.deployment.as_deref().map(|name| {
+        let kind = env.lines().find_map(|l| {
+            let value = l.trim().strip_prefix("CONVEX_DEPLOYMENT=")?.split('#').next()?.trim().trim_matches(['"', '\'']);
+            let (kind, n) = value.split_once(':')?;
+            (n == name).then(|| kind.to_string())
+        });
+        (name.to_string(), kind)
+    });
+    match (given, known) {
+        (Some(given), Some((name, Some(kind)))) if given != kind && given != name => Err(format!(
+            "{} comes from `{name}`, this project's {kind} deployment (.env.local), not `{given}`",
+            snapshot.path
+        )),
+        (Some(given), _) => Ok(given.to_string()),
+        (None, Some((_, Some(kind)))) => Ok(kind),
+        (None, Some((name, None))) => Ok(name),
+        (None, None) => Err(format!(
+            "cannot tell which deployment {} comes from (Convex names its downloads snapshot_<deployment>_<time>.zip): pass --deployment prod (or dev, or its name)",
+            snapshot.path
+        )),
+    }
+}

@@ -132,6 +132,14 @@ enum Command {
         /// The `npx` to run.
         #[arg(long, default_value = "npx")]
         npx: String,
+        /// Count from a snapshot export (`npx convex export --path FILE.zip`) instead of running
+        /// the verify function; records the result for the deployment it came from.
+        #[arg(long, value_name = "FILE.zip", conflicts_with = "prod")]
+        snapshot: Option<PathBuf>,
+        /// With --snapshot: the deployment it came from (`prod`, `dev`, …), when its file name does
+        /// not say (Convex names downloads `snapshot_<deployment>_<time>.zip`).
+        #[arg(long, value_name = "NAME", requires = "snapshot")]
+        deployment: Option<String>,
     },
     /// Print a rule's documentation (all rules without an argument).
     Explain { rule: Option<String> },
@@ -156,6 +164,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         Command::Plan { change, field, default, to, as_field, into, project, base, format, apply } => {
             plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, project, base, format, apply })
         }
-        Command::Verify { field, project, prod, npx } => verify::run(verify::Args { field, project, prod, npx }),
+        Command::Verify { field, project, prod, npx, snapshot, deployment } => {
+            verify::run(verify::Args { field, project, prod, npx, snapshot, deployment })
+        }
     }
 }

@@ -18,6 +18,10 @@ pub struct Args {
     pub project: PathBuf,
     pub prod: bool,
     pub npx: String,
+    /// `--snapshot FILE.zip`: count from an export instead of running the verify function.
+    pub snapshot: Option<PathBuf>,
+    /// `--deployment NAME`: the deployment the snapshot came from, when its name does not say.
+    pub deployment: Option<String>,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -39,6 +43,9 @@ enum Check {
 }
 
 fn verify(args: &Args) -> Result<i32, String> {
+    if let Some(snapshot) = &args.snapshot {
+        return crate::cli::data::verify(&args.field, &args.project, snapshot, args.deployment.as_deref());
+    }
     let FieldRef { table, field } = FieldRef::parse(&args.field)?;
     let (table, field) = (table.as_str(), field.as_str());
     let ws = sources::load(&args.project, &sources::BaseChoice::Off).map_err(|e| e.to_string())?;
@@ -120,6 +127,7 @@ fn verify(args: &Args) -> Result<i32, String> {
         deployment: Some(if args.prod { "prod" } else { "dev" }.to_string()),
         at: Some(crate::config::ledger::now()),
         remaining: Some(0),
+        scanned: None,
     };
     let text = crate::config::ledger::record(ws.config.text.as_deref(), &args.field, &entry)?;
     let path = root.join(FILE_NAME);

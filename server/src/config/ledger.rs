@@ -124,7 +124,7 @@ mod tests {
 
     #[test]
     fn records_and_keeps_the_rest() {
-        let entry = Verified { deployment: Some("prod".into()), at: Some(rfc3339(0)), remaining: Some(0) };
+        let entry = Verified { deployment: Some("prod".into()), at: Some(rfc3339(0)), remaining: Some(0), scanned: None };
         let text = record(Some("{ \"rules\": { \"removed-table\": \"off\" }, \"base\": \"main\" }"), "users.role", &entry).unwrap();
         assert_eq!(
             text,

@@ -71,6 +71,9 @@ pub struct Verified {
     pub at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
+    /// How many documents the verification looked at (`verify --snapshot`: the table's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned: Option<u64>,
 }
 
 /// The settings of one project.

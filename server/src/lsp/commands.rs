@@ -199,6 +199,7 @@ async fn record_verified(client: &Client, session: &Session, project: &ProjectSt
         deployment: Some(if prod { "prod" } else { "dev" }.to_string()),
         at: Some(crate::config::ledger::now()),
         remaining: Some(0),
+        scanned: None,
     };
     let text = match crate::config::ledger::record(current.as_deref(), field, &entry) {
         Ok(text) => text,
