@@ -695,6 +695,8 @@ pub struct DataFacts {
     /// The severity the data calls for (set after the config's levels): a note when nothing is
     /// affected, an error when a backfill is shown unfinished.
     pub severity: Option<Severity>,
+    /// The table counted.
+    pub table: String,
     /// [`Snapshot::described`].
     pub snapshot: String,
     pub taken: Option<String>,
@@ -706,7 +708,7 @@ pub enum Data {
     None,
     /// The snapshot has no such table: the finding stays, and says so.
     TableMissing { sentence: String },
-    Counted { answer: Answer, snapshot: String, taken: Option<String>, keep: usize },
+    Counted { answer: Answer, table: String, snapshot: String, taken: Option<String>, keep: usize },
 }
 
 impl Data {
@@ -719,6 +721,7 @@ impl Data {
             },
             Lookup::Counted(answer) => Data::Counted {
                 answer: answer.clone(),
+                table: question.table.clone(),
                 snapshot: snapshot.described(),
                 taken: snapshot.taken.as_ref().map(|t| t.at.clone()),
                 keep: snapshot.samples,
@@ -729,7 +732,7 @@ impl Data {
     /// The facts to attach to a finding about the documents in `affected` (of the answer's
     /// tallies), with the severity the data calls for (`None`: the rule's own).
     pub fn facts(&self, affected: &[&Tally], severity: Option<Severity>) -> Option<DataFacts> {
-        let Data::Counted { answer, snapshot, taken, keep } = self else { return None };
+        let Data::Counted { answer, table, snapshot, taken, keep } = self else { return None };
         let mut samples: Vec<String> = affected.iter().flat_map(|t| t.samples.iter().cloned()).collect();
         samples.truncate(*keep);
         Some(DataFacts {
@@ -737,6 +740,7 @@ impl Data {
             affected: affected.iter().map(|t| t.count).sum(),
             samples,
             severity,
+            table: table.clone(),
             snapshot: snapshot.clone(),
             taken: taken.clone(),
         })

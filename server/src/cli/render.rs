@@ -258,7 +258,7 @@ impl Out<'_> {
 
 /// A finding's counts: `{ "total", "affected", "samples" }` (and when the snapshot was taken).
 fn data_json(data: &crate::analysis::data::DataFacts) -> serde_json::Value {
-    let mut value = json!({ "total": data.total, "affected": data.affected, "samples": data.samples });
+    let mut value = json!({ "table": data.table, "total": data.total, "affected": data.affected, "samples": data.samples });
     if let Some(taken) = &data.taken {
         value["snapshotTakenAt"] = json!(taken);
     }
