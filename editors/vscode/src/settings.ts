@@ -1,4 +1,5 @@
-// Shapes the extension's settings (`convexMigrate.base`, `convexMigrate.rules`, `convexMigrate.npxPath`)
+// Shapes the extension's settings (`convexMigrate.base`, `convexMigrate.rules`, `convexMigrate.npxPath`,
+// `convexMigrate.snapshot`)
 // into what the server reads from `initializationOptions` and `workspace/didChangeConfiguration`:
 // `{ "convexMigrate": { "base": "origin/main" | null, "rules": { "<rule id>": "<level>" }, "npxPath"?: "…" } }`.
 
@@ -13,6 +14,8 @@ export interface ServerSettings {
     rules: Record<string, Level>;
     /** The `npx` the server runs migrations with (when the extension lets the server run them). */
     npxPath?: string;
+    /** A snapshot export, relative to the project root, whose documents the findings count. */
+    snapshot?: string;
   };
 }
 
@@ -49,6 +52,8 @@ export function shapeSettings(get: (key: string) => unknown): Shaped {
   const settings: ServerSettings = { convexMigrate: { base, rules } };
   const npxPath = get("npxPath");
   if (typeof npxPath === "string" && npxPath.trim() !== "") settings.convexMigrate.npxPath = npxPath.trim();
+  const snapshot = get("snapshot");
+  if (typeof snapshot === "string" && snapshot.trim() !== "") settings.convexMigrate.snapshot = snapshot.trim();
   return { settings, problems };
 }
 
@@ -60,6 +65,6 @@ export function runner(value: unknown): Runner {
 }
 
 /** The settings whose change is sent to the running server (others need a restart, or nothing). */
-export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules", "convexMigrate.npxPath"] as const;
+export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules", "convexMigrate.npxPath", "convexMigrate.snapshot"] as const;
 /** The settings whose change restarts the server. */
 export const RESTARTING = ["convexMigrate.path"] as const;

@@ -98,6 +98,8 @@ describe("shapeSettings", () => {
   it("forwards npxPath only when set, and runs migrations in a terminal unless told otherwise", () => {
     assert.equal(from({ npxPath: "" }).settings.convexMigrate.npxPath, undefined);
     assert.equal(from({ npxPath: "/opt/node/bin/npx" }).settings.convexMigrate.npxPath, "/opt/node/bin/npx");
+    assert.equal(from({ snapshot: "" }).settings.convexMigrate.snapshot, undefined);
+    assert.equal(from({ snapshot: " data/snapshot.zip " }).settings.convexMigrate.snapshot, "data/snapshot.zip");
     assert.equal(runner(undefined), "terminal");
     assert.equal(runner("nonsense"), "terminal");
     assert.equal(runner("server"), "server");
@@ -170,7 +172,7 @@ describe("package.json", () => {
       assert.equal(command.enablement, "isWorkspaceTrusted");
     }
     const properties = manifest.contributes.configuration.properties;
-    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.trace.server"]) {
+    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.snapshot", "convexMigrate.trace.server"]) {
       assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
     }
     assert.deepEqual(properties["convexMigrate.rules"].additionalProperties.enum, [...LEVELS]);
@@ -182,7 +184,7 @@ describe("package.json", () => {
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.properties.dualWrites.items.required, ["from", "to"]);
     assert.deepEqual(schema.properties.rules.additionalProperties.enum, [...LEVELS]);
-    assert.deepEqual(Object.keys(schema.properties.verified.additionalProperties.properties), ["deployment", "at", "remaining"]);
+    assert.deepEqual(Object.keys(schema.properties.verified.additionalProperties.properties), ["deployment", "at", "remaining", "scanned"]);
     assert.ok(schema.properties.rules.properties["required-without-backfill"]);
   });
 });

@@ -145,7 +145,35 @@ pub fn field_markdown(ws: &Workspace, state: &MigrationState) -> String {
     };
     list("Backfill", &state.backfills, true, "");
     list("Verify", &state.verifies, false, " — expect `remaining: 0`");
+    out.push_str(&data_markdown(ws, state));
     out
+}
+
+/// What the snapshot setting's export says of the field: the documents left to migrate.
+fn data_markdown(ws: &Workspace, state: &MigrationState) -> String {
+    use crate::analysis::backfill::Goal;
+    use crate::analysis::data::{counted, Data, Question};
+    let (question, verb) = match state.goal {
+        Goal::Fill => (Question::fill(&state.table, &state.field, &state.working), ("lacks", "lack")),
+        Goal::Unset => (Question::unset(&state.table, &state.field), ("holds", "hold")),
+    };
+    match Data::of(ws, &question) {
+        Data::Counted { answer, snapshot, .. } => {
+            let left = answer.missing.count + answer.rejected.count;
+            let mut line = format!("\n**Data** ({snapshot}): {}", counted(left, answer.total, &state.table, verb, &format!("`{}`", state.field)));
+            if state.goal == Goal::Fill && answer.rejected.count > 0 {
+                line.push_str(&format!(" ({} with a value `{}` rejects)", answer.rejected.count, state.working.required()));
+            }
+            let samples: Vec<String> = answer.missing.samples.iter().chain(&answer.rejected.samples).take(3).map(|s| format!("`{s}`")).collect();
+            if !samples.is_empty() {
+                line.push_str(&format!(" — e.g. {}", samples.join(", ")));
+            }
+            line.push('\n');
+            line
+        }
+        Data::TableMissing { sentence } => format!("\n**Data**: {sentence}\n"),
+        Data::None => String::new(),
+    }
 }
 
 /// A dual-write pair: where it comes from, its step, who writes and reads each side.

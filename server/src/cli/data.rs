@@ -41,6 +41,23 @@ pub fn attach(ws: &mut Workspace, path: &Path, samples: usize) -> Result<(), Str
     Ok(())
 }
 
+/// For `plan`: what the analysis asks, and the planned field's own question.
+pub fn attach_for(ws: &mut Workspace, path: &Path, samples: usize, change: &crate::fixes::plan::Change) -> Result<(), String> {
+    use crate::fixes::plan::Change;
+    let mut questions = crate::analysis::data::questions(ws);
+    let field_of = |table: &str, field: &str| ws.working.schema.as_ref()?.table(table)?.field(field).map(|f| f.validator.clone());
+    let extra = match change {
+        Change::Require { table, field, .. } => field_of(table, field).map(|v| Question::fill(table, field, &v)),
+        Change::Remove { table, field } => Some(Question::unset(table, field)),
+        _ => None,
+    };
+    if let Some(q) = extra.filter(|q| !questions.iter().any(|o| o.key() == q.key())) {
+        questions.push(q);
+    }
+    ws.data = Some(Arc::new(read(path, questions, samples)?));
+    Ok(())
+}
+
 /// What `check` says about the snapshot on stderr: what was read, and what was not.
 pub fn notes(snapshot: &Snapshot) -> Vec<String> {
     let mut notes = Vec::new();

@@ -111,6 +111,8 @@ enum Command {
         /// Apply the next step's edits (atomic writes; refuses if a file changed meanwhile).
         #[arg(long)]
         apply: bool,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Run the language server on stdin/stdout (for editors).
     Lsp {
@@ -161,8 +163,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
-        Command::Plan { change, field, default, to, as_field, into, project, base, format, apply } => {
-            plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, project, base, format, apply })
+        Command::Plan { change, field, default, to, as_field, into, project, base, format, apply, data } => {
+            plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, project, base, format, apply, data })
         }
         Command::Verify { field, project, prod, npx, snapshot, deployment } => {
             verify::run(verify::Args { field, project, prod, npx, snapshot, deployment })

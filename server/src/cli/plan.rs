@@ -24,6 +24,7 @@ pub struct Args {
     pub base: crate::cli::BaseArgs,
     pub format: Format,
     pub apply: bool,
+    pub data: crate::cli::DataArgs,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -60,7 +61,10 @@ fn parse_change(args: &Args) -> Result<Change, String> {
 
 fn run_plan(args: &Args) -> Result<i32, String> {
     let change = parse_change(args)?;
-    let ws = sources::load(&args.project, &args.base.choice()).map_err(|e| e.to_string())?;
+    let mut ws = sources::load(&args.project, &args.base.choice()).map_err(|e| e.to_string())?;
+    if let Some(snapshot) = &args.data.snapshot {
+        crate::cli::data::attach_for(&mut ws, snapshot, args.data.samples, &change)?;
+    }
     let base_note = match &ws.base {
         Baseline::Read { source: BaseSource::Commit { described_as, .. }, .. } => format!("base: {described_as}"),
         Baseline::Read { source: BaseSource::Folder { path }, .. } => format!("base: {path}"),

@@ -53,6 +53,9 @@ pub struct Settings {
     pub rules: HashMap<String, String>,
     /// The `npx` that runs migrations (default: `npx` on PATH).
     pub npx_path: Option<String>,
+    /// A snapshot export of the deployment's data (`npx convex export --path FILE.zip`), relative
+    /// to the project root: the transition findings and hover count its documents.
+    pub snapshot: Option<String>,
 }
 
 /// What one analysis saw and found.
@@ -88,6 +91,8 @@ pub struct ProjectState {
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
     pub published: Mutex<Vec<String>>,
+    /// The `snapshot` setting's export, as last read.
+    data: crate::lsp::data::DataCache,
 }
 
 impl ProjectState {
@@ -101,6 +106,7 @@ impl ProjectState {
             generation: AtomicU64::new(0),
             last: Mutex::new(None),
             published: Mutex::new(Vec::new()),
+            data: Default::default(),
         }
     }
 
@@ -232,7 +238,7 @@ impl ProjectState {
             }
         }
         let spec = config.config.base.clone().or_else(|| settings.base.clone());
-        let (base, base_note) = self.base(spec.as_deref(), cache);
+        let (base, mut base_note) = self.base(spec.as_deref(), cache);
         if stale() {
             return None;
         }
@@ -241,7 +247,17 @@ impl ProjectState {
         if stale() {
             return None;
         }
-        let ws = Workspace::new(Revision::new(working), base, config);
+        let mut ws = Workspace::new(Revision::new(working), base, config);
+        let data_note = self.data.attach(&mut ws, &self.root, settings.snapshot.as_deref(), stale).ok()?;
+        if let Some(note) = data_note {
+            base_note = Some(match base_note {
+                Some(b) => format!("{b}; {note}"),
+                None => note,
+            });
+        }
+        if stale() {
+            return None;
+        }
         let analysis = ws.analyze();
         Some(Snapshot { ws, analysis, base_note, versions })
     }

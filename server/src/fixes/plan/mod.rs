@@ -157,6 +157,26 @@ pub fn plan(ws: &Workspace, package_json: Option<&str>, change: &Change) -> Resu
     Ok(Plan { change: change.describe(), steps })
 }
 
+/// What the snapshot (`--snapshot`) says is left for a step "run the backfill": how many
+/// documents, and the line that says so.
+fn data_left(ws: &Workspace, question: &crate::analysis::data::Question, verb: (&str, &str), field: &str) -> (Option<u64>, Option<String>) {
+    use crate::analysis::data::{counted, Data};
+    match Data::of(ws, question) {
+        Data::Counted { answer, snapshot, .. } => {
+            let left = answer.missing.count + answer.rejected.count;
+            let line = format!("{snapshot}: {}, {left} left to migrate", counted(left, answer.total, &question.table, verb, &format!("`{field}`")));
+            (Some(left), Some(line))
+        }
+        Data::TableMissing { sentence } => (None, Some(sentence)),
+        Data::None => (None, None),
+    }
+}
+
+/// `convex-migrate verify … --snapshot FILE` when a snapshot was given.
+fn verify_from_snapshot(ws: &Workspace, target: &str) -> Option<String> {
+    ws.data.as_deref().map(|s| format!("convex-migrate verify {target} --snapshot {} --deployment prod", s.path))
+}
+
 fn run_commands(reference: &str) -> Vec<String> {
     let run = RunCommand::new(reference);
     vec![run.to_string(), run.prod().to_string()]

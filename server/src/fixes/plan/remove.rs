@@ -68,13 +68,16 @@ pub(super) fn remove_steps(ws: &Workspace, table: &str, field: &str, package_jso
     deploy.commands = vec!["npx convex deploy".into()];
     steps.push(deploy);
 
-    let mut run = step(Phase::BetweenDeploys, "Run the migration to completion", verified || base_field.is_none());
+    let (left, data) = super::data_left(ws, &crate::analysis::data::Question::unset(table, field), ("holds", "hold"), field);
+    let mut run = step(Phase::BetweenDeploys, "Run the migration to completion", verified || base_field.is_none() || left == Some(0));
+    run.detail.extend(data);
     if let Some(r) = unsets.first() {
         run.commands = run_commands(r);
     }
     steps.push(run);
     let mut check = step(Phase::BetweenDeploys, format!("Verify that no document holds `{field}`"), verified || base_field.is_none());
     check.commands = vec![format!("convex-migrate verify {table}.{field} --prod")];
+    check.commands.extend(super::verify_from_snapshot(ws, &format!("{table}.{field}")));
     steps.push(check);
 
     let mut drop = step(Phase::Deploy2, format!("Remove `{field}` from the schema"), gone);

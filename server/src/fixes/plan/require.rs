@@ -86,7 +86,9 @@ pub(super) fn require_steps(
     deploy.commands = vec!["npx convex deploy".into()];
     steps.push(deploy);
 
-    let mut run = step(Phase::BetweenDeploys, "Run the backfill to completion", verified);
+    let (left, data) = super::data_left(ws, &crate::analysis::data::Question::fill(table, field, &f.validator), ("lacks", "lack"), field);
+    let mut run = step(Phase::BetweenDeploys, "Run the backfill to completion", verified || left == Some(0));
+    run.detail.extend(data);
     if let Some(b) = backfills.first() {
         run.commands = run_commands(&b.reference);
         if working.functions.iter().any(|f| f.reference == b.reference && f.kind == crate::project::FunctionKind::Migration) {
@@ -97,6 +99,7 @@ pub(super) fn require_steps(
 
     let mut check = step(Phase::BetweenDeploys, format!("Verify that no document lacks `{field}`"), verified);
     check.commands = vec![format!("convex-migrate verify {table}.{field} --prod")];
+    check.commands.extend(super::verify_from_snapshot(ws, &format!("{table}.{field}")));
     steps.push(check);
 
     let mut narrow = step(Phase::Deploy2, format!("Narrow: make `{field}` required"), working_required);
