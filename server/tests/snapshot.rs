@@ -285,3 +285,28 @@ fn verify_from_a_snapshot() {
     out.push_str(&run(tmp, &["check", app, "--base-dir", "team-app/deployed"]).lines().filter(|l| l.contains("[backfill-unverified]")).map(|l| format!("{l}\n")).collect::<String>());
     insta::assert_snapshot!("verify", out);
 }
+
+/// `plan --snapshot`: the step that runs the backfill says how many documents are left (and is
+/// done when none is), and the verify step offers `verify --snapshot`.
+#[test]
+fn plan_counts_what_is_left() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    zips(tmp);
+    let mut out = String::new();
+    for (change, zip) in [("require users.plan", "team-app.zip"), ("require users.plan", "team-app-clean.zip"), ("remove users.isPro", "team-app.zip")] {
+        let mut args: Vec<&str> = vec!["plan"];
+        args.extend(change.split(' '));
+        args.extend(["-C", "team-app/working", "--base-dir", "team-app/deployed", "--snapshot", zip]);
+        let text = run(tmp, &args);
+        // The steps between the deploys.
+        let between: String = text
+            .lines()
+            .skip_while(|l| !l.starts_with("Between deploys"))
+            .take_while(|l| !l.starts_with("Deploy 2"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        out.push_str(&format!("$ convex-migrate {}\n{between}\n", args.join(" ")));
+    }
+    insta::assert_snapshot!("plan", out);
+}
