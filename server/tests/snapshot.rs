@@ -310,3 +310,22 @@ fn plan_counts_what_is_left() {
     }
     insta::assert_snapshot!("plan", out);
 }
+
+/// The ledger records `users.plan` verified, but the export shows a user without a plan: the
+/// data wins, as an error; with clean data the verified field is silent again.
+#[test]
+fn data_that_contradicts_the_ledger_is_an_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let tmp = dir.path();
+    zips(tmp);
+    std::fs::write(
+        tmp.join("team-app/working/convex-migrate.json"),
+        "{ \"verified\": { \"users.plan\": { \"deployment\": \"prod\", \"at\": \"2026-11-20T00:00:00Z\", \"remaining\": 0 } } }\n",
+    )
+    .unwrap();
+    let plan_findings = |zip: &str| -> String {
+        run_check(tmp, "team-app", zip, &[]).lines().filter(|l| l.contains("`users.plan`")).map(|l| format!("{l}\n")).collect()
+    };
+    let out = format!("-- team-app.zip\n{}-- team-app-clean.zip\n{}", plan_findings("team-app.zip"), plan_findings("team-app-clean.zip"));
+    insta::assert_snapshot!("ledger_contradicted", out);
+}

@@ -90,10 +90,21 @@ impl Wanted {
 /// Decodes one line of a `documents.jsonl` (without its newline). The error says what is wrong,
 /// for a message that names the file and the line.
 pub fn parse_document(line: &[u8], wanted: &Wanted) -> Result<Document, String> {
-    let mut de = serde_json::Deserializer::from_slice(line);
-    let doc = DocSeed { wanted }.deserialize(&mut de).map_err(json_error)?;
-    de.end().map_err(json_error)?;
+    let mut doc = Document { id: None, fields: Vec::new() };
+    parse_document_into(line, wanted, &mut doc)?;
     Ok(doc)
+}
+
+/// [`parse_document`] into a document whose buffers are reused (a reader's loop).
+pub fn parse_document_into(line: &[u8], wanted: &Wanted, doc: &mut Document) -> Result<(), String> {
+    doc.fields.clear();
+    let mut id = doc.id.take().unwrap_or_default();
+    id.clear();
+    let mut de = serde_json::Deserializer::from_slice(line);
+    let found = DocSeed { wanted, fields: &mut doc.fields, id: &mut id }.deserialize(&mut de).map_err(json_error)?;
+    de.end().map_err(json_error)?;
+    doc.id = found.then_some(id);
+    Ok(())
 }
 
 /// serde_json's message without its "line 1" (a line of the file is one JSON text).
@@ -106,37 +117,42 @@ fn json_error(e: serde_json::Error) -> String {
     }
 }
 
+/// Reads a document into reused buffers; its value says whether it had an `_id`.
 struct DocSeed<'a> {
     wanted: &'a Wanted,
+    fields: &'a mut Vec<(String, Value)>,
+    id: &'a mut String,
 }
 
 impl<'de> DeserializeSeed<'de> for DocSeed<'_> {
-    type Value = Document;
-    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Document, D::Error> {
+    type Value = bool;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<bool, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for DocSeed<'_> {
-    type Value = Document;
+    type Value = bool;
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a document (a JSON object)")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Document, A::Error> {
-        let mut doc = Document { id: None, fields: Vec::new() };
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<bool, A::Error> {
+        let mut found = false;
         while let Some(Key(key)) = map.next_key::<Key<'de>>()? {
             if key == "_id" {
-                doc.id = Some(map.next_value::<String>()?);
+                let Key(value) = map.next_value::<Key<'de>>()?;
+                self.id.push_str(&value);
+                found = true;
             } else if key.starts_with('$') {
                 return Err(serde::de::Error::custom(format!("field name `{key}` starts with `$`")));
             } else if self.wanted.wants(&key) {
                 let value = map.next_value::<Value>()?;
-                doc.fields.push((key.into_owned(), value));
+                self.fields.push((key.into_owned(), value));
             } else {
                 map.next_value::<IgnoredAny>()?;
             }
         }
-        Ok(doc)
+        Ok(found)
     }
 }
 

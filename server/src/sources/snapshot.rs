@@ -137,8 +137,9 @@ pub fn read(
         let wanted = count.wanted.clone();
         let mut documents = 0u64;
         let mut cancelled = false;
+        let mut doc = data::Document { id: None, fields: Vec::new() };
         for_each_line(&mut archive, &shown, &entry, table, &mut |line, _| {
-            let doc = data::parse_document(line, &wanted)?;
+            data::parse_document_into(line, &wanted, &mut doc)?;
             if doc.id.is_none() {
                 return Err("a document without `_id`".into());
             }
