@@ -72,7 +72,10 @@ async fn counts_in_diagnostics_and_hover_and_the_export_is_read_again_when_it_ch
         .collect();
     assert!(globs.contains(&"**/snapshot.zip"), "{globs:?}");
     client
-        .notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }))
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }),
+        )
         .await;
     let published = client.diagnostics(&schema_uri, |p| p["version"] == 1 && !p["diagnostics"].as_array().unwrap().is_empty()).await;
     let found = messages(&published);
@@ -93,7 +96,9 @@ async fn counts_in_diagnostics_and_hover_and_the_export_is_read_again_when_it_ch
         .notify("workspace/didChangeWatchedFiles", json!({ "changes": [{ "uri": uri(&root.join("data/snapshot.zip")), "type": 2 }] }))
         .await;
     let published = client
-        .diagnostics(&schema_uri, |p| messages(p).iter().any(|(severity, m)| *severity == 3 && m.contains("none of the 5 `users` documents lacks `role`")))
+        .diagnostics(&schema_uri, |p| {
+            messages(p).iter().any(|(severity, m)| *severity == 3 && m.contains("none of the 5 `users` documents lacks `role`"))
+        })
         .await;
     assert_eq!(messages(&published).len(), 1, "{published}");
     let hover = client
@@ -109,7 +114,10 @@ async fn an_unreadable_export_is_said_on_the_schema_and_nothing_is_counted() {
     let schema_uri = uri(&root.join("convex/schema.ts"));
     let mut client = start(&root, "data/missing.zip").await;
     client
-        .notify("textDocument/didOpen", json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }))
+        .notify(
+            "textDocument/didOpen",
+            json!({ "textDocument": { "uri": schema_uri, "languageId": "typescript", "version": 1, "text": WORKING_SCHEMA } }),
+        )
         .await;
     let published = client.diagnostics(&schema_uri, |p| p["version"] == 1 && messages(p).len() == 2).await;
     let found = messages(&published);

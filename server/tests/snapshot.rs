@@ -279,10 +279,19 @@ fn verify_from_a_snapshot() {
     out.push_str(&run(tmp, &["verify", "users.role", "-C", app, "--snapshot", "team-app-clean.zip", "--deployment", "prod"]));
     std::fs::write(tmp.join(app).join(".env.local"), "CONVEX_DEPLOYMENT=dev:happy-animal-123 # team: t, project: p\n").unwrap();
     out.push_str(&run(tmp, &["verify", "users.plan", "-C", app, "--snapshot", "snapshot_happy-animal-123_1795608000000000000.zip"]));
-    out.push_str(&run(tmp, &["verify", "users.plan", "-C", app, "--snapshot", "snapshot_happy-animal-123_1795608000000000000.zip", "--deployment", "prod"]));
+    out.push_str(&run(
+        tmp,
+        &["verify", "users.plan", "-C", app, "--snapshot", "snapshot_happy-animal-123_1795608000000000000.zip", "--deployment", "prod"],
+    ));
     out.push_str(&format!("--- convex-migrate.json\n{}", std::fs::read_to_string(tmp.join(app).join("convex-migrate.json")).unwrap()));
     // The recorded field is verified for `check`: backfill-unverified on `users.plan` is gone.
-    out.push_str(&run(tmp, &["check", app, "--base-dir", "team-app/deployed"]).lines().filter(|l| l.contains("[backfill-unverified]")).map(|l| format!("{l}\n")).collect::<String>());
+    out.push_str(
+        &run(tmp, &["check", app, "--base-dir", "team-app/deployed"])
+            .lines()
+            .filter(|l| l.contains("[backfill-unverified]"))
+            .map(|l| format!("{l}\n"))
+            .collect::<String>(),
+    );
     insta::assert_snapshot!("verify", out);
 }
 
@@ -294,7 +303,9 @@ fn plan_counts_what_is_left() {
     let tmp = dir.path();
     zips(tmp);
     let mut out = String::new();
-    for (change, zip) in [("require users.plan", "team-app.zip"), ("require users.plan", "team-app-clean.zip"), ("remove users.isPro", "team-app.zip")] {
+    for (change, zip) in
+        [("require users.plan", "team-app.zip"), ("require users.plan", "team-app-clean.zip"), ("remove users.isPro", "team-app.zip")]
+    {
         let mut args: Vec<&str> = vec!["plan"];
         args.extend(change.split(' '));
         args.extend(["-C", "team-app/working", "--base-dir", "team-app/deployed", "--snapshot", zip]);

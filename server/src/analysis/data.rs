@@ -693,7 +693,8 @@ impl Snapshot {
     /// "the snapshot of 2026-11-25T12:00:00Z", or "the snapshot `export.zip`" when its time is
     /// unknown.
     pub fn described(&self) -> String {
-        let name = std::path::Path::new(&self.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.path.clone());
+        let name =
+            std::path::Path::new(&self.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| self.path.clone());
         match &self.taken {
             Some(Taken { at, from: TakenFrom::FileModified }) => format!("the snapshot `{name}` (file modified {at})"),
             Some(Taken { at, .. }) => format!("the snapshot of {at}"),
@@ -723,8 +724,16 @@ pub enum Data {
     /// No snapshot was given.
     None,
     /// The snapshot has no such table: the finding stays, and says so.
-    TableMissing { sentence: String },
-    Counted { answer: Answer, table: String, snapshot: String, taken: Option<String>, keep: usize },
+    TableMissing {
+        sentence: String,
+    },
+    Counted {
+        answer: Answer,
+        table: String,
+        snapshot: String,
+        taken: Option<String>,
+        keep: usize,
+    },
 }
 
 impl Data {
@@ -818,7 +827,10 @@ mod tests {
         assert!(matches!(value("{\"$float\":\"AAAAAAAA+H8=\"}"), Value::Float64(f) if f.is_nan()));
         assert_eq!(value("{\"$float\":\"AAAAAAAA8H8=\"}"), Value::Float64(f64::INFINITY));
         assert_eq!(value("{\"$integer\":\"BQAAAAAAAAA=\"}"), Value::Int64(5));
-        assert_eq!(value("{\"a\":[null,true,\"s\"]}"), Value::Object(vec![("a".into(), Value::Array(vec![Value::Null, Value::Boolean(true), Value::String("s".into())]))]));
+        assert_eq!(
+            value("{\"a\":[null,true,\"s\"]}"),
+            Value::Object(vec![("a".into(), Value::Array(vec![Value::Null, Value::Boolean(true), Value::String("s".into())]))])
+        );
         for bad in ["{\"$bytes\":\"***\"}", "{\"$integer\":\"AAEC\"}", "{\"$foo\":\"AAEC\"}", "{\"$bytes\":\"AAEC\",\"b\":1}"] {
             assert!(parse_document(format!("{{\"_id\":\"x\",\"v\":{bad}}}").as_bytes(), &Wanted::All).is_err(), "{bad}");
         }
@@ -907,13 +919,21 @@ mod tests {
             (Validator::String, s(&user), true),
             (Validator::Record(Box::new(Validator::String), Box::new(Validator::Number)), value("{\"a\":1.0,\"b\":2.0}"), true),
             (Validator::Record(Box::new(Validator::String), Box::new(Validator::Number)), value("{\"a\":1.0,\"b\":\"x\"}"), false),
-            (Validator::Record(Box::new(Validator::Id("users".into())), Box::new(Validator::Any)), value(&format!("{{\"{user}\":1}}")), true),
+            (
+                Validator::Record(Box::new(Validator::Id("users".into())), Box::new(Validator::Any)),
+                value(&format!("{{\"{user}\":1}}")),
+                true,
+            ),
             (Validator::Record(Box::new(Validator::Id("users".into())), Box::new(Validator::Any)), value("{\"a\":1}"), false),
             (Validator::Object(vec![field("a", Validator::String)]), value("{\"a\":\"x\"}"), true),
             (Validator::Object(vec![field("a", Validator::String)]), value("{}"), false),
             (Validator::Object(vec![field("a", Validator::String)]), value("{\"a\":\"x\",\"b\":1}"), false),
             (Validator::Object(vec![field("a", Validator::Optional(Box::new(Validator::String)))]), value("{}"), true),
-            (Validator::Object(vec![field("a", Validator::String), Entry::Spread(Validator::Unknown)]), value("{\"a\":\"x\",\"b\":1}"), true),
+            (
+                Validator::Object(vec![field("a", Validator::String), Entry::Spread(Validator::Unknown)]),
+                value("{\"a\":\"x\",\"b\":1}"),
+                true,
+            ),
             (Validator::Array(Box::new(Validator::nullable(Validator::String))), value("[\"a\",null]"), true),
             (Validator::Array(Box::new(Validator::String)), value("[\"a\",null]"), false),
             (Validator::Unknown, Value::Null, true),
@@ -943,7 +963,14 @@ mod tests {
             count.feed(&parse_document(line.as_bytes(), &count.wanted.clone()).unwrap(), &tables);
         }
         let answers = count.finish();
-        assert_eq!(answers[0].1, Answer { total: 4, missing: Tally { count: 2, samples: vec!["b".into()] }, rejected: Tally { count: 1, samples: vec!["c".into()] } });
+        assert_eq!(
+            answers[0].1,
+            Answer {
+                total: 4,
+                missing: Tally { count: 2, samples: vec!["b".into()] },
+                rejected: Tally { count: 1, samples: vec!["c".into()] }
+            }
+        );
         assert_eq!(answers[1].1.rejected.count, 1);
         assert_eq!(answers[2], (2, Answer { total: 4, ..Answer::default() }));
         assert!(TableCount::new(&questions, "teams", 1).is_none());

@@ -160,11 +160,13 @@ fn data_markdown(ws: &Workspace, state: &MigrationState) -> String {
     match Data::of(ws, &question) {
         Data::Counted { answer, snapshot, .. } => {
             let left = answer.missing.count + answer.rejected.count;
-            let mut line = format!("\n**Data** ({snapshot}): {}", counted(left, answer.total, &state.table, verb, &format!("`{}`", state.field)));
+            let mut line =
+                format!("\n**Data** ({snapshot}): {}", counted(left, answer.total, &state.table, verb, &format!("`{}`", state.field)));
             if state.goal == Goal::Fill && answer.rejected.count > 0 {
                 line.push_str(&format!(" ({} with a value `{}` rejects)", answer.rejected.count, state.working.required()));
             }
-            let samples: Vec<String> = answer.missing.samples.iter().chain(&answer.rejected.samples).take(3).map(|s| format!("`{s}`")).collect();
+            let samples: Vec<String> =
+                answer.missing.samples.iter().chain(&answer.rejected.samples).take(3).map(|s| format!("`{s}`")).collect();
             if !samples.is_empty() {
                 line.push_str(&format!(" — e.g. {}", samples.join(", ")));
             }

@@ -22,7 +22,7 @@ pub fn read(path: &Path, questions: Vec<Question>, samples: usize) -> Result<Sna
         if tty && started.elapsed() > Duration::from_millis(300) && last.elapsed() > Duration::from_millis(100) {
             last = Instant::now();
             shown = true;
-            let percent = if p.total > 0 { p.done * 100 / p.total } else { 100 };
+            let percent = (p.done * 100).checked_div(p.total).unwrap_or(100);
             let _ = write!(std::io::stderr(), "\rreading {}: `{}`, {percent}% ({} documents)\x1b[K", path.display(), p.table, p.documents);
         }
         ControlFlow::Continue(())

@@ -33,9 +33,11 @@ impl DataCache {
         let stamp = std::fs::metadata(&path).map(|m| (m.len(), m.modified().ok())).unwrap_or((0, None));
         let asked = questions(ws);
         let keys: Vec<String> = asked.iter().map(|q| q.key()).collect();
-        let cached = self.last.lock().ok().and_then(|last| {
-            last.as_ref().filter(|r| r.path == path && r.stamp == stamp && r.keys == keys).map(|r| r.result.clone())
-        });
+        let cached = self
+            .last
+            .lock()
+            .ok()
+            .and_then(|last| last.as_ref().filter(|r| r.path == path && r.stamp == stamp && r.keys == keys).map(|r| r.result.clone()));
         let result = match cached {
             Some(result) => result,
             None => {

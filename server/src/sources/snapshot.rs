@@ -74,7 +74,8 @@ pub fn read(
     if meta.is_dir() {
         return Err(SnapshotError::Unreadable { path: shown, reason: "it is a folder; give the .zip file".into() });
     }
-    let mut archive = zip::ZipArchive::new(BufReader::new(file)).map_err(|e| SnapshotError::NotZip { path: shown.clone(), reason: e.to_string() })?;
+    let mut archive =
+        zip::ZipArchive::new(BufReader::new(file)).map_err(|e| SnapshotError::NotZip { path: shown.clone(), reason: e.to_string() })?;
     let names: Vec<String> = archive.file_names().map(str::to_string).collect();
     let has = |name: &str| names.iter().any(|n| n == name);
     if !has("_tables/documents.jsonl") {
@@ -84,9 +85,8 @@ pub fn read(
     // The app's tables and their numbers.
     let mut numbers = TableNumbers::default();
     let mut listed: Vec<String> = Vec::new();
-    for_each_line(&mut archive, &shown, "_tables/documents.jsonl", "", &mut |line, number| {
+    for_each_line(&mut archive, &shown, "_tables/documents.jsonl", "", &mut |line, _| {
         let entry: TableEntry = serde_json::from_slice(line).map_err(|e| format!("not a table entry ({e})"))?;
-        let _ = number;
         numbers.insert(entry.id, entry.name.clone());
         listed.push(entry.name);
         Ok(())
@@ -172,6 +172,9 @@ struct TableEntry {
     id: u32,
 }
 
+/// What is done with each line (and its 1-based number); an error names what is wrong.
+type OnLine<'a> = dyn FnMut(&[u8], u64) -> Result<(), String> + 'a;
+
 /// Streams the lines of one entry (without their newline) to `each`, with their 1-based number;
 /// an error of `each` becomes a [`SnapshotError::Line`].
 fn for_each_line<R: Read + std::io::Seek>(
@@ -179,7 +182,7 @@ fn for_each_line<R: Read + std::io::Seek>(
     path: &Path,
     entry: &str,
     table: &str,
-    each: &mut dyn FnMut(&[u8], u64) -> Result<(), String>,
+    each: &mut OnLine<'_>,
 ) -> Result<(), SnapshotError> {
     let entry_error = |reason: String| SnapshotError::Entry { path: path.to_path_buf(), entry: entry.to_string(), reason };
     let file = archive.by_name(entry).map_err(|e| entry_error(e.to_string()))?;
@@ -261,10 +264,12 @@ fn from_file_name(path: &Path) -> (Option<String>, Option<Taken>) {
         Some((d, ts)) => (Some(d.to_string()).filter(|d| !d.is_empty()), ts),
         None => (None, stem),
     };
-    let taken = ts.parse::<u64>().ok().map(|ns| ns / 1_000_000_000).filter(|s| (946_684_800..4_102_444_800).contains(s)).map(|s| Taken {
-        at: crate::config::ledger::rfc3339(s),
-        from: TakenFrom::FileName,
-    });
+    let taken = ts
+        .parse::<u64>()
+        .ok()
+        .map(|ns| ns / 1_000_000_000)
+        .filter(|s| (946_684_800..4_102_444_800).contains(s))
+        .map(|s| Taken { at: crate::config::ledger::rfc3339(s), from: TakenFrom::FileName });
     (deployment, taken)
 }
 
@@ -308,7 +313,15 @@ mod tests {
     fn legacy_shapes_with_ambiguous_values() {
         assert!(!ambiguous("never"));
         assert!(!ambiguous(r#"{"_creationTime": normalfloat64, "_id": id<info>, "name": string, "int64": "bytes"}"#));
-        for shape in [r#"{"n": int64}"#, r#"{"n": float64}"#, r#"{"n": -inf}"#, r#"{"b": bytes}"#, r#"{"x": unknown}"#, r#"{"z": -0}"#, r#"{"f": NaN}"#] {
+        for shape in [
+            r#"{"n": int64}"#,
+            r#"{"n": float64}"#,
+            r#"{"n": -inf}"#,
+            r#"{"b": bytes}"#,
+            r#"{"x": unknown}"#,
+            r#"{"z": -0}"#,
+            r#"{"f": NaN}"#,
+        ] {
             assert!(ambiguous(shape), "{shape}");
         }
     }

@@ -164,7 +164,10 @@ fn data_left(ws: &Workspace, question: &crate::analysis::data::Question, verb: (
     match Data::of(ws, question) {
         Data::Counted { answer, snapshot, .. } => {
             let left = answer.missing.count + answer.rejected.count;
-            let line = format!("{snapshot}: {}, {left} left to migrate", counted(left, answer.total, &question.table, verb, &format!("`{field}`")));
+            let line = format!(
+                "{snapshot}: {}, {left} left to migrate",
+                counted(left, answer.total, &question.table, verb, &format!("`{field}`"))
+            );
             (Some(left), Some(line))
         }
         Data::TableMissing { sentence } => (None, Some(sentence)),
