@@ -57,6 +57,7 @@ pub struct Progress<'a> {
     /// Uncompressed bytes of `documents.jsonl` entries read so far, of `total`.
     pub done: u64,
     pub total: u64,
+    /// Documents read so far, in every table.
     pub documents: u64,
 }
 
@@ -136,6 +137,7 @@ pub fn read(
         let Some(mut count) = TableCount::new(&questions, table, samples) else { continue };
         let wanted = count.wanted.clone();
         let mut documents = 0u64;
+        let before: u64 = tables.values().sum();
         let mut cancelled = false;
         let mut doc = data::Document { id: None, fields: Vec::new() };
         for_each_line(&mut archive, &shown, &entry, table, &mut |line, _| {
@@ -146,14 +148,14 @@ pub fn read(
             count.feed(&doc, &numbers);
             documents += 1;
             done += line.len() as u64 + 1;
-            if documents % 4096 == 0 && progress(&Progress { table, done, total, documents }).is_break() {
+            if documents % 4096 == 0 && progress(&Progress { table, done, total, documents: before + documents }).is_break() {
                 cancelled = true;
                 return Err(String::new());
             }
             Ok(())
         })
         .map_err(|e| if cancelled { SnapshotError::Cancelled { path: shown.clone() } } else { e })?;
-        if progress(&Progress { table, done, total, documents }).is_break() {
+        if progress(&Progress { table, done, total, documents: before + documents }).is_break() {
             return Err(SnapshotError::Cancelled { path: shown });
         }
         tables.insert(table.clone(), documents);
