@@ -93,14 +93,20 @@ async fn counts_in_diagnostics_and_hover_and_the_export_is_read_again_when_it_ch
     // An edit that asks something new (the field `email` removed): counted from the same export.
     let without_email = WORKING_SCHEMA.replace("    email: v.string(),\n", "");
     client
-        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [{ "text": without_email }] }))
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": schema_uri, "version": 2 }, "contentChanges": [{ "text": without_email }] }),
+        )
         .await;
     let published = client.diagnostics(&schema_uri, |p| p["version"] == 2 && messages(p).len() == 2).await;
     let found = messages(&published);
     assert!(found.iter().any(|(s, m)| *s == 1 && m.contains("all 5 `users` documents hold `email`")), "{found:?}");
     assert!(found.iter().any(|(s, m)| *s == 1 && m.contains("3 of 5 `users` documents lack `role`")), "{found:?}");
     client
-        .notify("textDocument/didChange", json!({ "textDocument": { "uri": schema_uri, "version": 3 }, "contentChanges": [{ "text": WORKING_SCHEMA }] }))
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": schema_uri, "version": 3 }, "contentChanges": [{ "text": WORKING_SCHEMA }] }),
+        )
         .await;
     client.diagnostics(&schema_uri, |p| p["version"] == 3 && messages(p).len() == 1).await;
 

@@ -312,6 +312,7 @@ def kinds():
         item(kind="c", level=DROP, extra=None),            # 16 three things at once
         item(file=storage_id(0)),                          # 17 valid: an id of a stored file
         item(file=Ref("users", 1)),                        # 18 file: a users id is not a _storage id
+        item(level="high"),                                # 19 level: a string, where a number is now required
     ]
     events = [
         {"type": "click", "x": 1.0},
@@ -357,7 +358,6 @@ def legacy():
 FIXTURES = {
     "team-app.zip": lambda: team_app(clean=False),
     "team-app-clean.zip": lambda: team_app(clean=True),
-    "snapshot_happy-animal-123_1795608000000000000.zip": lambda: team_app(clean=False),
     "kinds.zip": kinds,
     "legacy.zip": legacy,
     "bad-line.zip": bad_line,

@@ -80,11 +80,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                     counted(answer.missing.count, answer.total, &table.name, ("lacks", "lack"), &format!("`{}`", field.name))
                 ));
                 if answer.rejected.count > 0 {
-                    finding.message.push_str(&format!(
-                        " and {} a value `{}` rejects",
-                        counted(answer.rejected.count, answer.total, &table.name, ("holds", "hold"), ""),
-                        field.validator.required()
-                    ).replace("  ", " "));
+                    let rejects = format!("a value `{}` rejects", field.validator.required());
+                    let holds = counted(answer.rejected.count, answer.total, &table.name, ("holds", "hold"), &rejects);
+                    finding.message.push_str(&format!(", and {holds}"));
                 }
                 finding = finding.data(data.facts(&[&answer.missing, &answer.rejected], None));
             }

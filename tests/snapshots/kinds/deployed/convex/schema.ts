@@ -13,7 +13,7 @@ export default defineSchema({
     score: v.union(v.number(), v.null()),
     blob: v.union(v.bytes(), v.string()),
     extra: v.optional(v.any()),
-    level: v.optional(v.number()),
+    level: v.optional(v.union(v.number(), v.string())),
     tags: v.array(v.union(v.string(), v.number())),
     file: v.optional(v.string()),
   }),
