@@ -38,7 +38,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 base.validator.required().to_string(),
                 field.validator.required().to_string(),
                 &table.name,
-                (("holds", "hold"), format!("a `{}` the new validator rejects", field.name)),
+                (("holds", "hold"), format!("a value in `{}` that the new validator rejects", field.name)),
             ),
             Change::TableNarrowed { table, base, reason } => (
                 format!("table `{}`", table.name),
