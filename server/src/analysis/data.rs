@@ -511,7 +511,7 @@ impl Question {
 }
 
 /// Every question the analysis of `ws` can use: one per schema change, and one per field in
-/// transition (a backfill or a verify exists for it) for hover and `plan`.
+/// transition (changed since the base, or with a backfill or a verify) for hover and `plan`.
 pub fn questions(ws: &Workspace) -> Vec<Question> {
     let mut out: Vec<Question> = Vec::new();
     let mut push = |q: Question| {
@@ -519,7 +519,8 @@ pub fn questions(ws: &Workspace) -> Vec<Question> {
             out.push(q);
         }
     };
-    if let (Some(base), Some(working)) = (ws.base().and_then(|b| b.schema.as_ref()), ws.working.schema.as_ref()) {
+    let base = ws.base().and_then(|b| b.schema.as_ref());
+    if let (Some(base), Some(working)) = (base, ws.working.schema.as_ref()) {
         for change in crate::analysis::diff::changes(base, working) {
             push(Question::of_change(&change));
         }
@@ -527,10 +528,15 @@ pub fn questions(ws: &Workspace) -> Vec<Question> {
     if let Some(schema) = ws.working.schema.as_ref() {
         for table in &schema.tables {
             for field in &table.fields {
+                if field.validator.has_unknown() {
+                    continue;
+                }
+                let at_base = base.and_then(|b| b.table(&table.name)).map(|t| t.field(&field.name).map(|f| f.validator.to_string()));
+                let changed = at_base.is_some_and(|b| b != Some(field.validator.to_string()));
                 let goal = crate::analysis::state::goal(&ws.working, &table.name, &field.name);
                 let migrated = !ws.working.backfills(&table.name, &field.name, goal).is_empty()
                     || !ws.working.verifies(&table.name, &field.name).is_empty();
-                if migrated && !field.validator.has_unknown() {
+                if changed || migrated || goal == crate::analysis::backfill::Goal::Unset {
                     push(match goal {
                         crate::analysis::backfill::Goal::Fill => Question::fill(&table.name, &field.name, &field.validator),
                         crate::analysis::backfill::Goal::Unset => Question::unset(&table.name, &field.name),
