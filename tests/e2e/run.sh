@@ -41,3 +41,9 @@ fi
 
 cd "$here" || die "no $here"
 node driver.mjs --bin "$bin" "$@"
+status=$?
+# The oracle of check --snapshot: convex-test rejects exactly the documents convex-migrate counts.
+if [ $# -eq 0 ] || [[ " $* " == *" snapshot-oracle "* ]]; then
+  node snapshot-oracle.mjs --bin "$bin" || status=1
+fi
+exit $status

@@ -20,7 +20,8 @@
 --- after a confirmation.
 ---
 --- Settings (`settings.convexMigrate`): `base` (the git revision that is deployed, e.g.
---- `"origin/main"`), `rules` (rule id → `"error"|"warning"|"info"|"hint"|"off"`), `npxPath`.
+--- `"origin/main"`), `rules` (rule id → `"error"|"warning"|"info"|"hint"|"off"`), `npxPath`,
+--- `snapshot` (a `npx convex export` zip, relative to the project root, to count documents from).
 
 local RUN = 'convex-migrate.run'
 local VERIFY = 'convex-migrate.verify'

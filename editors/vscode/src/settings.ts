@@ -1,4 +1,5 @@
-// Shapes the extension's settings (`convexMigrate.base`, `convexMigrate.rules`, `convexMigrate.npxPath`, `convexMigrate.deployment`)
+// Shapes the extension's settings (`convexMigrate.base`, `convexMigrate.rules`, `convexMigrate.npxPath`,
+// `convexMigrate.deployment`, `convexMigrate.snapshot`)
 // into what the server reads from `initializationOptions` and `workspace/didChangeConfiguration`:
 // `{ "convexMigrate": { "base": "origin/main" | null, "rules": { "<rule id>": "<level>" }, "npxPath"?: "…" } }`.
 
@@ -15,6 +16,8 @@ export interface ServerSettings {
     npxPath?: string;
     /** The deployment whose verifications count in the editor (the server's default: `dev`). */
     deployment?: string;
+    /** A snapshot export, relative to the project root, whose documents the findings count. */
+    snapshot?: string;
   };
 }
 
@@ -53,6 +56,8 @@ export function shapeSettings(get: (key: string) => unknown): Shaped {
   if (typeof npxPath === "string" && npxPath.trim() !== "") settings.convexMigrate.npxPath = npxPath.trim();
   const deployment = get("deployment");
   if (typeof deployment === "string" && deployment.trim() !== "") settings.convexMigrate.deployment = deployment.trim();
+  const snapshot = get("snapshot");
+  if (typeof snapshot === "string" && snapshot.trim() !== "") settings.convexMigrate.snapshot = snapshot.trim();
   return { settings, problems };
 }
 
@@ -64,6 +69,6 @@ export function runner(value: unknown): Runner {
 }
 
 /** The settings whose change is sent to the running server (others need a restart, or nothing). */
-export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules", "convexMigrate.npxPath", "convexMigrate.deployment"] as const;
+export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.snapshot"] as const;
 /** The settings whose change restarts the server. */
 export const RESTARTING = ["convexMigrate.path"] as const;

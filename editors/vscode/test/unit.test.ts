@@ -100,6 +100,8 @@ describe("shapeSettings", () => {
     assert.equal(from({ npxPath: "/opt/node/bin/npx" }).settings.convexMigrate.npxPath, "/opt/node/bin/npx");
     assert.equal(from({ deployment: " prod " }).settings.convexMigrate.deployment, "prod");
     assert.equal(from({ deployment: "" }).settings.convexMigrate.deployment, undefined);
+    assert.equal(from({ snapshot: "" }).settings.convexMigrate.snapshot, undefined);
+    assert.equal(from({ snapshot: " data/snapshot.zip " }).settings.convexMigrate.snapshot, "data/snapshot.zip");
     assert.equal(runner(undefined), "terminal");
     assert.equal(runner("nonsense"), "terminal");
     assert.equal(runner("server"), "server");
@@ -172,7 +174,7 @@ describe("package.json", () => {
       assert.equal(command.enablement, "isWorkspaceTrusted");
     }
     const properties = manifest.contributes.configuration.properties;
-    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.trace.server"]) {
+    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.snapshot", "convexMigrate.trace.server"]) {
       assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
     }
     assert.deepEqual(properties["convexMigrate.rules"].additionalProperties.enum, [...LEVELS]);
@@ -184,7 +186,7 @@ describe("package.json", () => {
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.properties.dualWrites.items.required, ["from", "to"]);
     assert.deepEqual(schema.properties.rules.additionalProperties.enum, [...LEVELS]);
-    assert.deepEqual(Object.keys(schema.properties.verified.additionalProperties.properties), ["deployment", "at", "remaining"]);
+    assert.deepEqual(Object.keys(schema.properties.verified.additionalProperties.properties), ["deployment", "at", "remaining", "scanned"]);
     assert.ok(schema.properties.rules.properties["required-without-backfill"]);
   });
 });

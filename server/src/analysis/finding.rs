@@ -83,6 +83,8 @@ pub struct Finding {
     /// What its rule offers to fix it, as recipes: the fixes layer turns them into titled edits,
     /// when asked.
     pub fixes: Vec<Recipe>,
+    /// What a snapshot of the data says: how many documents the change breaks.
+    pub data: Option<crate::analysis::data::DataFacts>,
 }
 
 impl Finding {
@@ -97,6 +99,7 @@ impl Finding {
             related: Vec::new(),
             typescript_reports: false,
             fixes: Vec::new(),
+            data: None,
         }
     }
 
@@ -120,6 +123,12 @@ impl Finding {
 
     pub fn related(mut self, location: Location, message: impl Into<String>) -> Finding {
         self.related.push(Related { location, message: message.into() });
+        self
+    }
+
+    /// Attaches what a snapshot says (see [`crate::analysis::data`]).
+    pub fn data(mut self, facts: Option<crate::analysis::data::DataFacts>) -> Finding {
+        self.data = facts;
         self
     }
 

@@ -159,7 +159,42 @@ pub fn field_markdown(ws: &Workspace, state: &MigrationState) -> String {
     };
     list("Backfill", &state.backfills, true, "");
     list("Verify", &state.verifies, false, " — expect `remaining: 0`");
+    out.push_str(&data_markdown(ws, state));
     out
+}
+
+/// What the snapshot setting's export says of the field: the documents left to migrate.
+fn data_markdown(ws: &Workspace, state: &MigrationState) -> String {
+    use crate::analysis::backfill::Goal;
+    use crate::analysis::data::{counted, Data};
+    let Some(question) = crate::analysis::data::question_of(state) else { return String::new() };
+    let verb = match state.goal {
+        Goal::Fill => ("lacks", "lack"),
+        Goal::Unset => ("holds", "hold"),
+    };
+    match Data::of(ws, &question) {
+        Data::Counted { answer, snapshot, .. } => {
+            let left = answer.missing.count + answer.rejected.count;
+            let mut line =
+                format!("\n**Data** ({snapshot}): {}", counted(left, answer.total, &state.table, verb, &format!("`{}`", state.field)));
+            if state.goal == Goal::Fill && answer.rejected.count > 0 {
+                line.push_str(&format!(
+                    " ({} with a value `{}` rejects)",
+                    answer.rejected.count,
+                    state.working.as_ref().map(|w| w.required().to_string()).unwrap_or_default()
+                ));
+            }
+            let samples: Vec<String> =
+                answer.missing.samples.iter().chain(&answer.rejected.samples).take(3).map(|s| format!("`{s}`")).collect();
+            if !samples.is_empty() {
+                line.push_str(&format!(" — e.g. {}", samples.join(", ")));
+            }
+            line.push('\n');
+            line
+        }
+        Data::TableMissing { sentence } => format!("\n**Data**: {sentence}\n"),
+        Data::None => String::new(),
+    }
 }
 
 /// A dual-write pair: where it comes from, its step, who writes and reads each side.

@@ -5,6 +5,7 @@
 pub mod backfill;
 pub mod command;
 pub mod compat;
+pub mod data;
 pub mod diff;
 pub mod dual_write;
 mod finding;
@@ -136,6 +137,7 @@ impl Workspace {
             findings.extend(rule.check(&cx));
         }
         apply_levels(cx.config, &mut findings);
+        data::settle(&mut findings);
         findings
             .sort_by(|a, b| (&a.location.path, a.location.range.start, a.rule).cmp(&(&b.location.path, b.location.range.start, b.rule)));
         findings.dedup();

@@ -123,7 +123,12 @@ impl FunctionRef {
     /// The command that runs it, with the arguments it requires, as the project runs it.
     pub fn run(&self, ws: &Workspace) -> crate::analysis::command::RunCommand {
         use crate::analysis::command::{run_of, RunCommand};
-        let function = ws.working.functions.iter().chain(ws.base().into_iter().flat_map(|b| b.functions.iter())).find(|f| f.reference == self.reference);
+        let function = ws
+            .working
+            .functions
+            .iter()
+            .chain(ws.base().into_iter().flat_map(|b| b.functions.iter()))
+            .find(|f| f.reference == self.reference);
         function.and_then(|f| run_of(f).ok()).unwrap_or_else(|| RunCommand::new(&self.reference)).via(ws.tools.runner)
     }
 }

@@ -74,6 +74,8 @@ pub struct Workspace {
     pub validated: Option<Validated>,
     /// How the project's developers run its tools (printed commands use it).
     pub tools: crate::analysis::command::Tools,
+    /// What a snapshot export says about the stored documents (`--snapshot`), when one was read.
+    pub data: Option<Arc<crate::analysis::data::Snapshot>>,
 }
 
 /// The deployment `check` and `plan` judge by default: production, the safe side.
@@ -89,6 +91,7 @@ impl Workspace {
             deployment: DEFAULT_DEPLOYMENT.to_string(),
             validated: None,
             tools: Default::default(),
+            data: None,
         }
     }
 

@@ -17,6 +17,7 @@ pub struct Args {
     pub format: Format,
     /// Apply the quick fixes that need no decision first, as `eslint --fix` does.
     pub fix: bool,
+    pub data: crate::cli::DataArgs,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -82,7 +83,7 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Strin
         Some(CiBase::GitlabMergeRequest(sha)) => BaseChoice::Git(sha.clone()),
         None => args.base.choice(),
     };
-    let ws = match sources::load(&args.path, &choice) {
+    let mut ws = match sources::load(&args.path, &choice) {
         Ok(ws) => ws.for_deployment(&args.base.deployment),
         Err(e) => {
             return Err(match &ci {
@@ -109,14 +110,19 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Strin
             "in CI with no base given, the base would be {base}, which holds the same files as the working tree: comparing a commit with itself proves nothing; pass --base (the revision that is deployed, e.g. the pull request's base), or run on a pull request"
         ));
     }
+    if let Some(snapshot) = &args.data.snapshot {
+        crate::cli::data::attach(&mut ws, snapshot, args.data.samples)?;
+    }
     let mut notes = ws.notes.clone();
+    notes.extend(ws.data.as_deref().map(crate::cli::data::notes).unwrap_or_default());
     if ws.working.schema.is_none() && ws.working.schema_issue.is_none() {
         notes.push(format!("no {}/schema.ts: schema rules are off", ws.working.layout.functions_dir));
     }
     let mut analysis = ws.analyze();
     let ws = if args.fix {
         match apply_safe_fixes(&ws, &args.path, &analysis.findings, &choice)? {
-            Some((fixed, count, changed)) => {
+            Some((mut fixed, count, changed)) => {
+                fixed.data = ws.data.clone();
                 notes.push(format!("--fix: applied {count} fix(es) to {}", changed.join(", ")));
                 analysis = fixed.analyze();
                 fixed

@@ -1,6 +1,7 @@
 //! The terminal shell: arguments in, findings out. Knows nothing the analysis does not tell it.
 
 mod check;
+mod data;
 mod explain;
 mod plan;
 mod render;
@@ -65,6 +66,18 @@ impl BaseArgs {
     }
 }
 
+/// A snapshot export of the deployment's data, for counts.
+#[derive(clap::Args, Clone, Default)]
+pub struct DataArgs {
+    /// A snapshot export (`npx convex export --path FILE.zip`): count the documents each change
+    /// breaks, from the data.
+    #[arg(long, value_name = "FILE.zip")]
+    pub snapshot: Option<PathBuf>,
+    /// How many sample `_id`s to show per count.
+    #[arg(long, value_name = "N", default_value_t = crate::analysis::data::DEFAULT_SAMPLES, requires = "snapshot")]
+    pub samples: usize,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Compare the project with what is deployed (a git base) and report unsafe schema changes.
@@ -79,6 +92,8 @@ enum Command {
         /// removed field back as optional), then report what is left.
         #[arg(long)]
         fix: bool,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Plan a migration: `require users.role`, `remove users.isPro`, `narrow users.role --map
     /// guest=member`; without a change, every change between the base and the working tree. Each
@@ -118,6 +133,8 @@ enum Command {
         /// Exit 0 when it applied one, 3 when the next step is not an edit it can make.
         #[arg(long)]
         apply: bool,
+        #[command(flatten)]
+        data: DataArgs,
     },
     /// Run the language server on stdin/stdout (for editors).
     Lsp {
@@ -137,7 +154,8 @@ enum Command {
         #[arg(long, conflicts_with = "deployment")]
         prod: bool,
         /// The deployment to verify (`dev`, `prod`, a deployment name); the ledger records the result
-        /// for it. Default: `dev`, the Convex CLI's own default.
+        /// for it. Default: `dev`, the Convex CLI's own default. With --snapshot: the deployment it
+        /// came from, when its file name does not say (`snapshot_<deployment>_<time>.zip`).
         #[arg(long, value_name = "NAME")]
         deployment: Option<String>,
         /// The `npx` to run.
@@ -147,6 +165,10 @@ enum Command {
         /// the ledger records them, and `narrowed-type` becomes a note.
         #[arg(long, value_name = "VALUE,...")]
         without: Vec<String>,
+        /// Count from a snapshot export (`npx convex export --path FILE.zip`) instead of running
+        /// the verify function; records the result for the deployment it came from.
+        #[arg(long, value_name = "FILE.zip", conflicts_with = "prod")]
+        snapshot: Option<PathBuf>,
     },
     /// Print a rule's documentation (all rules without an argument).
     Explain { rule: Option<String> },
@@ -173,17 +195,32 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { path, base, format, fix } => {
-            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format, fix })
+        Command::Check { path, base, format, fix, data } => {
+            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format, fix, data })
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
-        Command::Plan { change, field, default, to, as_field, into, map, with, project, base, format, apply } => {
-            plan::run(plan::Args { verb: change, target: field, default, to, as_field, into, map, with, project, base, format, apply })
+        Command::Plan { change, field, default, to, as_field, into, map, with, project, base, format, apply, data } => {
+            plan::run(plan::Args {
+                verb: change,
+                target: field,
+                default,
+                to,
+                as_field,
+                into,
+                map,
+                with,
+                project,
+                base,
+                format,
+                apply,
+                data,
+            })
         }
-        Command::Verify { field, project, prod, deployment, npx, without } => {
-            let deployment = if prod { "prod".to_string() } else { deployment.unwrap_or_else(|| "dev".to_string()) };
-            verify::run(verify::Args { field, project, deployment, npx, without })
+        Command::Verify { field, project, prod, deployment, npx, without, snapshot } => {
+            let named_deployment = if prod { Some("prod".to_string()) } else { deployment };
+            let deployment = named_deployment.clone().unwrap_or_else(|| "dev".to_string());
+            verify::run(verify::Args { field, project, deployment, npx, without, snapshot, named_deployment })
         }
     }
 }

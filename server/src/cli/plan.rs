@@ -40,6 +40,7 @@ pub struct Args {
     pub base: crate::cli::BaseArgs,
     pub format: PlanFormat,
     pub apply: bool,
+    pub data: crate::cli::DataArgs,
 }
 
 pub fn run(args: Args) -> i32 {
@@ -117,7 +118,10 @@ fn run_plan(args: &Args) -> Result<i32, String> {
         (Some(verb), None) => return Err(format!("`plan {verb}` needs a field, as TABLE.FIELD")),
         _ => None,
     };
-    let ws = sources::load(&args.project, &args.base.choice()).map_err(|e| e.to_string())?.for_deployment(&args.base.deployment);
+    let mut ws = sources::load(&args.project, &args.base.choice()).map_err(|e| e.to_string())?.for_deployment(&args.base.deployment);
+    if let Some(snapshot) = &args.data.snapshot {
+        crate::cli::data::attach_for(&mut ws, snapshot, args.data.samples, change.as_ref())?;
+    }
     if let Baseline::Off { reason } = &ws.base {
         return Err(format!("{reason}; a plan needs to know what is deployed (commit it, or give --base-dir)"));
     }

@@ -154,6 +154,9 @@ impl Out<'_> {
                     rs.start.col
                 );
             }
+            if let Some(data) = &finding.data {
+                let _ = writeln!(out, "{pad} = data: {}", data_line(data));
+            }
             if let Some(help) = &finding.help {
                 let _ = writeln!(out, "{pad} = help: {help}");
             }
@@ -181,7 +184,7 @@ impl Out<'_> {
             .iter()
             .map(|f| {
                 let s = span_of(self.ws, &f.location);
-                json!({
+                let mut d = json!({
                     "path": f.location.path,
                     "line": s.start.line,
                     "column": s.start.col,
@@ -190,13 +193,20 @@ impl Out<'_> {
                     "severity": f.severity.as_str(),
                     "rule": f.rule.id(),
                     "message": f.full_message(),
-                })
+                });
+                if let Some(data) = &f.data {
+                    d["data"] = data_json(data);
+                }
+                d
             })
             .collect();
         let mut value = json!({ "version": 1, "base": self.ws.base.commit() });
         if let (Some(map), serde_json::Value::Object(more)) = (value.as_object_mut(), comparison_json(self.ws)) {
             map.extend(more);
             map.insert("diagnostics".into(), serde_json::Value::Array(diagnostics));
+        }
+        if let Some(snapshot) = self.ws.data.as_deref() {
+            value["snapshot"] = snapshot_json(snapshot);
         }
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     }
@@ -264,14 +274,18 @@ impl Out<'_> {
                         l
                     })
                     .collect();
-                json!({
+                let mut result = json!({
                     "ruleId": f.rule.id(),
                     "ruleIndex": Rule::ALL.iter().position(|r| *r == f.rule),
                     "level": sarif_level(f.severity),
                     "message": { "text": f.full_message() },
                     "locations": [location(&f.location)],
                     "relatedLocations": related,
-                })
+                });
+                if let Some(data) = &f.data {
+                    result["properties"] = json!({ "data": data_json(data) });
+                }
+                result
             })
             .collect();
         let value = json!({
@@ -290,6 +304,35 @@ impl Out<'_> {
         });
         format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
     }
+}
+
+/// A finding's counts: `{ "total", "affected", "samples" }` (and when the snapshot was taken).
+fn data_json(data: &crate::analysis::data::DataFacts) -> serde_json::Value {
+    let mut value = json!({ "table": data.table, "total": data.total, "affected": data.affected, "samples": data.samples });
+    if let Some(taken) = &data.taken {
+        value["snapshotTakenAt"] = json!(taken);
+    }
+    value
+}
+
+/// The snapshot read: its file, when it was taken, the tables read with their documents.
+fn snapshot_json(snapshot: &crate::analysis::data::Snapshot) -> serde_json::Value {
+    json!({
+        "path": snapshot.path,
+        "takenAt": snapshot.taken.as_ref().map(|t| t.at.clone()),
+        "deployment": snapshot.deployment,
+        "tables": snapshot.tables,
+    })
+}
+
+/// `3 of 5 documents affected (e.g. jd7…, jd8…)`.
+fn data_line(data: &crate::analysis::data::DataFacts) -> String {
+    let mut line = format!("{} of {} document{} affected", data.affected, data.total, if data.total == 1 { "" } else { "s" });
+    if !data.samples.is_empty() {
+        let more = if (data.samples.len() as u64) < data.affected { ", …" } else { "" };
+        line.push_str(&format!(" (e.g. {}{more})", data.samples.join(", ")));
+    }
+    line
 }
 
 #[cfg(test)]

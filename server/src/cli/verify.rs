@@ -19,6 +19,11 @@ pub struct Args {
     /// The deployment verified (`dev`, `prod`, a name).
     pub deployment: String,
     pub npx: String,
+    /// `--snapshot FILE.zip`: count from an export instead of running the verify function.
+    pub snapshot: Option<PathBuf>,
+    /// `--deployment NAME` / `--prod` as given: with a snapshot, the deployment it came from when
+    /// its file name does not say.
+    pub named_deployment: Option<String>,
     /// For a narrowing: the removed values whose absence is verified (`--without guest,old`).
     pub without: Vec<String>,
 }
@@ -71,6 +76,9 @@ enum Check {
 }
 
 fn verify(args: &Args) -> Result<i32, String> {
+    if let Some(snapshot) = &args.snapshot {
+        return crate::cli::data::verify(&args.field, &args.project, snapshot, args.named_deployment.as_deref());
+    }
     let FieldRef { table, field } = FieldRef::parse(&args.field)?;
     let (table, field) = (table.as_str(), field.as_str());
     let ws = sources::load(&args.project, &sources::BaseChoice::Off).map_err(|e| e.to_string())?.for_deployment(&args.deployment);
@@ -81,19 +89,8 @@ fn verify(args: &Args) -> Result<i32, String> {
         return Err(format!("unknown field `{field}` of `{table}` in the schema"));
     }
     let state = MigrationState::of(&ws, table, field).ok_or("cannot read the field's state")?;
-    // Unsetting a field before the backfills that read it are verified would lose what they read.
     if state.goal == crate::analysis::backfill::Goal::Unset {
-        let pending = crate::fixes::plan::unverified_readers(&ws, table, field);
-        if !pending.is_empty() {
-            return Err(format!(
-                "{} read `{field}` and {} not verified on {}: verify {} first (`convex-migrate verify {}`); recording `{table}.{field}` unset before would hide the values they still need",
-                pending.iter().map(|(f, _)| format!("`{f}`")).collect::<Vec<_>>().join(", "),
-                if pending.len() == 1 { "is" } else { "are" },
-                args.deployment,
-                if pending.len() == 1 { "it" } else { "them" },
-                pending.iter().map(|(_, of)| of.as_str()).collect::<Vec<_>>().join(" / "),
-            ));
-        }
+        crate::fixes::plan::refuse_unset_before_readers(&ws, table, field)?;
     }
     let removed = removed_values(&t.field(field).map(|f| f.validator.clone()), &args.without)?;
     let verifies = project.verifies(table, field);

@@ -72,6 +72,9 @@ pub struct Verified {
     pub at: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub remaining: Option<u64>,
+    /// How many documents the verification looked at (`verify --snapshot`: the table's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scanned: Option<u64>,
     /// For a narrowing: the values verified gone from every document (`["guest"]`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub without: Vec<serde_json::Value>,

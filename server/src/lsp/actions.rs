@@ -185,7 +185,9 @@ pub fn code_lenses(session: &Session, params: CodeLensParams) -> Option<Vec<Code
     let lenses = migration_functions(&snapshot.ws, file)
         .into_iter()
         .map(|(function, role)| {
-            let run = crate::analysis::command::run_of(function).unwrap_or_else(|_| RunCommand::new(&function.reference)).via(snapshot.ws.tools.runner);
+            let run = crate::analysis::command::run_of(function)
+                .unwrap_or_else(|_| RunCommand::new(&function.reference))
+                .via(snapshot.ws.tools.runner);
             let (command, title, field) = match &role {
                 MigrationRole::Backfill { table, field, .. } => (commands::RUN, format!("▶ Run backfill of {table}.{field}: {run}"), None),
                 MigrationRole::Verify { table, field } => {

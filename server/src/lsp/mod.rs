@@ -5,6 +5,7 @@
 mod actions;
 mod commands;
 mod convert;
+mod data;
 mod document;
 mod session;
 mod worker;
@@ -134,6 +135,10 @@ impl Backend {
         let globs = ["**/convex/**", "**/convex.json", "**/convex-migrate.json", "**/.git/HEAD", "**/.git/refs/**", "**/.git/packed-refs"];
         let mut watchers: Vec<FileSystemWatcher> =
             globs.iter().map(|g| FileSystemWatcher { glob_pattern: GlobPattern::String(g.to_string()), kind: None }).collect();
+        // The snapshot export of the `snapshot` setting: re-read when it changes.
+        if let Some(name) = self.session.settings().snapshot.as_deref().and_then(|s| std::path::Path::new(s).file_name()) {
+            watchers.push(FileSystemWatcher { glob_pattern: GlobPattern::String(format!("**/{}", name.to_string_lossy())), kind: None });
+        }
         // Custom functions folders (`convex.json`'s `functions`).
         for project in self.session.projects() {
             let dir = project.layout().functions_dir;

@@ -56,6 +56,9 @@ pub struct Settings {
     /// The deployment whose verifications count in the editor (default `dev`, the one a
     /// developer runs migrations on first).
     pub deployment: Option<String>,
+    /// A snapshot export of the deployment's data (`npx convex export --path FILE.zip`), relative
+    /// to the project root: the transition findings and hover count its documents.
+    pub snapshot: Option<String>,
 }
 
 /// What one analysis saw and found.
@@ -98,6 +101,8 @@ pub struct ProjectState {
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
     pub published: Mutex<Vec<String>>,
+    /// The `snapshot` setting's export, as last read.
+    data: crate::lsp::data::DataCache,
 }
 
 impl ProjectState {
@@ -114,6 +119,7 @@ impl ProjectState {
             generation: AtomicU64::new(0),
             last: Mutex::new(None),
             published: Mutex::new(Vec::new()),
+            data: Default::default(),
         }
     }
 
@@ -255,7 +261,7 @@ impl ProjectState {
             }
         }
         let spec = config.config.base.clone().or_else(|| settings.base.clone());
-        let (base, base_note) = self.base(spec.as_deref(), cache);
+        let (base, mut base_note) = self.base(spec.as_deref(), cache);
         if stale() {
             return None;
         }
@@ -268,6 +274,16 @@ impl ProjectState {
         }
         let mut ws = Workspace::new(Revision::new(working), base, config).for_deployment(settings.deployment.as_deref().unwrap_or("dev"));
         ws.tools = self.tools.clone();
+        let data_note = self.data.attach(&mut ws, &self.root, settings.snapshot.as_deref(), stale).ok()?;
+        if let Some(note) = data_note {
+            base_note = Some(match base_note {
+                Some(b) => format!("{b}; {note}"),
+                None => note,
+            });
+        }
+        if stale() {
+            return None;
+        }
         if ws.turns_validation_on() {
             let known = self.validated.lock().ok().and_then(|v| v.clone());
             ws.validated = match known {

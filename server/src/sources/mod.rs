@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod disk;
 pub mod git;
+pub mod snapshot;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

@@ -2,7 +2,9 @@
 //! nobody has recorded as verified.
 
 use crate::analysis::backfill::Goal;
+use crate::analysis::data::{counted, Data, Question};
 use crate::analysis::diff::Change;
+use crate::config::Severity;
 use crate::analysis::state::FunctionRef;
 use crate::analysis::{Context, Finding, Recipe, Rule, Side, Subject};
 
@@ -40,7 +42,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         // A field made required has its migration state; a removed one is gone from the working
         // schema, so its unset migrations are looked up at the base.
         let backfill = match goal {
-            Goal::Fill => cx.state(&table.name, field).filter(|s| !s.verified).and_then(|s| s.backfills.into_iter().find(|b| b.deployed)),
+            Goal::Fill => cx.state(&table.name, field).and_then(|s| s.backfills.into_iter().find(|b| b.deployed)),
             Goal::Unset => base.backfills(&table.name, field, goal).first().map(|b| FunctionRef {
                 reference: b.reference.clone(),
                 location: match cx.working.functions.iter().find(|f| f.reference == b.reference) {
@@ -50,11 +52,40 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 deployed: true,
             }),
         };
+        let data = Data::of(cx.ws, &Question::of_change(change));
+        let verb = match goal {
+            Goal::Fill => ("lacks", "lack"),
+            Goal::Unset => ("holds", "hold"),
+        };
         let Some(backfill) = backfill else { continue };
-        if cx.ws.is_verified(&table.name, field) {
+        let left = |answer: &crate::analysis::data::Answer| answer.missing.count + answer.rejected.count;
+        let name = format!("{}.{field}", table.name);
+        let verified = cx.ws.is_verified(&table.name, field);
+        // The ledger says done, the data says otherwise: documents written since lack it.
+        if let (true, Data::Counted { answer, snapshot, .. }) = (verified, &data) {
+            if left(answer) > 0 {
+                let subject = match goal {
+                    Goal::Fill => Subject::Field { table: table.name.clone(), field: field.to_string() },
+                    Goal::Unset => Subject::Table { table: table.name.clone() },
+                };
+                let finding = Finding::new(
+                    Rule::BackfillUnverified,
+                    cx.at(loc),
+                    subject,
+                    format!(
+                        "`{name}` {what} and is recorded verified in convex-migrate.json, but in {snapshot} {}: documents written since the verification, or the verification was wrong; the push will fail",
+                        counted(left(answer), answer.total, &table.name, verb, &format!("`{field}`"))
+                    ),
+                )
+                .help(format!("Run the backfill again, make every write keep `{field}` right, then verify again"))
+                .data(data.facts(&[&answer.missing, &answer.rejected], Some(if cx.validation_off() { Severity::Warning } else { Severity::Error })));
+                out.push(cx.transition(finding));
+            }
             continue;
         }
-        let name = format!("{}.{field}", table.name);
+        if verified {
+            continue;
+        }
         let consequence = match goal {
             Goal::Fill => format!("if any document still lacks `{field}`, the push will fail with `Object is missing the required field `{field}``"),
             Goal::Unset => format!("if any document still holds `{field}`, the push will fail with `Object contains extra field `{field}` that is not in the validator`"),
@@ -80,6 +111,32 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             Side::Base => "the deployed backfill (at the base)",
         };
         finding = finding.related(backfill.location, note);
+        match &data {
+            Data::Counted { answer, snapshot, .. } if left(answer) == 0 => {
+                finding.message = format!(
+                    "`{name}` {what}; the backfill `{}` is deployed and {snapshot} shows it finished: {}",
+                    backfill.reference,
+                    counted(0, answer.total, &table.name, verb, &format!("`{field}`"))
+                );
+                finding.help = Some(format!("Record it in the ledger: `convex-migrate verify {name} --snapshot FILE.zip` (with the snapshot's file)"));
+                finding = finding.data(data.facts(&[], Some(Severity::Info)));
+            }
+            Data::Counted { answer, snapshot, .. } => {
+                finding.message = format!(
+                    "`{name}` {what}; the backfill `{}` is deployed but has not finished: in {snapshot}, {}: the push will fail with `{}`",
+                    backfill.reference,
+                    counted(left(answer), answer.total, &table.name, verb, &format!("`{field}`")),
+                    match goal {
+                        Goal::Fill => format!("Object is missing the required field `{field}`"),
+                        Goal::Unset => format!("Object contains extra field `{field}` that is not in the validator"),
+                    }
+                );
+                let severity = if cx.validation_off() { Severity::Warning } else { Severity::Error };
+                finding = finding.data(data.facts(&[&answer.missing, &answer.rejected], Some(severity)));
+            }
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
+            Data::None => {}
+        }
         out.push(finding);
     }
     out

@@ -1,7 +1,9 @@
 //! `removed-field`: a field leaves a table while documents may still hold it.
 
 use crate::analysis::backfill::Goal;
+use crate::analysis::data::{counted, Data, Question};
 use crate::analysis::diff::Change;
+use crate::config::Severity;
 use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 
 pub const DOC: &str = r#"# removed-field (error)
@@ -34,7 +36,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             continue;
         }
         let name = format!("{}.{}", table.name, field.name);
-        let finding = Finding::new(
+        let mut finding = Finding::new(
             Rule::RemovedField,
             cx.at(table.loc),
             Subject::Field { table: table.name.clone(), field: field.name.clone() },
@@ -49,6 +51,27 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             field.validator.required(),
             field.name
         ));
+        let data = Data::of(cx.ws, &Question::of_change(change));
+        let holds = format!("`{}`", field.name);
+        match &data {
+            Data::Counted { answer, snapshot, .. } if answer.rejected.count == 0 => {
+                finding.message = format!(
+                    "`{name}` is removed from the schema and no migration that unsets it is deployed, but {} in {snapshot}: the push will pass on that data (a document written since with `{}` would still fail it)",
+                    counted(0, answer.total, &table.name, ("holds", "hold"), &holds),
+                    field.name
+                );
+                finding = finding.data(data.facts(&[], Some(Severity::Info)));
+            }
+            Data::Counted { answer, snapshot, .. } => {
+                finding.message.push_str(&format!(
+                    ". In {snapshot}, {}",
+                    counted(answer.rejected.count, answer.total, &table.name, ("holds", "hold"), &holds)
+                ));
+                finding = finding.data(data.facts(&[&answer.rejected], None));
+            }
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
+            Data::None => {}
+        }
         out.push(cx.transition(finding));
     }
     out

@@ -1,5 +1,6 @@
 //! `removed-table`: a table leaves the schema; its documents stay, unvalidated.
 
+use crate::analysis::data::{Data, Question};
 use crate::analysis::diff::Change;
 use crate::analysis::{Context, Finding, Rule, Subject};
 use crate::project::Loc;
@@ -34,7 +35,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             file: schema.loc.file,
             range: crate::line_index::TextRange::new(schema.loc.range.start, schema.loc.range.start + "defineSchema".len() as u32),
         };
-        let finding = Finding::new(
+        let mut finding = Finding::new(
             Rule::RemovedTable,
             cx.at(at),
             Subject::Table { table: base.name.clone() },
@@ -44,6 +45,25 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             "Delete the documents of `{}` with a migration if they are no longer needed, or keep the table in the schema",
             base.name
         ));
+        let data = Data::of(cx.ws, &Question::of_change(change));
+        match &data {
+            Data::Counted { answer, snapshot, .. } if answer.total == 0 => {
+                finding.message = format!("table `{}` leaves the schema; it is empty in {snapshot}: nothing stays", base.name);
+                finding.help = None;
+                finding = finding.data(data.facts(&[], None));
+            }
+            Data::Counted { answer, snapshot, .. } => {
+                let all = crate::analysis::data::Tally { count: answer.total, samples: Vec::new() };
+                let documents = if answer.total == 1 { "document" } else { "documents" };
+                finding.message = format!(
+                    "table `{}` leaves the schema: its documents stay in the deployment, no longer validated; {snapshot} holds {} {documents}",
+                    base.name, answer.total
+                );
+                finding = finding.data(data.facts(&[&all], None));
+            }
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
+            Data::None => {}
+        }
         out.push(finding);
     }
     out

@@ -1,7 +1,9 @@
 //! `required-without-backfill`: a field becomes required with no deployed backfill.
 
 use crate::analysis::backfill::Goal;
+use crate::analysis::data::{counted, Data, Question};
 use crate::analysis::diff::Change;
+use crate::config::Severity;
 use crate::analysis::state::CheckKind;
 use crate::analysis::{Context, Finding, Recipe, Rule, Subject};
 
@@ -59,8 +61,34 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             ));
             finding = finding.related(backfill.location.clone(), "backfill, not yet deployed");
         }
-        let finding = finding
+        let mut finding = finding
             .help(format!("Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `{}` required", field.name));
+        // What the data says: the documents that lack the field (or hold a value it rejects).
+        let data = Data::of(cx.ws, &Question::of_change(change));
+        match &data {
+            Data::Counted { answer, snapshot, .. } if answer.missing.count + answer.rejected.count == 0 => {
+                finding.message = format!(
+                    "`{name}` {before} and no backfill for it is deployed, but {} in {snapshot}: the push will pass on that data (a document inserted since without `{}` would still fail it)",
+                    counted(0, answer.total, &table.name, ("lacks", "lack"), &format!("`{}`", field.name)),
+                    field.name
+                );
+                finding = finding.data(data.facts(&[], Some(Severity::Info)));
+            }
+            Data::Counted { answer, snapshot, .. } => {
+                finding.message.push_str(&format!(
+                    ". In {snapshot}, {}",
+                    counted(answer.missing.count, answer.total, &table.name, ("lacks", "lack"), &format!("`{}`", field.name))
+                ));
+                if answer.rejected.count > 0 {
+                    let rejects = format!("a value `{}` rejects", field.validator.required());
+                    let holds = counted(answer.rejected.count, answer.total, &table.name, ("holds", "hold"), &rejects);
+                    finding.message.push_str(&format!(", and {holds}"));
+                }
+                finding = finding.data(data.facts(&[&answer.missing, &answer.rejected], None));
+            }
+            Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
+            Data::None => {}
+        }
         out.push(cx.transition(finding));
     }
     out

@@ -36,6 +36,24 @@ pub fn unverified_readers(ws: &Workspace, table: &str, field: &str) -> Vec<(Stri
     remove::readers(ws, table, field).into_iter().filter(|(_, _, verified)| !verified).map(|(f, of, _)| (f.reference.clone(), of)).collect()
 }
 
+/// `verify` of a field being unset is refused while backfills that read it are not verified on
+/// the workspace's deployment: recording it unset first would hide the values they still need.
+pub fn refuse_unset_before_readers(ws: &Workspace, table: &str, field: &str) -> Result<(), String> {
+    let pending = unverified_readers(ws, table, field);
+    if pending.is_empty() {
+        return Ok(());
+    }
+    let one = pending.len() == 1;
+    Err(format!(
+        "{} read `{field}` and {} not verified on {}: verify {} first (`convex-migrate verify {}`); recording `{table}.{field}` unset before would hide the values they still need",
+        pending.iter().map(|(f, _)| format!("`{f}`")).collect::<Vec<_>>().join(", "),
+        if one { "is" } else { "are" },
+        ws.deployment,
+        if one { "it" } else { "them" },
+        pending.iter().map(|(_, of)| of.as_str()).collect::<Vec<_>>().join(" / "),
+    ))
+}
+
 /// The change to plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Change {

@@ -79,7 +79,12 @@ pub(super) fn run(
     if let Some(evidence) = done {
         return step.done_because(true, evidence);
     }
-    step.missing.push("no record that it ran to completion: the verify step records it".into());
+    // A snapshot export (`--snapshot`) shows what is left.
+    match snapshot_left(ws, state) {
+        Some((0, line)) => return step.done_because(true, [line]),
+        Some((_, line)) => step.missing.push(line),
+        None => step.missing.push("no record that it ran to completion: the verify step records it".into()),
+    }
     let deployed = state.backfills.iter().find(|b| b.deployed);
     match deployed {
         None => step.blocked = Some(format!("the {what} is not deployed yet")),
@@ -112,6 +117,26 @@ pub(super) fn run(
     step
 }
 
+/// What the snapshot export (`--snapshot`) says is left of `state`'s migration: the count and the
+/// line that says so; `None` without a snapshot.
+fn snapshot_left(ws: &Workspace, state: &MigrationState) -> Option<(u64, String)> {
+    use crate::analysis::data::{counted, Data};
+    let question = crate::analysis::data::question_of(state)?;
+    let verb = match state.goal {
+        Goal::Fill => ("lacks", "lack"),
+        Goal::Unset => ("holds", "hold"),
+    };
+    match Data::of(ws, &question) {
+        Data::Counted { answer, snapshot, .. } => {
+            let left = answer.missing.count + answer.rejected.count;
+            let line = format!("{snapshot}: {}", counted(left, answer.total, &state.table, verb, &format!("`{}`", state.field)));
+            Some((left, line))
+        }
+        Data::TableMissing { sentence } => Some((u64::MAX, sentence)),
+        Data::None => None,
+    }
+}
+
 /// *Verify that nothing is left* (`convex-migrate verify`), recording it in the ledger.
 pub(super) fn verify(
     ws: &Workspace,
@@ -133,11 +158,17 @@ pub(super) fn verify(
     let mut args = vec!["verify", field];
     args.extend(deployment_flag);
     step.commands.push(Command::new(ws.tools.convex_migrate(&args), &ws.deployment));
+    if let Some(snapshot) = ws.data.as_deref() {
+        let from_export = ["verify", field, "--snapshot", snapshot.path.as_str(), "--deployment", ws.deployment.as_str()];
+        step.commands.push(
+            Command::new(ws.tools.convex_migrate(&from_export), &ws.deployment).purpose("from the export instead of the verify function"),
+        );
+    }
     let verify_deployed =
         state.verifies.iter().any(|v| v.deployed) || state.backfills.iter().any(|b| b.deployed && is_component(ws, &b.reference));
     step.missing.push(format!("the ledger has no verification of `{field}` on {}", ws.deployment));
-    if !verify_deployed {
-        step.blocked = Some("the verify function is not deployed yet".into());
+    if !verify_deployed && ws.data.is_none() {
+        step.blocked = Some("the verify function is not deployed yet (or verify from an export: --snapshot)".into());
     } else {
         step.blocked = waits;
     }
