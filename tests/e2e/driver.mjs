@@ -137,10 +137,27 @@ function fieldOffset(text, table, field) {
 const titles = (actions) => actions.map((a) => a.title);
 
 function pick(actions, title) {
-  const action = actions.find((a) => a.title === title);
+  // A backfill of a union of literals is offered "(choose its value)": its placeholder is replaced
+  // by a choice once applied (see `chooseValues`).
+  const action = actions.find((a) => a.title === title || a.title === `${title} (choose its value)`);
   assert(action, `no code action "${title}"; offered: ${JSON.stringify(titles(actions), null, 1)}`);
   assert(action.edit, `code action "${title}" has no edit`);
   return action;
+}
+
+/**
+ * The developer's choice where a generated backfill writes a placeholder (a union of literals and no
+ * value given): the first of the choices it names. Returns the value chosen, or null.
+ */
+function chooseValues(editor, rel) {
+  if (!fs.existsSync(editor.file(rel))) return null;
+  const text = editor.text(rel);
+  const placeholder = /"CHOOSE ONE: (.*?) \(convex-migrate plan --default\)"/;
+  const m = placeholder.exec(text);
+  if (!m) return null;
+  const first = m[1].split(" | ")[0].replace(/\\"/g, '"');
+  editor.type(rel, text.replace(placeholder, first));
+  return first;
 }
 
 /** The text a workspace edit inserts (all its text edits, joined). */
@@ -235,6 +252,8 @@ async function fixture(name) {
           const creates = (action.edit.documentChanges ?? []).some((c) => c.kind === "create");
           const summary = await apply(action);
           notes.push(`${title} [${action.kind}]${creates ? ` (created ${summary.created.join(", ")})` : ""}`);
+          const chosen = chooseValues(editor, migrationsRel);
+          if (chosen) notes.push(`  chose ${chosen} for the placeholder, as the developer would`);
           return action;
         };
         const migrationsExisted = fs.existsSync(editor.file(migrationsRel));
@@ -272,8 +291,8 @@ async function fixture(name) {
       schemaPublished = false;
       // The unset migration: a backfill that writes `field: undefined`, offered at the field.
       await check(`${name}: ${table}.${field} gets an unset backfill (${field}: undefined) and its verify`, async () => {
-        const actions = await editor.actionsUntil(schemaRel, cursor(table, field), [], (a) => a.some((x) => x.title.startsWith("Generate backfill")));
-        const backfill = actions.find((a) => a.title.startsWith(`Generate backfill \`backfill${T}\``));
+        const actions = await editor.actionsUntil(schemaRel, cursor(table, field), [], (a) => a.some((x) => x.title.startsWith("Generate unset migration")));
+        const backfill = actions.find((a) => a.title.startsWith(`Generate unset migration \`unset${T}\``));
         if (!backfill) throw new Skip(`the server offers no backfill for the removed field; offered: ${JSON.stringify(titles(actions))}`);
         const code = insertedText(backfill.edit);
         if (!new RegExp(`${field}: undefined`).test(code)) {
@@ -288,7 +307,7 @@ async function fixture(name) {
         assert(verify, "no verify offered for the removed field");
         assert(/!== undefined/.test(insertedText(verify.edit)), "the verify offered for the removed field does not count documents that still hold it");
         await apply(verify);
-        generated.unset[`${table}.${field}`] = { backfill: `backfill${T}`, verify: `verify${T}` };
+        generated.unset[`${table}.${field}`] = { backfill: `unset${T}`, verify: `verify${T}` };
       });
     }
     if (!ok) return;
@@ -456,15 +475,16 @@ function renderTest(dir, verb, table, field) {
   const r = run(bin, [...planArgs, "--format", "json"], dir);
   assert(r.code === 0, `convex-migrate ${planArgs.join(" ")} --format json: exit ${r.code}\n${r.output}`);
   const plan = JSON.parse(r.output);
-  const step = plan.steps.find((s) => s.title.startsWith(TEST_STEP));
+  const step = plan.steps.find((s) => s.id === `${table}.${field}/test`);
   if (step) {
-    assert(plan.next === step.number, `the next step is ${plan.next}, not "${step.title}" (${step.number}):\n${r.output}`);
-    if (!step.fix) return { created: null, route: "plan", detail: step.detail.join("\n") };
+    const why = [...step.missing, step.manual, step.blocked].filter(Boolean);
+    assert(plan.next === step.id, `the next step is ${plan.next}, not "${step.title}" (${step.id}):\n${r.output}`);
+    if (!step.fix) return { created: null, route: "plan", detail: why.join("\n") };
     const applied = run(bin, [...planArgs, "--apply"], dir);
     assert(applied.code === 0, `plan --apply: exit ${applied.code}\n${applied.output}`);
     const created = /changed (\S+\.test\.[jt]s)/.exec(applied.output);
     assert(created, `plan --apply wrote no test file:\n${applied.output}`);
-    return { created: created[1], route: "plan --apply", detail: [...step.detail, applied.output.trim()].join("\n") };
+    return { created: created[1], route: "plan --apply", detail: [...why, applied.output.trim()].join("\n") };
   }
   throw new Error(`the plan has no "${TEST_STEP}" step:\n${r.output}`);
 }
@@ -494,7 +514,7 @@ async function sampleDataTests(name) {
       }
       assert(created, `no test offered for ${key} [${route}]${detail ? `\n${detail}` : ""}`);
       const text = fs.readFileSync(path.join(dir, created), "utf8");
-      const backfill = `backfill${pascal(table, field)}`;
+      const backfill = `${verb === "remove" ? "unset" : "backfill"}${pascal(table, field)}`;
       assert(text.includes(`${backfill}`), `${created} does not run ${backfill}`);
       generated.push({ file: created, key, backfill });
       return `${created} [${route}]`;
@@ -535,7 +555,7 @@ async function sampleDataTests(name) {
     },
     {
       what: "the backfills stop after their first batch (next batch not scheduled)",
-      broken: migrations.replace(/^\s*await ctx\.scheduler\.runAfter\(0, internal\.migrations\.backfill\w+, .*\);\n/gm, ""),
+      broken: migrations.replace(/^\s*await ctx\.scheduler\.runAfter\(0, internal\.migrations\.(?:backfill|unset)\w+, .*\);\n/gm, ""),
       applies: (g) => new RegExp(`runAfter\\(0, internal\\.migrations\\.${g.backfill},`).test(migrations),
     },
   ];
