@@ -95,7 +95,7 @@ fn backfilled_fields(function: &Function) -> Vec<(String, String, Goal)> {
                 }
                 let Some(object) = &w.item.object else { continue };
                 for (field, goal) in fields_of(object) {
-                    if read.item.scans_for(field) {
+                    if read.item.scans_for(field) && migrates(function, &read.item, table, field, goal) {
                         out.push((table.clone(), field.to_string(), goal));
                     }
                 }
@@ -104,6 +104,23 @@ fn backfilled_fields(function: &Function) -> Vec<(String, String, Goal)> {
         _ => {}
     }
     out
+}
+
+/// Whether a mutation that scans `table` and writes `field` is migrating it rather than running
+/// app logic over the table (enable one provider and disable the others, a game loop's tick, an
+/// admin action that picks one document from a collected list): it unsets the field everywhere; it
+/// pages through the table with a cursor it is given; it selects or tests the documents where the
+/// field is missing; or it is named or placed as a migration (`backfill…`, `migrate…`, `unset…`,
+/// a `migrations` module).
+fn migrates(function: &Function, read: &crate::model::body::Read, table: &str, field: &str, goal: Goal) -> bool {
+    let name = function.name.to_ascii_lowercase();
+    let module = function.reference.split(':').next().unwrap_or("").to_ascii_lowercase();
+    goal == Goal::Unset
+        || matches!(read.terminal, Terminal::Paginate { cursor: true })
+        || (read.filter_undefined && read.filter_fields.iter().any(|f| f == field))
+        || function.tests.iter().any(|(t, f)| t == table && f == field)
+        || ["backfill", "migrat", "unset"].iter().any(|hint| name.contains(hint))
+        || module.split('/').any(|part| part.starts_with("migration"))
 }
 
 /// Whether `function` is a backfill for `table.field`.

@@ -10,6 +10,18 @@ use std::collections::{HashMap, HashSet};
 use crate::model::body::TableRef;
 use crate::project::{Function, FunctionKind};
 
+/// Whether a query that tests fields for being unset is there to count what a migration left (a
+/// verify), not an app query that lists documents: it returns a count (`remaining`, `missing`,
+/// `left`), or it is named or placed as a check (`verify…`, `check…`, `count…`, a `migrations`
+/// module).
+fn counts(f: &Function) -> bool {
+    let name = f.name.to_ascii_lowercase();
+    let module = f.reference.split(':').next().unwrap_or("").to_ascii_lowercase();
+    f.returns.iter().any(|r| ["remaining", "missing", "left"].iter().any(|k| r.item.field(k).is_some()))
+        || ["verify", "check", "count", "remaining", "missing"].iter().any(|hint| name.contains(hint))
+        || module.split('/').any(|part| part.starts_with("migration"))
+}
+
 /// `(table, field)` → indexes into the project's functions of its verify functions.
 #[derive(Debug, Default)]
 pub struct VerifyIndex {
@@ -21,8 +33,10 @@ pub struct VerifyIndex {
 impl VerifyIndex {
     pub fn build(functions: &[std::sync::Arc<Function>]) -> VerifyIndex {
         let mut index = VerifyIndex::default();
-        for (me, f) in
-            functions.iter().enumerate().filter(|(_, f)| f.kind == FunctionKind::Query && f.writes.is_empty() && !f.tests.is_empty())
+        for (me, f) in functions
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FunctionKind::Query && f.writes.is_empty() && !f.tests.is_empty() && counts(f))
         {
             // The action that pages through a `verifyXPage` query is the verify to run.
             let action = f

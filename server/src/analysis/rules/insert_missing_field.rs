@@ -12,7 +12,7 @@ use crate::project::Loc;
 pub const DOC: &str = r#"# insert-missing-field (error / warning)
 
 ## What it does
-Flags an insert (an object literal without spreads, into a table whose shape is fully known) that omits a required field (error), or omits a field that is being migrated: optional now, and new since the base or the target of a backfill (warning).
+Flags an insert (an object literal without spreads, into a table whose shape is fully known) that omits a required field (error), or omits a field that is being migrated: optional now and the target of a backfill, here or deployed (warning). A new optional field that some inserts write and others omit is just optional: nothing says it will become required.
 
 ## Why is this bad?
 An insert without a required field fails at run time (``Object is missing the required field `role` ``). An insert without a migrating field keeps creating documents the backfill must fix: the backfill never finishes, and the field can never be made required.
@@ -27,23 +27,10 @@ await ctx.db.insert("users", { name });
 Write the field in every insert (the quick fix adds it with the backfill's default value).
 "#;
 
-/// Every `(table, field)` some insert writes.
-fn inserted_fields(cx: &Context<'_>) -> HashSet<(String, String)> {
-    let mut out = HashSet::new();
-    for w in cx.working.functions.iter().flat_map(|f| f.writes.iter()).filter(|w| w.item.op == WriteOp::Insert) {
-        if let (TableRef::Name(t), Some(o)) = (&w.item.table, &w.item.object) {
-            out.extend(o.fields.iter().map(|f| (t.clone(), f.name.clone())));
-        }
-    }
-    out
-}
-
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(schema) = cx.working.schema.as_ref() else { return out };
-    let base_schema = cx.base.and_then(|b| b.schema.as_ref());
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
-    let inserted = inserted_fields(cx);
     for function in &cx.working.functions {
         if function.kind == crate::project::FunctionKind::Migration {
             continue;
@@ -60,14 +47,11 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
                 }
                 let loc = Loc { file: write.file, range: write.item.method_range };
                 let required = !field.validator.is_optional();
-                // Being migrated: a backfill targets it, or it is new since the base and other inserts
-                // already write it (a new optional field that no insert writes is just optional).
+                // Being migrated: a backfill targets it (the field is on its way to required). A new
+                // optional field some inserts write and others omit is just optional.
                 let migrating = !required && {
-                    let new_since_base =
-                        base_schema.and_then(|b| b.table(&table.name)).is_some_and(|bt| !bt.open && bt.field(&field.name).is_none());
-                    let backfilled = !cx.working.backfills(&table.name, &field.name, Goal::Fill).is_empty()
-                        || cx.base.is_some_and(|b| !b.backfills(&table.name, &field.name, Goal::Fill).is_empty());
-                    backfilled || (new_since_base && inserted.contains(&(table.name.clone(), field.name.clone())))
+                    !cx.working.backfills(&table.name, &field.name, Goal::Fill).is_empty()
+                        || cx.base.is_some_and(|b| !b.backfills(&table.name, &field.name, Goal::Fill).is_empty())
                 };
                 if !(required || migrating) || !seen.insert((loc, field.name.clone())) {
                     continue;

@@ -81,7 +81,8 @@ impl Read {
     /// Whether the read may visit every document of its table: no conditions, or only
     /// conditions on `field` (an index range or a filter selecting where it is unset).
     pub fn scans_for(&self, field: &str) -> bool {
-        let only_field = |fields: &[String]| fields.iter().all(|f| f == field);
+        // Conditions on `_id` or `_creationTime` page through the table (`q.gt(q.field("_id"), last)`).
+        let only_field = |fields: &[String]| fields.iter().all(|f| f == field || f == "_id" || f == "_creationTime");
         let index_ok = match &self.index {
             None => true,
             Some(_) => only_field(&self.index_fields),

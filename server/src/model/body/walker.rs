@@ -116,6 +116,15 @@ impl Walker<'_> {
             Expr::Await(a) => self.classify(&a.arg),
             Expr::Member(member) => self.classify_member(member),
             Expr::Call(call) => self.classify_call(call),
+            // `cursor ? query.filter(after(cursor)) : query`: a query either way.
+            Expr::Cond(cond) => {
+                let (cons, alt) = (self.classify(&cond.cons), self.classify(&cond.alt));
+                match (cons, alt) {
+                    (Some(a), Some(b)) if a == b => Some(a),
+                    (Some(a @ Binding::Query(_)), _) | (None, Some(a @ Binding::Query(_))) => Some(a),
+                    _ => None,
+                }
+            }
             _ => None,
         }
     }
