@@ -295,9 +295,14 @@ fn a_narrowed_union_is_migrated_in_place_and_finishes() {
         report["diagnostics"].as_array().unwrap().iter().filter(|d| d["rule"] == "narrowed-type").collect();
     assert_eq!(narrowed.len(), 1);
     assert_eq!(narrowed[0]["severity"], "info", "{:#}", narrowed[0]);
-    // Without the ledger entry it is an error, whose help names `plan narrow`.
+    // Without the ledger entry, the deployed migration makes it a backfill-unverified warning.
     std::fs::remove_file(root.join("convex-migrate.json")).unwrap();
     let o = run(&root, &["check"]);
+    assert!(stdout(&o).contains("warning[backfill-unverified]: `users.role` narrows; the backfill `migrations:migrateUsersRoleValues` is deployed but not verified"), "{}", stdout(&o));
+    // And before any migration is deployed, an error whose help names `plan narrow`.
+    let (_fresh, fresh) = deployed(&[("convex/schema.ts", &users(ROLE_WIDE))]);
+    write(&fresh, "convex/schema.ts", &users(ROLE_NARROW));
+    let o = run(&fresh, &["check"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).contains("convex-migrate plan narrow users.role --map 'guest=…'"), "{}", stdout(&o));
 }

@@ -11,7 +11,7 @@ use crate::analysis::{Context, Finding, Recipe, Rule, Side, Subject};
 pub const DOC: &str = r#"# backfill-unverified (warning)
 
 ## What it does
-Flags a field that becomes required (or is removed) while a backfill for it is deployed at the base, but the ledger (`verified` in `convex-migrate.json`) does not record that the backfill finished on the deployment checked (`--deployment`, default `prod`; in the editor the `deployment` setting, default `dev`): that no document is left to migrate there. A verification on `dev` does not count for `prod`.
+Flags a field that becomes required (or is removed, or narrows while a migration that rewrites its values is deployed) while a backfill for it is deployed at the base, but the ledger (`verified` in `convex-migrate.json`) does not record that the backfill finished on the deployment checked (`--deployment`, default `prod`; in the editor the `deployment` setting, default `dev`): that no document is left to migrate there. A verification on `dev` does not count for `prod`.
 
 ## Why is this bad?
 A deployed backfill is not a finished one. If it has not been run, stopped halfway, or new documents were inserted without the field since, the push fails just the same: ``Object is missing the required field `role` `` (or ``Object contains extra field `isPro` `` for a removed field).
@@ -30,6 +30,12 @@ Run the backfill (`npx convex run migrations:backfillUsersRole`, add `--prod` fo
 ```
 "#;
 
+/// Whether a migration deployed at the base rewrites `table.field` across the table (what makes a
+/// narrowing the safe last step of widen → migrate → narrow, once verified).
+pub(super) fn rewritten(base: &crate::analysis::Revision, table: &str, field: &str) -> bool {
+    !base.backfills(table, field, Goal::Fill).is_empty()
+}
+
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let mut out = Vec::new();
     let Some(base) = cx.base else { return out };
@@ -37,6 +43,10 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let (table, field, loc, goal, what) = match change {
             Change::BecameRequired { table, field, .. } => (*table, field.name.as_str(), field.loc, Goal::Fill, "becomes required"),
             Change::Removed { table, base: field } => (*table, field.name.as_str(), table.loc, Goal::Unset, "is removed"),
+            // A narrowing whose values a deployed migration rewrites: the same treatment.
+            Change::Narrowed { table, field, .. } if rewritten(base, &table.name, &field.name) => {
+                (*table, field.name.as_str(), field.loc, Goal::Fill, "narrows")
+            }
             _ => continue,
         };
         // A field made required has its migration state; a removed one is gone from the working
@@ -86,9 +96,12 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         if verified {
             continue;
         }
-        let consequence = match goal {
-            Goal::Fill => format!("if any document still lacks `{field}`, the push will fail with `Object is missing the required field `{field}``"),
-            Goal::Unset => format!("if any document still holds `{field}`, the push will fail with `Object contains extra field `{field}` that is not in the validator`"),
+        let consequence = match (goal, change) {
+            (_, Change::Narrowed { .. }) => {
+                format!("if any document still holds a value the new validator rejects, the push will fail with `Value does not match validator`")
+            }
+            (Goal::Fill, _) => format!("if any document still lacks `{field}`, the push will fail with `Object is missing the required field `{field}``"),
+            (Goal::Unset, _) => format!("if any document still holds `{field}`, the push will fail with `Object contains extra field `{field}` that is not in the validator`"),
         };
         let subject = match goal {
             Goal::Fill => Subject::Field { table: table.name.clone(), field: field.to_string() },
