@@ -98,7 +98,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         }
         let consequence = match (goal, change) {
             (_, Change::Narrowed { .. }) => {
-                format!("if any document still holds a value the new validator rejects, the push will fail with `Value does not match validator`")
+                "if any document still holds a value the new validator rejects, the push will fail with `Value does not match validator`".to_string()
             }
             (Goal::Fill, _) => format!("if any document still lacks `{field}`, the push will fail with `Object is missing the required field `{field}``"),
             (Goal::Unset, _) => format!("if any document still holds `{field}`, the push will fail with `Object contains extra field `{field}` that is not in the validator`"),
