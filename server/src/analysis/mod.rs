@@ -22,7 +22,7 @@ pub use finding::{Finding, Location, Related, Side, Subject};
 pub use fix::Recipe;
 pub use revision::{Counts, Revision};
 pub use rules::Rule;
-pub use workspace::{BaseSource, Baseline, Validated, Workspace, DEFAULT_DEPLOYMENT};
+pub use workspace::{BaseSource, Baseline, Historic, Validated, Workspace, DEFAULT_DEPLOYMENT};
 
 use crate::config::{Config, Level, Severity};
 use crate::project::Loc;

@@ -60,6 +60,21 @@ pub enum Validated {
     Never { walked: usize },
 }
 
+/// A migration found in the base's first-parent history and deleted since: it was deployed at
+/// `commit`, so a field it migrated may be done — only the ledger says whether it finished.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Historic {
+    pub table: String,
+    pub field: String,
+    pub goal: crate::analysis::backfill::Goal,
+    /// `migrations:backfillUsersRole`, as it was named then.
+    pub reference: String,
+    /// The newest commit before the base that held it (full id).
+    pub commit: String,
+    /// How many first-parent commits before the base.
+    pub commits_back: usize,
+}
+
 /// A project ready to analyse.
 pub struct Workspace {
     pub working: Revision,
@@ -74,6 +89,9 @@ pub struct Workspace {
     pub validated: Option<Validated>,
     /// How the project's developers run its tools (printed commands use it).
     pub tools: crate::analysis::command::Tools,
+    /// Migrations the base's history holds for fields whose migration the base lacks (see
+    /// [`Historic`]); looked up by the loader for the transitions that need one.
+    pub history: Vec<Historic>,
     /// What a snapshot export says about the stored documents (`--snapshot`), when one was read.
     pub data: Option<Arc<crate::analysis::data::Snapshot>>,
 }
@@ -91,6 +109,7 @@ impl Workspace {
             deployment: DEFAULT_DEPLOYMENT.to_string(),
             validated: None,
             tools: Default::default(),
+            history: Vec::new(),
             data: None,
         }
     }
@@ -118,6 +137,38 @@ impl Workspace {
         let Some(base) = self.base() else { return false };
         base.files.len() == self.working.files.len()
             && base.files.iter().zip(&self.working.files).all(|(b, w)| b.path == w.path && b.text == w.text)
+    }
+
+    /// The migration of `table.field` toward `goal` that the base's history held, if any.
+    pub fn historic(&self, table: &str, field: &str, goal: crate::analysis::backfill::Goal) -> Option<&Historic> {
+        self.history.iter().find(|h| h.table == table && h.field == field && h.goal == goal)
+    }
+
+    /// The transitions whose migration the base lacks, as `(table, field, goal)`: the questions
+    /// the base's history may answer (a field made required or narrowed: a fill; removed: an
+    /// unset).
+    pub fn history_questions(&self) -> Vec<(String, String, crate::analysis::backfill::Goal)> {
+        use crate::analysis::backfill::Goal;
+        use crate::analysis::diff::Change;
+        let (Some(base), Some(bs), Some(ws)) = (self.base(), self.base().and_then(|b| b.schema.as_ref()), self.working.schema.as_ref())
+        else {
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for change in crate::analysis::diff::changes(bs, ws) {
+            let (table, field, goal) = match change {
+                Change::BecameRequired { table, field, .. } | Change::Narrowed { table, field, .. } => {
+                    (&table.name, &field.name, Goal::Fill)
+                }
+                Change::Removed { table, base } => (&table.name, &base.name, Goal::Unset),
+                _ => continue,
+            };
+            let q = (table.clone(), field.clone(), goal);
+            if base.backfills(table, field, goal).is_empty() && !out.contains(&q) {
+                out.push(q);
+            }
+        }
+        out
     }
 
     /// Whether the ledger records `table.field` verified on this workspace's deployment.

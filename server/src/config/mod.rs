@@ -115,6 +115,8 @@ pub struct Config {
     pub verified: BTreeMap<String, Vec<Verified>>,
     /// Don't repeat in `.ts` files what TypeScript reports (editor only; default on).
     pub defer_to_typescript: Option<bool>,
+    /// How many first-parent commits before the base are searched for deleted migrations.
+    pub history_depth: Option<usize>,
     /// Rule id → a level of the rule's own (`"unbounded-collect": "all"`), as written.
     pub options: BTreeMap<String, String>,
 }
@@ -213,6 +215,10 @@ impl Config {
                     serde_json::Value::String(s) if !s.trim().is_empty() => config.base = Some(s),
                     _ => bad("must be a git revision, e.g. \"origin/main\""),
                 },
+                "historyDepth" => match value.as_u64() {
+                    Some(n) if n <= 100_000 => config.history_depth = Some(n as usize),
+                    _ => bad("must be a number of commits (0 turns the history walk off)"),
+                },
                 "deferToTypeScript" => match value {
                     serde_json::Value::Bool(b) => config.defer_to_typescript = Some(b),
                     _ => bad("must be true or false"),
@@ -266,7 +272,7 @@ impl Config {
                         "must map \"table.field\" to {{ \"deployment\", \"at\", \"remaining\" }}, or to a list of them (one per deployment) ({e})"
                     )),
                 },
-                _ => bad("is not a setting of convex-migrate (known: base, dualWrites, rules, verified, deferToTypeScript)"),
+                _ => bad("is not a setting of convex-migrate (known: base, dualWrites, rules, verified, deferToTypeScript, historyDepth)"),
             }
         }
         (config, errors)

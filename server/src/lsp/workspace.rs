@@ -97,6 +97,9 @@ pub struct ProjectState {
     validated: Mutex<Option<Option<crate::analysis::Validated>>>,
     /// How the project runs its tools (package manager, convex-migrate installed), read once.
     tools: crate::analysis::command::Tools,
+    /// Deleted migrations found in the base's history, by base commit and question: history does
+    /// not change while the base stays.
+    history: Mutex<HashMap<(String, String, String, crate::analysis::backfill::Goal), Option<crate::analysis::Historic>>>,
     pub generation: AtomicU64,
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
@@ -106,9 +109,29 @@ pub struct ProjectState {
 }
 
 impl ProjectState {
+    /// The base's deleted migrations for the transitions the working tree makes, each question
+    /// asked of git once per base commit.
+    fn attach_history(&self, ws: &mut Workspace) {
+        let Some(commit) = ws.base.commit().map(str::to_string) else { return };
+        let questions = ws.history_questions();
+        let Ok(mut cache) = self.history.lock() else { return };
+        let key = |(t, f, g): &(String, String, crate::analysis::backfill::Goal)| (commit.clone(), t.clone(), f.clone(), *g);
+        let unknown: Vec<_> = questions.iter().filter(|q| !cache.contains_key(&key(q))).cloned().collect();
+        if !unknown.is_empty() {
+            let depth = ws.config.config.history_depth.unwrap_or(sources::history::DEFAULT_DEPTH);
+            let found = sources::history::deleted_migrations(&self.root, ws, &unknown, depth).map(|(f, _)| f).unwrap_or_default();
+            for q in &unknown {
+                let hit = found.iter().find(|h| h.table == q.0 && h.field == q.1 && h.goal == q.2).cloned();
+                cache.insert(key(q), hit);
+            }
+        }
+        ws.history = questions.iter().filter_map(|q| cache.get(&key(q)).cloned().flatten()).collect();
+    }
+
     pub fn new(root: PathBuf) -> ProjectState {
         ProjectState {
             tools: sources::tools(&root),
+            history: Mutex::new(HashMap::new()),
             root,
             layout: Mutex::new(Layout::default()),
             disk: Mutex::new(HashMap::new()),
@@ -274,6 +297,7 @@ impl ProjectState {
         }
         let mut ws = Workspace::new(Revision::new(working), base, config).for_deployment(settings.deployment.as_deref().unwrap_or("dev"));
         ws.tools = self.tools.clone();
+        self.attach_history(&mut ws);
         let data_note = self.data.attach(&mut ws, &self.root, settings.snapshot.as_deref(), stale).ok()?;
         if let Some(note) = data_note {
             base_note = Some(match base_note {

@@ -212,6 +212,18 @@ impl GitRepo {
         }
     }
 
+    /// The id of the tree at `dir` (relative to the project root, `/`-separated) in `commit`;
+    /// `None` when the folder is not there. Cheap: it reads only the trees on the way, so a walk
+    /// over history can skip the commits that did not touch the folder.
+    pub fn folder_tree(&self, commit: &str, project_root: &Path, dir: &str) -> Result<Option<String>, GitError> {
+        let repo = self.open()?;
+        let mut prefix = self.project_prefix(project_root)?;
+        prefix.extend(dir.split('/').filter(|c| !c.is_empty()).map(|c| BString::from(c.as_bytes())));
+        let commit_id = self.commit_of(&repo, commit)?;
+        let root_tree = tree_of_commit(&repo, commit_id)?;
+        Ok(descend(&repo, root_tree, &prefix)?.map(|id| id.to_string()))
+    }
+
     /// `commit` and its first-parent ancestors, newest first, at most `limit` of them (the walk
     /// stops early at a root commit or where a shallow clone's history ends).
     pub fn first_parents(&self, commit: &str, limit: usize) -> Result<Vec<String>, GitError> {

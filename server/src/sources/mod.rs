@@ -5,6 +5,7 @@
 pub mod apply;
 pub mod disk;
 pub mod git;
+pub mod history;
 pub mod snapshot;
 
 use std::collections::HashMap;
@@ -172,6 +173,7 @@ pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     ws.notes = notes;
     ws.validated = validated_base(&root, &ws)?;
     ws.tools = tools(&root);
+    attach_history(&root, &mut ws);
     Ok(ws)
 }
 
@@ -191,6 +193,18 @@ pub fn tools(root: &Path) -> crate::analysis::command::Tools {
         false
     };
     crate::analysis::command::Tools::from_package_json(package_json.as_deref(), &exists)
+}
+
+/// The deleted migrations of the base's history for the transitions whose migration the base
+/// lacks (see [`history`]). History that cannot be read is said in a note, not an error: the
+/// transitions then stand as they are.
+pub fn attach_history(root: &Path, ws: &mut Workspace) {
+    let questions = ws.history_questions();
+    let depth = ws.config.config.history_depth.unwrap_or(history::DEFAULT_DEPTH);
+    match history::deleted_migrations(root, ws, &questions, depth) {
+        Ok((found, _)) => ws.history = found,
+        Err(e) => ws.notes.push(format!("the base's history was not searched for deleted migrations: {e}")),
+    }
 }
 
 /// How far back along the base's first-parent history the last validated schema is looked for.

@@ -11,7 +11,7 @@ use crate::analysis::{Context, Finding, Recipe, Rule, Side, Subject};
 pub const DOC: &str = r#"# backfill-unverified (warning)
 
 ## What it does
-Flags a field that becomes required (or is removed, or narrows while a migration that rewrites its values is deployed) while a backfill for it is deployed at the base, but the ledger (`verified` in `convex-migrate.json`) does not record that the backfill finished on the deployment checked (`--deployment`, default `prod`; in the editor the `deployment` setting, default `dev`): that no document is left to migrate there. A verification on `dev` does not count for `prod`.
+Flags a field that becomes required (or is removed, or narrows while a migration that rewrites its values is deployed) while a backfill for it is deployed at the base, but the ledger (`verified` in `convex-migrate.json`) does not record that the backfill finished on the deployment checked (`--deployment`, default `prod`; in the editor the `deployment` setting, default `dev`): that no document is left to migrate there. A verification on `dev` does not count for `prod`. The same holds when the base lacks the migration but the base's first-parent history deployed one and deleted it since (searched back `historyDepth` commits, default 300): the finding names that commit.
 
 ## Why is this bad?
 A deployed backfill is not a finished one. If it has not been run, stopped halfway, or new documents were inserted without the field since, the push fails just the same: ``Object is missing the required field `role` `` (or ``Object contains extra field `isPro` `` for a removed field).
@@ -30,10 +30,62 @@ Run the backfill (`npx convex run migrations:backfillUsersRole`, add `--prod` fo
 ```
 "#;
 
+/// The finding for a transition whose migration ran from an earlier commit and was deleted since:
+/// silent once the ledger records it; else a warning naming the commit (an error when a snapshot
+/// shows documents left, a note when it shows none).
+fn deleted(
+    cx: &Context<'_>,
+    change: &Change<'_>,
+    historic: &crate::analysis::Historic,
+    loc: crate::project::Loc,
+    what: &str,
+    data: &Data,
+    verb: (&str, &str),
+) -> Option<Finding> {
+    let (table, field) = (&historic.table, &historic.field);
+    let name = format!("{table}.{field}");
+    if cx.ws.is_verified(table, field) {
+        return None;
+    }
+    let commit = &historic.commit[..historic.commit.len().min(7)];
+    let back = historic.commits_back;
+    let subject = match (historic.goal, change) {
+        (Goal::Unset, _) => Subject::Table { table: table.clone() },
+        _ => Subject::Field { table: table.clone(), field: field.clone() },
+    };
+    let mut finding = Finding::new(
+        Rule::BackfillUnverified,
+        cx.at(loc),
+        subject,
+        format!(
+            "`{name}` {what}; the migration `{}` was deployed at {commit} ({back} commit(s) before the base) and deleted since, but nothing records that it finished on {}",
+            historic.reference, cx.ws.deployment
+        ),
+    )
+    .help(format!(
+        "If it ran to completion there, record it: `convex-migrate verify {name} --deployment {}` (with a verify function), `convex-migrate verify {name} --snapshot FILE.zip`, or an entry under `verified` in convex-migrate.json",
+        cx.ws.deployment
+    ));
+    match data {
+        Data::Counted { answer, snapshot, .. } if answer.missing.count + answer.rejected.count == 0 => {
+            finding.message.push_str(&format!("; {snapshot} shows it finished: {}", counted(0, answer.total, table, verb, &format!("`{field}`"))));
+            finding = finding.data(data.facts(&[], Some(Severity::Info)));
+        }
+        Data::Counted { answer, snapshot, .. } => {
+            let left = answer.missing.count + answer.rejected.count;
+            finding.message.push_str(&format!("; in {snapshot}, {}: the push will fail", counted(left, answer.total, table, verb, &format!("`{field}`"))));
+            finding = finding.data(data.facts(&[&answer.missing, &answer.rejected], Some(Severity::Error)));
+        }
+        Data::TableMissing { sentence } => finding.message.push_str(&format!(". {sentence}")),
+        Data::None => {}
+    }
+    Some(cx.transition(finding))
+}
+
 /// Whether a migration deployed at the base rewrites `table.field` across the table (what makes a
 /// narrowing the safe last step of widen → migrate → narrow, once verified).
-pub(super) fn rewritten(base: &crate::analysis::Revision, table: &str, field: &str) -> bool {
-    !base.backfills(table, field, Goal::Fill).is_empty()
+pub(super) fn rewritten(cx: &Context<'_>, table: &str, field: &str) -> bool {
+    cx.base.is_some_and(|base| !base.backfills(table, field, Goal::Fill).is_empty()) || cx.ws.historic(table, field, Goal::Fill).is_some()
 }
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
@@ -44,7 +96,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             Change::BecameRequired { table, field, .. } => (*table, field.name.as_str(), field.loc, Goal::Fill, "becomes required"),
             Change::Removed { table, base: field } => (*table, field.name.as_str(), table.loc, Goal::Unset, "is removed"),
             // A narrowing whose values a deployed migration rewrites: the same treatment.
-            Change::Narrowed { table, field, .. } if rewritten(base, &table.name, &field.name) => {
+            Change::Narrowed { table, field, .. } if rewritten(cx, &table.name, &field.name) => {
                 (*table, field.name.as_str(), field.loc, Goal::Fill, "narrows")
             }
             _ => continue,
@@ -67,7 +119,15 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             Goal::Fill => ("lacks", "lack"),
             Goal::Unset => ("holds", "hold"),
         };
-        let Some(backfill) = backfill else { continue };
+        let Some(backfill) = backfill else {
+            // Deleted since it ran: the history holds it.
+            if let Some(historic) = cx.ws.historic(&table.name, field, goal) {
+                if let Some(finding) = deleted(cx, change, historic, loc, what, &data, verb) {
+                    out.push(finding);
+                }
+            }
+            continue;
+        };
         let left = |answer: &crate::analysis::data::Answer| answer.missing.count + answer.rejected.count;
         let name = format!("{}.{field}", table.name);
         let verified = cx.ws.is_verified(&table.name, field);

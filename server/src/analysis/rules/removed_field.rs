@@ -32,7 +32,7 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let Some(base) = cx.base else { return out };
     for change in &cx.changes {
         let Change::Removed { table, base: field } = change else { continue };
-        if !base.backfills(&table.name, &field.name, Goal::Unset).is_empty() {
+        if !base.backfills(&table.name, &field.name, Goal::Unset).is_empty() || cx.ws.historic(&table.name, &field.name, Goal::Unset).is_some() {
             continue;
         }
         let name = format!("{}.{}", table.name, field.name);

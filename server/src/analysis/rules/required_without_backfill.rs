@@ -37,7 +37,8 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     for change in &cx.changes {
         let Change::BecameRequired { table, field, base: base_field } = change else { continue };
         let Some(state) = cx.state(&table.name, &field.name) else { continue };
-        if state.check(CheckKind::BackfillDeployed) {
+        // Deployed, or deployed earlier and deleted since: `backfill-unverified` speaks then.
+        if state.check(CheckKind::BackfillDeployed) || cx.ws.historic(&table.name, &field.name, crate::analysis::backfill::Goal::Fill).is_some() {
             continue;
         }
         let name = format!("{}.{}", table.name, field.name);
