@@ -80,6 +80,9 @@ pub enum Overlay {
 }
 
 /// A Convex project of the workspace.
+/// A question asked of the base's history: (base commit, table, field, goal).
+type HistoryQuestion = (String, String, String, crate::analysis::backfill::Goal);
+
 pub struct ProjectState {
     pub root: PathBuf,
     pub layout: Mutex<Layout>,
@@ -99,7 +102,7 @@ pub struct ProjectState {
     tools: crate::analysis::command::Tools,
     /// Deleted migrations found in the base's history, by base commit and question: history does
     /// not change while the base stays.
-    history: Mutex<HashMap<(String, String, String, crate::analysis::backfill::Goal), Option<crate::analysis::Historic>>>,
+    history: Mutex<HashMap<HistoryQuestion, Option<crate::analysis::Historic>>>,
     pub generation: AtomicU64,
     pub last: Mutex<Option<Arc<Snapshot>>>,
     /// Files that have diagnostics in the editor now.
