@@ -225,6 +225,9 @@ impl FileModel {
                 "defineTable" => names.define_table.push(local.clone()),
                 "defineSchema" => names.define_schema.push(local.clone()),
                 _ if import.module.starts_with("convex-helpers") => names.helpers.push((local.clone(), imported.clone())),
+                _ if import.module == "convex-ents" || import.module.starts_with("convex-ents/") => {
+                    names.ents.push((local.clone(), imported.clone()))
+                }
                 _ => {}
             }
         }

@@ -78,6 +78,9 @@ pub struct Names {
     pub define_schema: Vec<String>,
     /// convex-helpers validator helpers: local name → imported name.
     pub helpers: Vec<(String, String)>,
+    /// convex-ents builders (`defineEnt`, `defineEntSchema`, `defineEntFromTable`): local name →
+    /// imported name.
+    pub ents: Vec<(String, String)>,
 }
 
 impl Names {
@@ -200,8 +203,26 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
                 return Value::Schema(Box::new(SchemaDef { tables: arg(0), schema_validation, range: call_range }));
             }
             if let Some((_, helper)) = names.helpers.iter().find(|(local, _)| local == name) {
+                if helper == "Table" {
+                    if let Some(table) = helpers_table(&args, names, depth, call_range) {
+                        return table;
+                    }
+                }
                 if let Some(v) = helper_validator(helper, &args, names, depth, has_spread_arg) {
                     return Value::Validator(v);
+                }
+            }
+            if let Some((_, builder)) = names.ents.iter().find(|(local, _)| local == name) {
+                match builder.as_str() {
+                    "defineEnt" => {
+                        let shape = if args.is_empty() { Value::Object(Vec::new()) } else { arg(0) };
+                        return Value::Table(Box::new(TableDef { shape, indexes: Vec::new(), range: call_range }));
+                    }
+                    "defineEntFromTable" => return arg(0),
+                    "defineEntSchema" => {
+                        return Value::Schema(Box::new(SchemaDef { tables: arg(0), schema_validation: None, range: call_range }))
+                    }
+                    _ => {}
                 }
             }
             Value::Call {
@@ -229,6 +250,12 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
                     Value::Table(table)
                 }
                 (Value::Table(table), "searchIndex" | "vectorIndex" | "staged") => Value::Table(table),
+                // convex-ents: what `.field`, `.edge` and `.deletion` add to the stored document.
+                (Value::Table(mut table), "field" | "edge" | "deletion") if !names.ents.is_empty() => {
+                    ent_method(&mut table, method, &args, names, depth);
+                    Value::Table(table)
+                }
+                (Value::Table(table), "edges") if !names.ents.is_empty() => Value::Table(table),
                 (receiver, _) => Value::Call {
                     callee: Box::new(match receiver {
                         Value::Ref(r) => Value::Ref(SymRef::Member(Box::new(r), method.to_string())),
@@ -240,6 +267,111 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
         }
         _ => Value::Unknown,
     }
+}
+
+/// convex-helpers `Table("users", { ...fields })`: an object whose `.table` is the table
+/// (`defineTable(fields)`), `.withoutSystemFields` the fields, `.withSystemFields` and `.doc` the
+/// fields with `_id` and `_creationTime`, `.name` the table's name.
+fn helpers_table(args: &[&Expr], names: &Names, depth: u32, call_range: TextRange) -> Option<Value> {
+    let Value::Str(name) = eval_depth(args.first()?, names, depth) else { return None };
+    let fields = eval_depth(args.get(1)?, names, depth);
+    let at = range(swc_common::Spanned::span(*args.get(1)?));
+    let system = |fields: Value| {
+        let entries = vec![
+            ObjEntry::Spread(fields, at),
+            ObjEntry::Prop { key: "_id".into(), value: Value::Validator(Validator::Id(name.clone())), key_range: at, value_range: at },
+            ObjEntry::Prop { key: "_creationTime".into(), value: Value::Validator(Validator::Number), key_range: at, value_range: at },
+        ];
+        Value::Object(entries)
+    };
+    let prop = |key: &str, value: Value| ObjEntry::Prop { key: key.to_string(), value, key_range: call_range, value_range: call_range };
+    let with_system = system(fields.clone());
+    let doc = match &with_system {
+        Value::Object(entries) => Value::Validator(Validator::Object(object_entries(entries.clone()))),
+        _ => Value::Unknown,
+    };
+    Some(Value::Object(vec![
+        prop("name", Value::Str(name.clone())),
+        prop("table", Value::Table(Box::new(TableDef { shape: fields.clone(), indexes: Vec::new(), range: call_range }))),
+        prop("withoutSystemFields", fields),
+        prop("withSystemFields", with_system),
+        prop("doc", doc),
+    ]))
+}
+
+/// convex-ents' builder methods, as `defineEnt` stores documents (its `schema.ts`):
+/// `.field(name, validator, { default })` adds `name` (optional when it has a default);
+/// `.edge(name, { to, field, ref, optional })` stores `field ?? name + "Id"`: `v.id(to ?? name + "s")`
+/// (optional when `optional` is given), unless it is the `ref` side; `.deletion(...)` adds
+/// `deletionTime: v.optional(v.number())`. Indexes from `unique`/`index` and edges are kept.
+fn ent_method(table: &mut TableDef, method: &str, args: &[&Expr], names: &Names, depth: u32) {
+    let str_arg = |i: usize| match args.get(i).map(|e| eval_depth(e, names, depth)) {
+        Some(Value::Str(s)) => Some(s),
+        _ => None,
+    };
+    let options: Vec<ObjEntry> = match args.last().map(|e| eval_depth(e, names, depth)) {
+        Some(Value::Object(entries)) => entries,
+        _ => Vec::new(),
+    };
+    let option = |key: &str| {
+        options.iter().find_map(|e| match e {
+            ObjEntry::Prop { key: k, value, .. } if k == key => Some(value.clone()),
+            _ => None,
+        })
+    };
+    let arg_range = |i: usize| args.get(i).map(|e| range(swc_common::Spanned::span(*e))).unwrap_or(table.range);
+    let (name, validator, key_range, value_range) = match method {
+        "field" => {
+            let Some(name) = str_arg(0) else { return mark_open(table, arg_range(0)) };
+            let validator = args.get(1).map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown);
+            let validator = if option("default").is_some() && args.len() > 2 { optional(validator) } else { validator };
+            if option("unique").is_some() || option("index").is_some() {
+                table.indexes.push(IndexDef { name: name.clone(), fields: vec![name.clone()] });
+            }
+            (name, validator, arg_range(0), arg_range(1))
+        }
+        "edge" => {
+            let Some(edge) = str_arg(0) else { return mark_open(table, arg_range(0)) };
+            let stores = option("field").is_some() || option("ref").is_none();
+            if !stores {
+                return;
+            }
+            let field = match option("field") {
+                Some(Value::Str(f)) => f,
+                Some(_) => return mark_open(table, arg_range(1)),
+                None => format!("{edge}Id"),
+            };
+            let to = match option("to") {
+                Some(Value::Str(t)) => t,
+                Some(_) => return mark_open(table, arg_range(1)),
+                None => format!("{edge}s"),
+            };
+            let id = Validator::Id(to);
+            let validator = if option("optional").is_some() { optional(id) } else { id };
+            table.indexes.push(IndexDef { name: field.clone(), fields: vec![field.clone()] });
+            (field, validator, arg_range(0), arg_range(0))
+        }
+        "deletion" => ("deletionTime".to_string(), optional(Validator::Number), arg_range(0), arg_range(0)),
+        _ => return,
+    };
+    push_field(table, ObjEntry::Prop { key: name, value: Value::Validator(validator), key_range, value_range });
+}
+
+/// Adds an entry to a table's field object (wrapping a shape that is not a literal object).
+fn push_field(table: &mut TableDef, entry: ObjEntry) {
+    match &mut table.shape {
+        Value::Object(entries) => entries.push(entry),
+        other => {
+            let at = table.range;
+            let shape = std::mem::replace(other, Value::Unknown);
+            table.shape = Value::Object(vec![ObjEntry::Spread(shape, at), entry]);
+        }
+    }
+}
+
+/// A builder call the evaluator could not follow: the table is no longer fully known.
+fn mark_open(table: &mut TableDef, at: TextRange) {
+    push_field(table, ObjEntry::Spread(Value::Unknown, at));
 }
 
 fn bool_prop(object: &Expr, key: &str) -> Option<bool> {
@@ -361,6 +493,11 @@ fn helper_validator(helper: &str, args: &[&Expr], names: &Names, depth: u32, has
             Some(Validator::nullable(args.first().map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown)))
         }
         "deprecated" => Some(Validator::Optional(Box::new(Validator::Any))),
+        // `pretend(x)`/`pretendRequired(x)` change only the TypeScript type: Convex stores and
+        // checks documents with `x`, and so does the checker.
+        "pretend" | "pretendRequired" => {
+            Some(args.first().map(|e| to_validator(eval_depth(e, names, depth))).unwrap_or(Validator::Unknown))
+        }
         "brandedString" => Some(Validator::String),
         _ => None,
     }

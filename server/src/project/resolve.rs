@@ -173,10 +173,29 @@ impl<'p> Linker<'p> {
         })
     }
 
-    /// Follows references until a value that is not one.
+    /// Follows references until a value that is not one; an index added to a table held
+    /// elsewhere (`users.index(...)`, `Users.table.index(...)`) is that table with the index.
     fn deref(&self, file: FileId, value: &Value, depth: u32) -> (FileId, Value) {
         let mut current = (file, value.clone());
         for _ in depth..MAX_DEPTH {
+            if let Value::Call { callee, args } = &current.1 {
+                if let Value::Ref(SymRef::Member(base, method)) = &**callee {
+                    if matches!(method.as_str(), "index" | "searchIndex" | "vectorIndex" | "staged") {
+                        let (f, target) = self.deref(current.0, &Value::Ref((**base).clone()), depth + 1);
+                        if let Value::Table(mut def) = target {
+                            if let (true, Some(Value::Str(name)), Some(Value::Array(fields))) =
+                                (method == "index", args.first(), args.get(1))
+                            {
+                                let fields =
+                                    fields.iter().filter_map(|f| if let Value::Str(s) = f { Some(s.clone()) } else { None }).collect();
+                                def.indexes.push(crate::model::value::IndexDef { name: name.clone(), fields });
+                            }
+                            current = (f, Value::Table(def));
+                        }
+                    }
+                }
+                break;
+            }
             let Value::Ref(r) = &current.1 else { break };
             current = match self.resolve_ref(current.0, r, depth + 1) {
                 Some(Resolved::Value(f, v)) => (f, v.clone()),

@@ -113,7 +113,17 @@ impl Walker<'_> {
     pub(super) fn classify(&mut self, expr: &Expr) -> Option<Binding> {
         match unwrap_ts(expr) {
             Expr::Ident(ident) => self.bindings.get(ident.sym.as_str()).cloned(),
-            Expr::Await(a) => self.classify(&a.arg),
+            // `await ctx.table("users")` (convex-ents) is every document of the table.
+            Expr::Await(a) => match self.classify(&a.arg) {
+                Some(Binding::Query(read)) => {
+                    if self.body.reads[read].terminal == Terminal::None {
+                        self.body.reads[read].terminal = Terminal::Collect;
+                    }
+                    let table = self.body.reads[read].table.clone();
+                    Some(Binding::Docs { table, origin: Origin::Read(read) })
+                }
+                other => other,
+            },
             Expr::Member(member) => self.classify_member(member),
             Expr::Call(call) => self.classify_call(call),
             // `cursor ? query.filter(after(cursor)) : query`: a query either way.
@@ -148,7 +158,8 @@ impl Walker<'_> {
         let method = method.sym.as_str();
         let receiver = self.classify(&member.obj);
         match (receiver, method) {
-            (Some(Binding::Db), "query") => {
+            // convex-ents: `ctx.table("users")` is the table's query (and its writer).
+            (Some(Binding::Ctx), "table") | (Some(Binding::Db), "query") => {
                 if let Some(i) = self.body.reads.iter().position(|r| r.range == range(call.span)) {
                     return Some(Binding::Query(i));
                 }
@@ -175,6 +186,11 @@ impl Walker<'_> {
                     _ => None,
                 });
                 let table = table.or(from_id).unwrap_or(TableRef::Unknown);
+                Some(Binding::Doc { table, origin: Origin::Other })
+            }
+            // convex-ents: `ctx.table("users").get(id)` / `.getX(id)` is one document.
+            (Some(Binding::Query(read)), "get" | "getX") => {
+                let table = self.body.reads[read].table.clone();
                 Some(Binding::Doc { table, origin: Origin::Other })
             }
             (Some(Binding::Query(read)), method) => {
@@ -340,6 +356,16 @@ impl Visit for Walker<'_> {
                         (Some(Binding::Db), Some(op)) => {
                             db_call = true;
                             self.record_write(op, call, range(method.span));
+                        }
+                        // convex-ents: `ctx.table("users").insert({...})`, `ent.patch({...})`.
+                        (Some(Binding::Query(read)), Some(WriteOp::Insert)) => {
+                            db_call = true;
+                            let table = self.body.reads[read].table.clone();
+                            self.record_ent_write(WriteOp::Insert, table, Origin::Other, call, range(method.span));
+                        }
+                        (Some(Binding::Doc { table, origin }), Some(op)) if op != WriteOp::Insert => {
+                            db_call = true;
+                            self.record_ent_write(op, table, origin, call, range(method.span));
                         }
                         (Some(Binding::Db), None) => {
                             // Registers reads (`query`) even when the chain is a bare statement.

@@ -100,6 +100,17 @@ impl Walker<'_> {
     }
 }
 
+impl Walker<'_> {
+    /// A convex-ents write: `table.insert(obj)`, `ent.patch(obj)`, `ent.replace(obj)`, `ent.delete()`.
+    pub(super) fn record_ent_write(&mut self, op: WriteOp, table: TableRef, target: Origin, call: &CallExpr, method_range: TextRange) {
+        let object = match op {
+            WriteOp::Delete => None,
+            _ => call.args.first().and_then(|a| self.written_object(&a.expr)),
+        };
+        self.body.writes.push(Write { op, table, target, object, range: range(call.span), method_range });
+    }
+}
+
 pub(super) fn string_lit(expr: &Expr) -> Option<String> {
     match unwrap_ts(expr) {
         Expr::Lit(Lit::Str(s)) => Some(s.value.to_atom_lossy().to_string()),
