@@ -164,10 +164,10 @@ impl ProjectState {
     /// convex.json changes).
     pub fn load(&self) {
         let mut notes = Vec::new();
-        let text = disk::read_optional(&self.root, "convex.json").ok().flatten();
-        let (layout, note) = Layout::from_convex_json(text.as_deref());
-        notes.extend(note);
         let project = sources::read_dir_project(&self.root, &mut notes);
+        // With its module map (tsconfig aliases, workspace packages) and the files it imports
+        // from outside the functions folder, read here and when convex.json changes.
+        let layout = project.layout.clone();
         let files = project.files.iter().map(|f| (f.path.clone(), f.clone())).collect();
         if let Ok(mut u) = self.unread.lock() {
             u.0 = project.unread.clone();

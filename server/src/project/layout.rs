@@ -8,11 +8,13 @@ use serde::Deserialize;
 pub struct Layout {
     /// The functions folder, `/`-separated, without a trailing slash (default `convex`).
     pub functions_dir: String,
+    /// Where non-relative imports lead (tsconfig `paths`/`baseUrl`, workspace packages).
+    pub modules: crate::project::modules::ModuleMap,
 }
 
 impl Default for Layout {
     fn default() -> Self {
-        Layout { functions_dir: "convex".into() }
+        Layout { functions_dir: "convex".into(), modules: Default::default() }
     }
 }
 
@@ -32,7 +34,7 @@ impl Layout {
                 if dir.is_empty() || dir.split('/').any(|c| c == "..") {
                     (Layout::default(), Some(format!("convex.json: `functions` must be a folder inside the project, not `{dir}`")))
                 } else {
-                    (Layout { functions_dir: dir }, None)
+                    (Layout { functions_dir: dir, ..Layout::default() }, None)
                 }
             }
             Ok(ConvexJson { functions: None }) => (Layout::default(), None),

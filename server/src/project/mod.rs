@@ -2,6 +2,7 @@
 //! functions with everything they read and write. No I/O: the files are handed in.
 
 pub mod layout;
+pub mod modules;
 mod resolve;
 
 use std::collections::HashMap;

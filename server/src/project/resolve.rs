@@ -74,28 +74,13 @@ impl<'p> Linker<'p> {
 
     /// Resolves an import specifier of `from` to a file of the project (relative specifiers only).
     fn resolve_module(&self, from: FileId, spec: &str) -> Option<FileId> {
-        if !spec.starts_with("./") && !spec.starts_with("../") {
-            return None;
-        }
-        let from_path = self.project.path(from);
-        let dir = from_path.rsplit_once('/').map(|(d, _)| d).unwrap_or("");
-        let mut parts: Vec<&str> = if dir.is_empty() { Vec::new() } else { dir.split('/').collect() };
-        for component in spec.split('/') {
-            match component {
-                "." | "" => {}
-                ".." => {
-                    parts.pop()?;
-                }
-                c => parts.push(c),
-            }
-        }
-        let base = parts.join("/");
-        let stem = ["js", "jsx", "mjs", "cjs"].iter().find_map(|ext| base.strip_suffix(&format!(".{ext}"))).unwrap_or(&base);
-        let exts = ["ts", "tsx", "mts", "cts", "js", "jsx", "mjs", "cjs"];
-        std::iter::once(base.clone())
-            .chain(exts.iter().map(|e| format!("{stem}.{e}")))
-            .chain(exts.iter().map(|e| format!("{base}/index.{e}")))
-            .find_map(|candidate| self.project.file_id(&candidate))
+        use crate::project::modules::{join_relative, with_extensions};
+        let bases = if spec.starts_with("./") || spec.starts_with("../") {
+            vec![join_relative(self.project.path(from), spec)]
+        } else {
+            self.project.layout.modules.candidates(spec)
+        };
+        bases.iter().flat_map(|base| with_extensions(base)).find_map(|candidate| self.project.file_id(&candidate))
     }
 
     /// What the local name `name` of `file` imports: an export of another project file, or a

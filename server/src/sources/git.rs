@@ -212,6 +212,41 @@ impl GitRepo {
         }
     }
 
+    /// The files at `paths` (relative to the project root, `/`-separated; `../` may lead out of
+    /// the project, never out of the repository) in `commit`, those that exist as regular files
+    /// of reasonable size. What was asked for and is not a readable file is in the skipped list.
+    pub fn read_paths(&self, commit: &str, project_root: &Path, paths: &[String]) -> Result<(Vec<BaseFile>, Vec<Skipped>), GitError> {
+        let repo = self.open()?;
+        let prefix: Vec<String> = self.project_prefix(project_root)?.iter().map(|c| c.to_str_lossy().to_string()).collect();
+        let commit_id = self.commit_of(&repo, commit)?;
+        let root_tree = tree_of_commit(&repo, commit_id)?;
+        let mut out = Collected::default();
+        for path in paths {
+            // The path from the repository's top: the project's folder, then `path` normalised.
+            let mut parts: Vec<String> = prefix.clone();
+            let mut inside = true;
+            for component in path.split('/') {
+                match component {
+                    "" | "." => {}
+                    ".." => inside &= parts.pop().is_some(),
+                    c => parts.push(c.to_string()),
+                }
+            }
+            let Some((name, dirs)) = parts.split_last().filter(|_| inside) else { continue };
+            let dirs: Vec<BString> = dirs.iter().map(|d| BString::from(d.as_bytes())).collect();
+            let Some(tree) = descend(&repo, root_tree, &dirs)? else { continue };
+            let data = tree_data(&repo, tree)?;
+            let entries = decode_tree(&data, tree)?;
+            let Some(entry) = entries.iter().find(|e| e.filename == name.as_bytes().as_bstr()) else { continue };
+            match entry.mode.kind() {
+                EntryKind::Blob | EntryKind::BlobExecutable => read_blob(&repo, entry.oid.to_owned(), path.clone(), &mut out),
+                EntryKind::Link => out.skip(path.clone(), "a symbolic link"),
+                _ => {}
+            }
+        }
+        Ok((out.files, out.skipped))
+    }
+
     /// The id of the tree at `dir` (relative to the project root, `/`-separated) in `commit`;
     /// `None` when the folder is not there. Cheap: it reads only the trees on the way, so a walk
     /// over history can skip the commits that did not touch the folder.

@@ -6,6 +6,7 @@ pub mod apply;
 pub mod disk;
 pub mod git;
 pub mod history;
+pub mod imports;
 pub mod snapshot;
 
 use std::collections::HashMap;
@@ -116,7 +117,12 @@ pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
         }
     });
     problems.extend(unread(skipped, files.iter().map(|f| (f.path.clone(), f.invalid_utf8_at))));
-    Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect())).with_unread(problems)
+    let mut layout = layout;
+    layout.modules = imports::module_map(root, &layout.functions_dir);
+    let mut sources = model_files(files.into_iter().map(|f| (f.path, f.text)).collect());
+    let outside = imports::imported_from_disk(root, &sources, &layout.modules);
+    sources.extend(outside);
+    Project::build(layout, sources).with_unread(problems)
 }
 
 /// Reads `convex-migrate.json` at `root`; a file that cannot be read is said in `unread`, and
@@ -353,7 +359,17 @@ fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>) -> R
     })?;
     let mut problems = unread(meta_skipped, std::iter::empty());
     problems.extend(unread(skipped, files.iter().map(|f| (f.path.clone(), f.invalid_utf8_at))));
-    let project = Project::build(layout.clone(), model_files(files.into_iter().map(|f| (f.path, f.text)).collect())).with_unread(problems);
+    // Imports from outside the functions folder, as the base commit holds them; the module map
+    // is the working tree's (aliases and workspace layout rarely change with a migration).
+    let mut layout = layout;
+    layout.modules = imports::module_map(root, &layout.functions_dir);
+    let mut sources = model_files(files.into_iter().map(|f| (f.path, f.text)).collect());
+    let outside = imports::imported(&sources, &layout.modules, &mut |candidates| {
+        let (found, _) = repo.read_paths(&resolved.commit, root, candidates).ok()?;
+        found.into_iter().next().map(|f| (f.path, f.text))
+    });
+    sources.extend(outside);
+    let project = Project::build(layout.clone(), sources).with_unread(problems);
     let revision = Arc::new(Revision::new(project));
     if let Some(cache) = cache {
         cache.put(root, &resolved.commit, revision.clone());
