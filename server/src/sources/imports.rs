@@ -148,9 +148,12 @@ fn read_inside(root: &Path, rel: &str) -> Option<String> {
     disk::read_optional(&dir, &name).ok().flatten()
 }
 
+/// Reads the first of some candidate paths that exists: its path and text.
+pub type ReadFirst<'a> = dyn FnMut(&[String]) -> Option<(String, String)> + 'a;
+
 /// The files `files` import that are not among them, and what those import in turn (bounded),
 /// each read by `read` (candidate paths in order → the first file found among them), parsed once.
-pub fn imported(files: &[SourceFile], map: &ModuleMap, read: &mut dyn FnMut(&[String]) -> Option<(String, String)>) -> Vec<SourceFile> {
+pub fn imported(files: &[SourceFile], map: &ModuleMap, read: &mut ReadFirst<'_>) -> Vec<SourceFile> {
     let mut known: std::collections::HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
     let mut queue: Vec<SourceFile> = files.to_vec();
     let mut out: Vec<SourceFile> = Vec::new();
