@@ -85,6 +85,12 @@ pub enum Language {
     JavaScript,
 }
 
+/// Whether `path` is a declaration file (`types.d.ts`, `env.d.mts`, `x.d.cts`): parsed as
+/// declarations (Convex's bundler never deploys one: its name has more than one dot).
+fn is_declaration(path: &str) -> bool {
+    [".d.ts", ".d.mts", ".d.cts"].iter().any(|ext| path.ends_with(ext))
+}
+
 impl Language {
     /// The extensions Convex deploys as function modules: `.ts .tsx .mts .cts .js .jsx .mjs .cjs`.
     pub fn from_path(path: &str) -> Option<Language> {
@@ -100,7 +106,7 @@ impl Language {
     fn syntax(self, path: &str) -> Syntax {
         match self {
             Language::TypeScript => {
-                Syntax::Typescript(TsSyntax { tsx: false, decorators: true, dts: path.ends_with(".d.ts"), ..Default::default() })
+                Syntax::Typescript(TsSyntax { tsx: false, decorators: true, dts: is_declaration(path), ..Default::default() })
             }
             Language::Tsx => Syntax::Typescript(TsSyntax { tsx: true, decorators: true, ..Default::default() }),
             Language::JavaScript => Syntax::Es(EsSyntax { jsx: true, decorators: true, ..Default::default() }),
