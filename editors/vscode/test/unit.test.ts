@@ -182,7 +182,7 @@ describe("package.json", () => {
 
   it("validates convex-migrate.json with a schema of its real keys", () => {
     assert.deepEqual(manifest.contributes.jsonValidation, [{ fileMatch: "convex-migrate.json", url: "./schemas/convex-migrate.schema.json" }]);
-    assert.deepEqual(Object.keys(schema.properties).sort(), ["$schema", "base", "deferToTypeScript", "dualWrites", "rules", "verified"]);
+    assert.deepEqual(Object.keys(schema.properties).sort(), ["$schema", "base", "deferToTypeScript", "dualWrites", "historyDepth", "rules", "verified"]);
     assert.equal(schema.additionalProperties, false);
     assert.deepEqual(schema.properties.dualWrites.items.required, ["from", "to"]);
     assert.deepEqual(schema.properties.rules.additionalProperties.enum, [...LEVELS]);

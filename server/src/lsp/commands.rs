@@ -17,6 +17,9 @@ use crate::lsp::convert::{uri_of, Converter};
 use crate::lsp::session::Session;
 use crate::lsp::workspace::ProjectState;
 
+/// How long the server waits for the editor to apply the ledger edit.
+const APPLY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 pub const RUN: &str = "convex-migrate.run";
 pub const VERIFY: &str = "convex-migrate.verify";
 
@@ -90,9 +93,10 @@ pub async fn run(client: &Client, npx: &str, args: &RunArgs, token: u64) -> std:
     let mut child = command.spawn()?;
     let title = command_line(args);
     let token = NumberOrString::String(format!("convex-migrate/run/{token}"));
-    let progress = match client.create_work_done_progress(token.clone()).await {
-        Ok(()) => Some(client.progress(token, title.clone()).begin().await),
-        Err(_) => None,
+    // A client that does not answer gets no progress, not a run that waits for it.
+    let progress = match crate::lsp::ask(crate::lsp::CLIENT_TIMEOUT, client.create_work_done_progress(token.clone())).await {
+        Some(()) => Some(client.progress(token, title.clone()).begin().await),
+        None => None,
     };
     client.log_message(MessageType::INFO, format!("$ {title}  (in {})", args.root.display())).await;
     let stdout = child.stdout.take();
@@ -244,14 +248,21 @@ async fn record_verified(client: &Client, session: &Session, project: &ProjectSt
             ..WorkspaceEdit::default()
         }
     };
-    match client.apply_edit(edit).await {
-        Ok(response) if response.applied => true,
-        Ok(response) => {
+    // The editor may ask its user first: a minute, then the server gives up waiting.
+    match tokio::time::timeout(APPLY_TIMEOUT, client.apply_edit(edit)).await {
+        Err(_) => {
+            client
+                .show_message(MessageType::ERROR, "convex-migrate: the editor did not answer the ledger edit; the ledger may be unchanged")
+                .await;
+            false
+        }
+        Ok(Ok(response)) if response.applied => true,
+        Ok(Ok(response)) => {
             let reason = response.failure_reason.unwrap_or_else(|| "the editor did not apply it".into());
             client.show_message(MessageType::ERROR, format!("convex-migrate: the ledger edit was not applied: {reason}")).await;
             false
         }
-        Err(e) => {
+        Ok(Err(e)) => {
             client.show_message(MessageType::ERROR, format!("convex-migrate: the ledger edit failed: {e}")).await;
             false
         }

@@ -7,13 +7,16 @@ mod commands;
 mod convert;
 mod data;
 mod document;
+mod framing;
 mod session;
 mod worker;
 mod workspace;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use serde_json::Value as Json;
 use tower_lsp_server::jsonrpc::Result as RpcResult;
@@ -30,7 +33,22 @@ use workspace::{ProjectState, Settings};
 
 pub use workspace::discover;
 
-/// Runs the server on stdin/stdout until the client exits.
+/// How long tower-lsp-server may take to wind down after `exit` or the end of stdin before the
+/// server stops anyway (a handler may be waiting on a client that will never answer).
+const WIND_DOWN: Duration = Duration::from_millis(250);
+/// How long the last frames may take to reach stdout.
+const FLUSH: Duration = Duration::from_millis(200);
+/// How long the server waits for the client to answer one of its own requests.
+pub(crate) const CLIENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A request to the client, answered within [`CLIENT_TIMEOUT`] (or `timeout`): `None` when the
+/// client answered with an error, or not in time.
+pub(crate) async fn ask<T>(timeout: Duration, request: impl Future<Output = RpcResult<T>>) -> Option<T> {
+    tokio::time::timeout(timeout, request).await.ok()?.ok()
+}
+
+/// Runs the server on stdin/stdout until the client exits or closes stdin: exit code 0, or 1 for
+/// an `exit` that came without `shutdown` (as LSP asks).
 pub fn run_stdio() -> i32 {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -42,14 +60,40 @@ pub fn run_stdio() -> i32 {
         eprintln!("error: cannot start the async runtime");
         return crate::EXIT_ERROR;
     };
-    runtime.block_on(async {
-        let (service, socket) = LspService::new(Backend::new);
-        Server::new(tokio::io::stdin(), tokio::io::stdout(), socket).serve(service).await;
-    });
-    // The client is gone (exit, or its end of the pipe closed): do not wait for work in flight,
-    // such as a request to the client that will never be answered.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(200));
-    0
+    let code = runtime.block_on(serve_stdio());
+    // Do not wait for work in flight, such as a disk read of a project being discovered.
+    runtime.shutdown_timeout(Duration::from_millis(50));
+    code
+}
+
+/// stdin → [`framing::relay`] → tower-lsp-server → [`framing::write_out`] → stdout.
+async fn serve_stdio() -> i32 {
+    let (service, socket) = LspService::new(Backend::new);
+    let stop = service.inner().worker.stop_handle();
+    let (to_server, from_client) = tokio::io::duplex(64 * 1024);
+    let (to_writer, from_server) = tokio::io::duplex(64 * 1024);
+    let (replies, replies_rx) = tokio::sync::mpsc::channel(64);
+    let writer = tokio::spawn(framing::write_out(from_server, replies_rx, tokio::io::stdout()));
+    let mut relay = tokio::spawn(framing::relay(tokio::io::stdin(), to_server, replies));
+    let mut serve = Box::pin(Server::new(from_client, to_writer, socket).serve(service));
+    let mut ended = None;
+    tokio::select! {
+        _ = &mut serve => {}
+        how = &mut relay => {
+            ended = how.ok();
+            // Stop the analysis in flight; let tower-lsp-server finish what it can.
+            stop.stop();
+            let _ = tokio::time::timeout(WIND_DOWN, &mut serve).await;
+        }
+    }
+    stop.stop();
+    // Dropping the server drops the session (and the private folder of rule docs).
+    drop(serve);
+    let _ = tokio::time::timeout(FLUSH, writer).await;
+    match ended {
+        Some(framing::Ended::Exit) if !stop.was_shut_down() => 1,
+        _ => 0,
+    }
 }
 
 /// The server: its client connection, its session, and the analysis worker.
@@ -57,26 +101,38 @@ pub struct Backend {
     client: Client,
     session: Arc<Session>,
     worker: Worker,
+    /// The private folder the rule docs were written to, removed when the server stops.
+    rule_docs_dir: std::sync::Mutex<Option<tempfile::TempDir>>,
 }
 
-/// Writes every rule's documentation (the text `convex-migrate explain` prints) to a folder of the
-/// temporary directory, so diagnostics can link to it; the server's own files only.
-fn write_rule_docs() -> HashMap<&'static str, Uri> {
-    let dir = std::env::temp_dir().join(format!("convex-migrate-{}", env!("CARGO_PKG_VERSION"))).join("rules");
-    let mut out = HashMap::new();
-    if std::fs::create_dir_all(&dir).is_err() {
-        return out;
+/// Writes every rule's documentation (the text `convex-migrate explain` prints) to a private
+/// folder, so diagnostics can link to it: created anew for each server (a random name, mode
+/// 0700, in `$XDG_RUNTIME_DIR` when there is one, else the temporary directory), its files
+/// created only if they do not exist. Nothing is read or written through a path another user
+/// could have planted (a fixed folder in the shared temporary directory was).
+fn write_rule_docs() -> Option<(tempfile::TempDir, HashMap<&'static str, Uri>)> {
+    use std::io::Write;
+    let parent = std::env::var_os("XDG_RUNTIME_DIR").map(PathBuf::from).filter(|d| d.is_dir()).unwrap_or_else(std::env::temp_dir);
+    let mut builder = tempfile::Builder::new();
+    builder.prefix("convex-migrate-rules-");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o700));
     }
+    let dir = builder.tempdir_in(parent).ok()?;
+    let mut out = HashMap::new();
     for rule in crate::analysis::Rule::ALL {
-        let path = dir.join(format!("{}.md", rule.id()));
-        let fresh = std::fs::read_to_string(&path).is_ok_and(|t| t == rule.doc());
-        if fresh || std::fs::write(&path, rule.doc()).is_ok() {
+        let path = dir.path().join(format!("{}.md", rule.id()));
+        let written =
+            std::fs::OpenOptions::new().write(true).create_new(true).open(&path).and_then(|mut f| f.write_all(rule.doc().as_bytes()));
+        if written.is_ok() {
             if let Some(uri) = uri_of(&path) {
                 out.insert(rule.id(), uri);
             }
         }
     }
-    out
+    Some((dir, out))
 }
 
 impl Backend {
@@ -94,7 +150,7 @@ impl Backend {
                 }
             }
         });
-        Backend { client, session, worker }
+        Backend { client, session, worker, rule_docs_dir: std::sync::Mutex::new(None) }
     }
 
     fn schedule_all(&self) {
@@ -127,8 +183,9 @@ impl Backend {
     }
 
     /// Registers the file watchers, when the client takes watchers at run time (a client that does
-    /// not would answer with an error, or never).
-    async fn register_watchers(&self) {
+    /// not would answer with an error, or never), on a task of its own: the answer is awaited at
+    /// most [`CLIENT_TIMEOUT`], and no handler waits for it.
+    fn register_watchers(&self) {
         if !self.session.capabilities().dynamic_watchers {
             return;
         }
@@ -152,7 +209,12 @@ impl Backend {
             method: "workspace/didChangeWatchedFiles".into(),
             register_options: serde_json::to_value(options).ok(),
         };
-        let _ = self.client.register_capability(vec![registration]).await;
+        let client = self.client.clone();
+        tokio::spawn(async move {
+            if ask(CLIENT_TIMEOUT, client.register_capability(vec![registration])).await.is_none() {
+                client.log_message(MessageType::WARNING, "convex-migrate: the editor did not accept the file watchers").await;
+            }
+        });
     }
 }
 
@@ -297,16 +359,22 @@ impl LanguageServer for Backend {
     }
 
     async fn initialized(&self, _: InitializedParams) {
-        let docs = tokio::task::spawn_blocking(write_rule_docs).await.unwrap_or_default();
-        if let Ok(mut d) = self.session.rule_docs.write() {
-            *d = docs;
+        if let Ok(Some((dir, docs))) = tokio::task::spawn_blocking(write_rule_docs).await {
+            if let Ok(mut d) = self.session.rule_docs.write() {
+                *d = docs;
+            }
+            if let Ok(mut kept) = self.rule_docs_dir.lock() {
+                *kept = Some(dir);
+            }
         }
         self.discover_projects().await;
-        self.register_watchers().await;
+        self.register_watchers();
         self.schedule_all();
     }
 
     async fn shutdown(&self) -> RpcResult<()> {
+        // No analysis is wanted any more: the one in flight stops at its next checkpoint.
+        self.worker.shut_down();
         Ok(())
     }
 

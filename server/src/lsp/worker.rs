@@ -1,9 +1,12 @@
 //! The analysis worker: one thread, off the async runtime, that parses and analyses. Handlers
 //! only mark a project dirty; a burst of edits is coalesced (the worker takes every request that
 //! is waiting, once per project, and reads the newest buffers), and an analysis that a newer edit
-//! overtakes stops at its next checkpoint. Finished snapshots go to the publisher task.
+//! overtakes stops at its next checkpoint. Finished snapshots go to the publisher task. When the
+//! server stops (`shutdown`, `exit`, the end of stdin), the analysis in flight stops at its next
+//! checkpoint too, and no other starts.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
 use std::sync::Arc;
 
@@ -18,10 +21,33 @@ pub struct Done {
     pub generation: u64,
 }
 
+/// Stops the worker, from any thread.
+#[derive(Clone, Default)]
+pub struct Stop {
+    stopped: Arc<AtomicBool>,
+    /// The client sent `shutdown` (an `exit` after it ends the server with code 0).
+    shut_down: Arc<AtomicBool>,
+}
+
+impl Stop {
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::SeqCst);
+    }
+
+    pub fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::SeqCst)
+    }
+
+    pub fn was_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::SeqCst)
+    }
+}
+
 /// The handle handlers use: `schedule` marks a project dirty.
 #[derive(Clone)]
 pub struct Worker {
     requests: mpsc::Sender<Arc<ProjectState>>,
+    stop: Stop,
 }
 
 impl Worker {
@@ -29,20 +55,36 @@ impl Worker {
     /// handle is dropped (the server stops) or `done` is closed.
     pub fn start(session: std::sync::Weak<Session>, done: tokio::sync::mpsc::UnboundedSender<Result<Done, String>>) -> Worker {
         let (requests, inbox) = mpsc::channel::<Arc<ProjectState>>();
+        let stop = Stop::default();
+        let stopped = stop.clone();
         let spawned = std::thread::Builder::new()
             .name("convex-migrate-analysis".into())
             .stack_size(crate::STACK_SIZE)
-            .spawn(move || run(inbox, session, done));
+            .spawn(move || run(inbox, session, done, stopped));
         if let Err(e) = spawned {
             eprintln!("convex-migrate: cannot start the analysis thread: {e}");
         }
-        Worker { requests }
+        Worker { requests, stop }
     }
 
     /// Asks for a fresh analysis of `project`; returns at once.
     pub fn schedule(&self, project: Arc<ProjectState>) {
+        if self.stop.is_stopped() {
+            return;
+        }
         project.next_generation();
         let _ = self.requests.send(project);
+    }
+
+    /// What stops this worker.
+    pub fn stop_handle(&self) -> Stop {
+        self.stop.clone()
+    }
+
+    /// The client sent `shutdown`: stop analysing.
+    pub fn shut_down(&self) {
+        self.stop.shut_down.store(true, Ordering::SeqCst);
+        self.stop.stop();
     }
 }
 
@@ -50,6 +92,7 @@ fn run(
     inbox: mpsc::Receiver<Arc<ProjectState>>,
     session: std::sync::Weak<Session>,
     done: tokio::sync::mpsc::UnboundedSender<Result<Done, String>>,
+    stop: Stop,
 ) {
     while let Ok(first) = inbox.recv() {
         // Coalesce: every project asked for while we were busy, once each.
@@ -60,11 +103,14 @@ fn run(
             }
         }
         for project in queue {
+            if stop.is_stopped() {
+                return;
+            }
             let Some(session) = session.upgrade() else { return };
             let generation = project.generation.load(std::sync::atomic::Ordering::SeqCst);
             let overlays = overlays(&session, &project);
             let settings = session.settings();
-            let stale = || !project.is_current(generation);
+            let stale = || stop.is_stopped() || !project.is_current(generation);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 project.analyse(overlays, &settings, &session.base_cache, &stale)
             }));

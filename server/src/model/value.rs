@@ -103,7 +103,7 @@ fn eval_depth(expr: &Expr, names: &Names, depth: u32) -> Value {
     let depth = depth + 1;
     match unwrap_ts(expr) {
         Expr::Ident(ident) => Value::Ref(SymRef::Local(ident.sym.to_string())),
-        Expr::Member(member) => match (&member.prop, sym_ref(&member.obj)) {
+        Expr::Member(member) => match (&member.prop, SymRef::of(&member.obj)) {
             (MemberProp::Ident(prop), Some(base)) => Value::Ref(SymRef::Member(Box::new(base), prop.sym.to_string())),
             _ => Value::Unknown,
         },
@@ -116,17 +116,6 @@ fn eval_depth(expr: &Expr, names: &Names, depth: u32) -> Value {
         Expr::Call(call) => eval_call(call, names, depth),
         Expr::New(new) => Value::New { callee: Box::new(eval_depth(&new.callee, names, depth)) },
         _ => Value::Unknown,
-    }
-}
-
-fn sym_ref(expr: &Expr) -> Option<SymRef> {
-    match unwrap_ts(expr) {
-        Expr::Ident(ident) => Some(SymRef::Local(ident.sym.to_string())),
-        Expr::Member(member) => match &member.prop {
-            MemberProp::Ident(prop) => Some(SymRef::Member(Box::new(sym_ref(&member.obj)?), prop.sym.to_string())),
-            _ => None,
-        },
-        _ => None,
     }
 }
 
@@ -435,17 +424,28 @@ pub fn object_entries(entries: Vec<ObjEntry>) -> Vec<Entry> {
 }
 
 fn literal(expr: &Expr) -> Option<Literal> {
-    match unwrap_ts(expr) {
-        Expr::Lit(Lit::Str(s)) => Some(Literal::String(s.value.to_atom_lossy().to_string())),
-        Expr::Lit(Lit::Num(n)) => Some(Literal::Number(n.value)),
-        Expr::Lit(Lit::Bool(b)) => Some(Literal::Boolean(b.value)),
-        Expr::Lit(Lit::BigInt(b)) => Some(Literal::BigInt(b.value.to_string())),
-        Expr::Unary(u) if u.op == UnaryOp::Minus => match literal(&u.arg)? {
-            Literal::Number(n) => Some(Literal::Number(-n)),
-            Literal::BigInt(b) => Some(Literal::BigInt(format!("-{b}"))),
-            _ => None,
-        },
-        _ => None,
+    // Minus signs in a loop (`- -1`), not a recursion: any number of them fits the stack.
+    let mut negative = false;
+    let mut expr = unwrap_ts(expr);
+    while let Expr::Unary(u) = expr {
+        if u.op != UnaryOp::Minus {
+            return None;
+        }
+        negative = !negative;
+        expr = unwrap_ts(&u.arg);
+    }
+    let literal = match expr {
+        Expr::Lit(Lit::Str(s)) => Literal::String(s.value.to_atom_lossy().to_string()),
+        Expr::Lit(Lit::Num(n)) => Literal::Number(n.value),
+        Expr::Lit(Lit::Bool(b)) => Literal::Boolean(b.value),
+        Expr::Lit(Lit::BigInt(b)) => Literal::BigInt(b.value.to_string()),
+        _ => return None,
+    };
+    match (negative, literal) {
+        (false, literal) => Some(literal),
+        (true, Literal::Number(n)) => Some(Literal::Number(-n)),
+        (true, Literal::BigInt(b)) => Some(Literal::BigInt(format!("-{b}"))),
+        (true, _) => None,
     }
 }
 

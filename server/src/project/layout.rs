@@ -52,9 +52,14 @@ impl Layout {
     }
 
     /// Whether a file of the functions folder should be read at all (sources skip the rest).
+    /// Declaration files (`.d.ts`, `.d.mts`, `.d.cts`) are left out, as Convex's bundler leaves
+    /// them: they hold types, never a validator or a function that runs.
     pub fn is_source(&self, path: &str) -> bool {
         let Some(module) = self.module_path(path) else { return false };
-        crate::syntax::Language::from_path(module).is_some() && !module.split('/').any(|c| c == "node_modules" || c == "_generated")
+        let declaration = [".d.ts", ".d.mts", ".d.cts"].iter().any(|ext| module.ends_with(ext));
+        crate::syntax::Language::from_path(module).is_some()
+            && !declaration
+            && !module.split('/').any(|c| c == "node_modules" || c == "_generated")
     }
 
     /// Whether Convex deploys `path` as a function module. `has_component_config(dir)` tells

@@ -14,6 +14,10 @@ use crate::project::{Effects, FileId, Function, FunctionKind, Loc, Located, Proj
 const MAX_DEPTH: u32 = 24;
 /// How deep calls into helpers are followed.
 const MAX_CALL_DEPTH: u32 = 4;
+/// How many references, fields and validators one resolution (the schema, or one file's
+/// functions) may expand. Depth alone does not bound the work: `const f1 = { ...f0, ...f0 }`,
+/// `f2 = { ...f1, ...f1 }`, … doubles it at each line. Beyond it, what is left is unknown.
+const MAX_WORK: u32 = 200_000;
 
 pub(crate) struct Linker<'p> {
     project: &'p Project,
@@ -21,6 +25,8 @@ pub(crate) struct Linker<'p> {
     component_dirs: HashSet<String>,
     /// The files whose models were read since [`Linker::record`] started (dependencies).
     touched: std::cell::RefCell<Vec<FileId>>,
+    /// Work left for the current resolution ([`MAX_WORK`] at each [`Linker::record`]).
+    work: std::cell::Cell<u32>,
 }
 
 /// What [`Linker::flatten`] finds in an object's entries.
@@ -52,7 +58,7 @@ impl<'p> Linker<'p> {
             .filter_map(|m| m.strip_suffix("/convex.config.ts").or_else(|| m.strip_suffix("/convex.config.js")))
             .map(str::to_string)
             .collect();
-        Linker { project, component_dirs, touched: std::cell::RefCell::new(Vec::new()) }
+        Linker { project, component_dirs, touched: std::cell::RefCell::new(Vec::new()), work: std::cell::Cell::new(MAX_WORK) }
     }
 
     fn model(&self, file: FileId) -> &'p FileModel {
@@ -66,10 +72,18 @@ impl<'p> Linker<'p> {
     /// Runs `f` and returns what it produced with the files it read.
     pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<FileId>) {
         self.touched.borrow_mut().clear();
+        self.work.set(MAX_WORK);
         let out = f();
         let mut deps = std::mem::take(&mut *self.touched.borrow_mut());
         deps.sort();
         (out, deps)
+    }
+
+    /// Spends one unit of work; `false` when none is left.
+    fn spend(&self) -> bool {
+        let left = self.work.get();
+        self.work.set(left.saturating_sub(1));
+        left > 0
     }
 
     /// Resolves an import specifier of `from` to a file of the project (relative specifiers only).
@@ -96,7 +110,7 @@ impl<'p> Linker<'p> {
     }
 
     fn resolve_ref(&self, file: FileId, r: &SymRef, depth: u32) -> Option<Resolved<'p>> {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.spend() {
             return None;
         }
         match r {
@@ -196,7 +210,7 @@ impl<'p> Linker<'p> {
 
     /// Resolves every reference inside a validator; unresolvable parts become `Unknown`.
     fn validator(&self, file: FileId, v: &Validator, depth: u32) -> Validator {
-        if depth > MAX_DEPTH {
+        if depth > MAX_DEPTH || !self.spend() {
             return Validator::Unknown;
         }
         let d = depth + 1;
@@ -249,6 +263,9 @@ impl<'p> Linker<'p> {
             return out(file, Flat::Unresolved(TextRange::default()));
         }
         for entry in entries {
+            if !self.spend() {
+                return out(file, Flat::Unresolved(TextRange::default()));
+            }
             match entry {
                 Entry::Field(f) => out(file, Flat::Field(Field { validator: self.validator(file, &f.validator, depth + 1), ..f.clone() })),
                 Entry::Spread(Validator::Ref(r), at) => {

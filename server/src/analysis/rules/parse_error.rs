@@ -2,6 +2,7 @@
 
 use crate::analysis::{Context, Finding, Location, Rule, Side, Subject};
 use crate::line_index::TextRange;
+use crate::syntax::ParseErrorKind;
 
 pub(super) use super::no_fixes as fixes;
 
@@ -31,13 +32,19 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         let start = first.range.start.min(len);
         let range = TextRange::new(start, first.range.end.min(len).max(start));
         let more = file.model.errors.len() - 1;
-        let mut message = format!("this file does not parse: {}", first.message);
-        if more > 0 {
-            message.push_str(&format!(" (and {more} more)"));
-        }
+        let (message, help) = match first.kind {
+            // A limit of the parser's budget: the message says which.
+            ParseErrorKind::Limit => (first.message.clone(), "Split the file, or flatten its deepest nesting"),
+            ParseErrorKind::Syntax => {
+                let mut message = format!("this file does not parse: {}", first.message);
+                if more > 0 {
+                    message.push_str(&format!(" (and {more} more)"));
+                }
+                (message, "Fix the syntax error; until then this file's schema and functions are not analysed")
+            }
+        };
         let finding = match side {
-            Side::Working => Finding::new(Rule::ParseError, Location::working(file.path.clone(), range), Subject::File, message)
-                .help("Fix the syntax error; until then this file's schema and functions are not analysed"),
+            Side::Working => Finding::new(Rule::ParseError, Location::working(file.path.clone(), range), Subject::File, message).help(help),
             // Deployed, so Convex's bundler took it: the tool's parser did not, and what the file
             // deploys (a backfill, the schema) is not seen at the base.
             Side::Base => Finding::new(

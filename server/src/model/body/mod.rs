@@ -216,7 +216,7 @@ pub struct BodyInput<'a> {
 /// Analyses a function (arrow or `function`) as a Convex handler or helper: parameter 0 is `ctx`,
 /// parameter 1 the args object (handlers) or the document (`migrateOne`).
 pub fn analyse_function(params: &[&Pat], body: FnBody<'_>, input: &BodyInput<'_>, helper: bool) -> Body {
-    let mut walker = Walker { body: Body::default(), bindings: HashMap::new(), args: input.args, depth: 0 };
+    let mut walker = Walker { body: Body::default(), bindings: HashMap::new(), args: input.args, depth: 0, nested: 0 };
     for (i, pat) in params.iter().enumerate() {
         let annotated = annotation_binding(pat, i).map(|b| match b {
             // A helper's typed parameter still comes from the caller: keep where it came from.

@@ -53,10 +53,31 @@ pub(super) struct Walker<'a> {
     pub(super) bindings: HashMap<String, Binding>,
     pub(super) args: &'a HashMap<String, Validator>,
     pub(super) depth: u32,
+    /// How deep `classify`, `bind_pat` and `record_returns` are in their own recursion.
+    pub(super) nested: u32,
 }
 
 impl Walker<'_> {
+    /// Runs `f` one level deeper in `classify`, `bind_pat` or `record_returns`; beyond
+    /// [`MAX_DEPTH`] (hostile nesting: `await await …`, `[[[…]]]`, `a ? b : c ? …`) nothing.
+    pub(super) fn deeper<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
+        if self.nested > MAX_DEPTH {
+            return None;
+        }
+        self.nested += 1;
+        let out = f(self);
+        self.nested -= 1;
+        out
+    }
+
     pub(super) fn bind_pat(&mut self, pat: &Pat, binding: Binding) {
+        self.deeper(|w| {
+            w.bind_pat_here(pat, binding);
+            Some(())
+        });
+    }
+
+    fn bind_pat_here(&mut self, pat: &Pat, binding: Binding) {
         match pat {
             Pat::Ident(id) => {
                 self.bindings.insert(id.id.sym.to_string(), binding);
@@ -111,6 +132,10 @@ impl Walker<'_> {
 
     /// What an expression is, registering the reads it makes.
     pub(super) fn classify(&mut self, expr: &Expr) -> Option<Binding> {
+        self.deeper(|w| w.classify_here(expr))
+    }
+
+    fn classify_here(&mut self, expr: &Expr) -> Option<Binding> {
         match unwrap_ts(expr) {
             Expr::Ident(ident) => self.bindings.get(ident.sym.as_str()).cloned(),
             // `await ctx.table("users")` (convex-ents) is every document of the table.
@@ -252,7 +277,7 @@ impl Walker<'_> {
 
     fn helper_call(&mut self, call: &CallExpr) {
         let Callee::Expr(callee) = &call.callee else { return };
-        let Some(callee) = callee_ref(callee) else { return };
+        let Some(callee) = SymRef::of(callee) else { return };
         let args: Vec<ArgInfo> = call
             .args
             .iter()
@@ -270,17 +295,6 @@ impl Walker<'_> {
     }
 }
 
-fn callee_ref(expr: &Expr) -> Option<SymRef> {
-    match unwrap_ts(expr) {
-        Expr::Ident(i) => Some(SymRef::Local(i.sym.to_string())),
-        Expr::Member(m) => match &m.prop {
-            MemberProp::Ident(p) => Some(SymRef::Member(Box::new(callee_ref(&m.obj)?), p.sym.to_string())),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 impl Visit for Walker<'_> {
     fn visit_expr(&mut self, expr: &Expr) {
         if self.depth > MAX_DEPTH {
@@ -290,6 +304,19 @@ impl Visit for Walker<'_> {
         expr.visit_children_with(self);
         self.depth -= 1;
     }
+
+    /// Blocks nest without an expression between them (`{ { { … } } }`): bounded too.
+    fn visit_stmt(&mut self, stmt: &swc_ecma_ast::Stmt) {
+        if self.depth > MAX_DEPTH {
+            return;
+        }
+        self.depth += 1;
+        stmt.visit_children_with(self);
+        self.depth -= 1;
+    }
+
+    /// Types hold nothing a body reads or writes.
+    fn visit_ts_type(&mut self, _: &swc_ecma_ast::TsType) {}
 
     fn visit_var_declarator(&mut self, decl: &VarDeclarator) {
         if let Some(init) = &decl.init {

@@ -44,6 +44,13 @@ impl Walker<'_> {
 
     /// Object literals a function returns: `{...}`, `c ? {...} : undefined`, `c && {...}`.
     pub(super) fn record_returns(&mut self, expr: &Expr) {
+        self.deeper(|w| {
+            w.record_returns_here(expr);
+            Some(())
+        });
+    }
+
+    fn record_returns_here(&mut self, expr: &Expr) {
         match unwrap_ts(expr) {
             Expr::Cond(cond) => {
                 self.record_returns(&cond.cons);
