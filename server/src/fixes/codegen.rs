@@ -133,27 +133,62 @@ struct Target {
     typescript: bool,
     /// The local name of a `new Migrations(...)` instance in that file (component style).
     component: Option<String>,
+    /// The component is installed (`convex.config.ts`) but no module instantiates it yet: the
+    /// name the app reaches it by (`components.<name>`); the generated code declares
+    /// `component` first.
+    declare: Option<String>,
 }
 
+impl Target {
+    /// The same file, in the hand-written style (paginated mutations).
+    fn handwritten(mut self) -> Target {
+        self.component = None;
+        self.declare = None;
+        self
+    }
+}
+
+/// Where generated migrations go: the module holding the project's `new Migrations(...)`; else
+/// `<functions dir>/migrations.ts`, in the component's style when `convex.config.ts` installs
+/// it (declaring the instance there), hand-written otherwise.
 fn target(project: &Project) -> Target {
-    // A project using @convex-dev/migrations: the file that holds `new Migrations(...)`.
-    for (i, source) in project.files.iter().enumerate() {
-        if let Some(instance) = &source.model.migrations_instance {
-            if project.layout.module_path(&source.path).is_some() {
-                return Target {
-                    path: source.path.clone(),
-                    file: Some(FileId(i as u32)),
-                    typescript: !source.path.ends_with(".js"),
-                    component: Some(instance.clone()),
-                };
-            }
-        }
+    if let Some((file, instance)) = &project.migrations.instance {
+        let path = project.file(*file).path.clone();
+        let typescript = !path.ends_with(".js");
+        return Target { path, file: Some(*file), typescript, component: Some(instance.clone()), declare: None };
     }
     let dir = &project.layout.functions_dir;
     let typescript = project.file_id(&format!("{dir}/schema.js")).is_none();
     let path = format!("{dir}/migrations.{}", if typescript { "ts" } else { "js" });
     let file = project.file_id(&path);
-    Target { path, file, typescript, component: None }
+    match &project.migrations.installed {
+        Some(name) => {
+            let instance = free_name(project, file, "migrations");
+            Target { path, file, typescript, component: Some(instance), declare: Some(name.clone()) }
+        }
+        None => Target { path, file, typescript, component: None, declare: None },
+    }
+}
+
+/// The declaration of the component's instance that [`Target::declare`] asks for, and the
+/// imports it needs.
+fn declaration(project: &Project, target: &Target) -> Option<(String, Vec<(&'static str, String)>)> {
+    let (Some(instance), Some(name)) = (&target.component, &target.declare) else { return None };
+    let member = if is_identifier(name) { format!(".{name}") } else { format!("[{}]", serde_json::Value::String(name.clone())) };
+    let (generic, mut needed) = if target.typescript {
+        ("<DataModel>", vec![("type DataModel", generated(project, &target.path, "dataModel"))])
+    } else {
+        ("", Vec::new())
+    };
+    needed.insert(0, ("Migrations", "@convex-dev/migrations".to_string()));
+    needed.insert(1, ("components", generated(project, &target.path, "api")));
+    let code = format!(
+        "
+/** The @convex-dev/migrations component that convex.config.ts installs (declared by convex-migrate). */
+export const {instance} = new Migrations{generic}(components{member});
+"
+    );
+    Some((code, needed))
 }
 
 /// An export name that the file does not use yet: `backfillUsersRole`, `backfillUsersRole2`, …
@@ -187,13 +222,13 @@ pub(crate) fn generated(project: &Project, path: &str, module: &str) -> String {
     format!("{prefix}_generated/{module}")
 }
 
-/// Edits that add `code` to the target file, with the imports it needs.
 /// The edits that make `needed` names importable in `file` (an existing file, or none yet):
 /// names join an existing `import { … } from` the same module, the rest become new import lines
 /// (returned as text, for a file that does not exist yet).
 fn import_edits(project: &Project, file: Option<FileId>, needed: &[(&str, String)]) -> (Vec<TextEdit>, String) {
     let model = file.map(|f| &project.file(f).model);
     let has = |name: &str, module: &str| {
+        let name = name.strip_prefix("type ").unwrap_or(name);
         model.is_some_and(|m| {
             m.imports
                 .iter()
@@ -233,13 +268,36 @@ fn import_edits(project: &Project, file: Option<FileId>, needed: &[(&str, String
 
 /// Edits that add `code` to the target file, with the imports it needs.
 fn add_code(project: &Project, target: &Target, needed: &[(&str, String)], code: String) -> FileEdit {
-    let (mut edits, imports) = import_edits(project, target.file, needed);
+    let declared = declaration(project, target);
+    let mut needed = needed.to_vec();
+    if let Some((_, more)) = &declared {
+        needed.splice(0..0, more.iter().cloned());
+    }
+    let (mut edits, imports) = import_edits(project, target.file, &needed);
+    let declared = declared.map(|(code, _)| code).unwrap_or_default();
+    // The imports and the component's declaration are edits of their own, the same for every
+    // piece of code added to the file: several merged into one change add them once.
     match target.file {
-        None => FileEdit::create(target.path.clone(), format!("{imports}{code}")),
+        None => FileEdit {
+            path: target.path.clone(),
+            create: true,
+            delete: false,
+            edits: [format!("{imports}{declared}"), code]
+                .into_iter()
+                .filter(|text| !text.is_empty())
+                .map(|new_text| TextEdit { range: TextRange::empty(0), new_text })
+                .collect(),
+        },
         Some(file) => {
             let text = &project.file(file).text;
+            let end = TextRange::empty(text.len() as u32);
             let sep = if text.ends_with('\n') || text.is_empty() { "" } else { "\n" };
-            edits.push(TextEdit { range: TextRange::empty(text.len() as u32), new_text: format!("{sep}{code}") });
+            if !declared.is_empty() {
+                edits.push(TextEdit { range: end, new_text: format!("{sep}{declared}") });
+                edits.push(TextEdit { range: end, new_text: code });
+            } else {
+                edits.push(TextEdit { range: end, new_text: format!("{sep}{code}") });
+            }
             FileEdit::edit(target.path.clone(), edits)
         }
     }
@@ -386,7 +444,7 @@ pub fn backfill_spec<'p>(
     // Component migrations take no arguments: a value that must be given needs the hand-written
     // style, written next to them.
     if value.is_none() {
-        target.component = None;
+        target = target.handwritten();
     }
     let verb = match goal {
         Goal::Fill => "backfill",
@@ -550,7 +608,7 @@ pub fn map_verify(project: &Project, table: &Table, field: &str, removed: &[Lite
     } else {
         format!("{dir}/migrations.{}", if existing.typescript { "ts" } else { "js" })
     };
-    let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None };
+    let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None, declare: None };
     let name = free_name(project, target.file, &format!("verify{}Values", pascal(&[&table.name, field])));
     let page_name = free_name(project, target.file, &format!("{name}Page"));
     let page_ref = internal_ref(project, &target.path, &page_name);
@@ -608,7 +666,7 @@ pub fn verify_spec<'p>(project: &'p Project, table: &'p Table, field: &str, goal
     } else {
         format!("{dir}/migrations.{}", if existing.typescript { "ts" } else { "js" })
     };
-    let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None };
+    let target = Target { file: project.file_id(&path), path, typescript: existing.typescript, component: None, declare: None };
     let name = free_name(project, target.file, &format!("verify{}", pascal(&[&table.name, field])));
     let page_name = free_name(project, target.file, &format!("{name}Page"));
     Some(VerifySpec { project, target, name, page_name, table, field: field.to_string(), goal })
@@ -777,7 +835,7 @@ pub fn split_verify(project: &Project, split: &Split<'_>) -> Option<Fix> {
 /// `<functions dir>/migrations.ts`, where split migrations go (TypeScript).
 fn migrations_target(project: &Project) -> Target {
     let path = format!("{}/migrations.ts", project.layout.functions_dir);
-    Target { file: project.file_id(&path), path, typescript: true, component: None }
+    Target { file: project.file_id(&path), path, typescript: true, component: None, declare: None }
 }
 
 /// The action that loops over a verify's page query and returns `{ scanned, remaining }`

@@ -147,7 +147,7 @@ pub fn migration_test(
         Goal::Unset => format!("{name} removes `{field}` from every document of `{}`", table.name),
     };
     out.push_str(&format!("test({}, async () => {{\n", serde_json::Value::String(title)));
-    out.push_str(&start(runner));
+    out.push_str(&start(project, runner));
     let seed = if seed.is_empty() { String::new() } else { seed.join(", ") };
     let preset = match &kept {
         Some(kept) => format!("{}...(i % 4 === 3 ? {{ {field_key}: {kept} }} : {{}})", if seed.is_empty() { "" } else { ", " }),
@@ -272,7 +272,7 @@ pub fn mapping_test(
         "test({}, async () => {{\n",
         serde_json::Value::String(format!("{name} maps {removed} in `{}.{field}`", table.name))
     ));
-    out.push_str(&start(runner));
+    out.push_str(&start(project, runner));
     let seed = if seed.is_empty() { String::new() } else { format!("{}, ", seed.join(", ")) };
     out.push_str(&format!(
         "  const seeded = await t.run(async (ctx) => {{\n    const docs = [];\n    for (let i = 0; i < COUNT; i++) {{\n      const doc = {{ {seed}{field_key}: VALUES[i % VALUES.length] }};\n      docs.push({{ ...doc, _id: await ctx.db.insert({table_lit}, doc) }});\n    }}\n    return docs;\n  }});\n"
@@ -370,10 +370,18 @@ fn preamble() -> String {
     )
 }
 
-fn start(runner: Runner) -> String {
+fn start(project: &Project, runner: Runner) -> String {
     let mut out = String::from("  const t = convexTest(schema, modules);\n");
     if runner == Runner::Component {
-        out.push_str("  // The @convex-dev/migrations component, as convex.config.ts installs it.\n  migrationsTest.register(t);\n");
+        // Under the name convex.config.ts gives it (`register`'s default is "migrations").
+        let name = match project.migrations.installed.as_deref() {
+            Some(name) if name != "migrations" => serde_json::Value::String(name.to_string()).to_string(),
+            _ => String::new(),
+        };
+        let comma = if name.is_empty() { "" } else { ", " };
+        out.push_str(&format!(
+            "  // The @convex-dev/migrations component, as convex.config.ts installs it.\n  migrationsTest.register(t{comma}{name});\n"
+        ));
     }
     out
 }

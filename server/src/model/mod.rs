@@ -106,10 +106,10 @@ pub struct FileModel {
     pub parsed: bool,
     /// The local name of `v` from `convex/values`, when the file imports it.
     pub v_name: Option<String>,
-    /// Whether the file imports `@convex-dev/migrations`.
-    pub uses_migrations_component: bool,
-    /// The top-level binding holding `new Migrations(...)` of `@convex-dev/migrations`, if any.
-    pub migrations_instance: Option<String>,
+    /// Names imported only as types (`import type { A }`, `import { type A }`), with the module.
+    pub type_imports: Vec<(String, String)>,
+    /// Every top-level `app.use(component, { name })` (what `convex.config.ts` installs).
+    pub component_uses: Vec<ComponentUse>,
     /// The offset just after the last top-level import declaration (0 when there is none).
     pub imports_end: u32,
     /// For each `import { a, b } from "m"`: the module and the offset just after its last named
@@ -118,6 +118,16 @@ pub struct FileModel {
     /// Every import declaration: its range and its specifiers' local names and ranges (for
     /// removing imports a removal left unused).
     pub import_decls: Vec<ImportDecl>,
+}
+
+/// `app.use(component)` or `app.use(component, { name: "…" })`, at the top level of a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ComponentUse {
+    /// The module the component was imported from (`@convex-dev/migrations/convex.config`);
+    /// `None` when the argument is not an imported name.
+    pub module: Option<String>,
+    /// The `name` option: what `components.<name>` the app sees; `None` for the default.
+    pub name: Option<String>,
 }
 
 /// One import declaration, as written.
@@ -150,19 +160,9 @@ impl FileModel {
             for item in &module.body {
                 model.read_item(item, &names);
             }
-            model.migrations_instance = model.bindings.iter().find_map(|(name, binding)| match &binding.value {
-                Value::New { callee } => match &**callee {
-                    Value::Ref(symbol::SymRef::Local(class)) => {
-                        model.imports.get(class).is_some_and(|i| i.module == "@convex-dev/migrations").then(|| name.clone())
-                    }
-                    _ => None,
-                },
-                _ => None,
-            });
             model.v_name = model.imports.iter().find_map(|(local, import)| {
                 (import.module == "convex/values" && import.name == ImportName::Named("v".into())).then(|| local.clone())
             });
-            model.uses_migrations_component = model.imports.values().any(|i| i.module == "@convex-dev/migrations");
         }
         model
     }
@@ -179,10 +179,15 @@ impl FileModel {
         for item in items {
             let ModuleItem::ModuleDecl(ModuleDecl::Import(import)) = item else { continue };
             self.imports_end = self.imports_end.max(range(import.span).end);
+            let module = import.src.value.to_atom_lossy().to_string();
             if import.type_only {
+                for spec in &import.specifiers {
+                    if let ImportSpecifier::Named(n) = spec {
+                        self.type_imports.push((n.local.sym.to_string(), module.clone()));
+                    }
+                }
                 continue;
             }
-            let module = import.src.value.to_atom_lossy().to_string();
             if let Some(ImportSpecifier::Named(last)) = import.specifiers.last() {
                 self.named_import_ends.push((module.clone(), range(last.span).end));
             }
@@ -202,6 +207,7 @@ impl FileModel {
                 let (local, name) = match spec {
                     ImportSpecifier::Named(n) => {
                         if n.is_type_only {
+                            self.type_imports.push((n.local.sym.to_string(), module.clone()));
                             continue;
                         }
                         let imported = n.imported.as_ref().map(export_name).unwrap_or_else(|| n.local.sym.to_string());
@@ -291,6 +297,11 @@ impl FileModel {
                 };
                 self.exports.push(Export::Local { name: "default".into(), local });
             }
+            ModuleItem::Stmt(Stmt::Expr(statement)) => {
+                if let Some(used) = self.component_use(&statement.expr) {
+                    self.component_uses.push(used);
+                }
+            }
             ModuleItem::ModuleDecl(ModuleDecl::ExportDefaultDecl(export)) => {
                 if let DefaultDecl::Fn(f) = &export.decl {
                     let body = analyse_function(
@@ -305,6 +316,35 @@ impl FileModel {
             }
             _ => {}
         }
+    }
+
+    /// `app.use(x)` / `app.use(x, { name: "n" })` as `convex.config.ts` writes it.
+    fn component_use(&self, expr: &Expr) -> Option<ComponentUse> {
+        let Expr::Call(call) = unwrap_ts(expr) else { return None };
+        let Callee::Expr(callee) = &call.callee else { return None };
+        let Expr::Member(member) = unwrap_ts(callee) else { return None };
+        if member.prop.as_ident().is_none_or(|p| p.sym != *"use") {
+            return None;
+        }
+        let component = call.args.first().filter(|a| a.spread.is_none())?;
+        let module = match unwrap_ts(&component.expr) {
+            Expr::Ident(id) => self.imports.get(id.sym.as_str()).map(|i| i.module.clone()),
+            _ => None,
+        };
+        let name = call.args.get(1).and_then(|options| match unwrap_ts(&options.expr) {
+            Expr::Object(object) => object.props.iter().find_map(|prop| match prop {
+                PropOrSpread::Prop(prop) => match &**prop {
+                    Prop::KeyValue(kv) if prop_name(&kv.key).as_deref() == Some("name") => match unwrap_ts(&kv.value) {
+                        Expr::Lit(swc_ecma_ast::Lit::Str(s)) => Some(s.value.to_atom_lossy().to_string()),
+                        _ => None,
+                    },
+                    _ => None,
+                },
+                PropOrSpread::Spread(_) => None,
+            }),
+            _ => None,
+        });
+        Some(ComponentUse { module, name })
     }
 
     fn read_decl(&mut self, decl: &Decl, names: &Names, exported: bool, statement: TextRange) {

@@ -202,8 +202,22 @@ pub struct Project {
     pub functions: Vec<Arc<Function>>,
     /// Files the sources could not read as they are (handed in with the files).
     pub unread: Vec<Unread>,
+    /// How the project uses the `@convex-dev/migrations` component.
+    pub migrations: MigrationsComponent,
     /// What linking read, so that the next build can reuse what did not change.
     links: Links,
+}
+
+/// Where a project declares the `@convex-dev/migrations` component: what its generated
+/// migrations build on.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MigrationsComponent {
+    /// `app.use(migrations)` in the functions folder's `convex.config.ts`: the name the app
+    /// reaches it by (`components.<name>`, `migrations` unless `{ name }` says otherwise).
+    pub installed: Option<String>,
+    /// The first module of the functions folder holding `new Migrations(...)` (the class
+    /// imported from `@convex-dev/migrations` under any path or re-export), and the binding.
+    pub instance: Option<(FileId, String)>,
 }
 
 /// For each file, its functions' place in [`Project::functions`] and the files their linking
@@ -235,6 +249,7 @@ impl Project {
             schema_issue: None,
             functions: Vec::new(),
             unread: Vec::new(),
+            migrations: MigrationsComponent::default(),
             links: Links::default(),
         };
         // Reuse needs the same files in the same places (file ids are indexes).
@@ -274,7 +289,9 @@ impl Project {
             functions.extend(mine);
             links.push((start..functions.len(), deps));
         }
+        let migrations = linker.migrations_component();
         drop(linker);
+        project.migrations = migrations;
         (project.schema, project.schema_issue) = match schema {
             Ok(schema) => (schema, None),
             Err(issue) => (None, Some(issue)),

@@ -569,6 +569,89 @@ impl<'p> Linker<'p> {
         }
     }
 
+    /// Where the project declares the `@convex-dev/migrations` component: `app.use(...)` of its
+    /// `convex.config` in the functions folder's `convex.config.ts`, and the first module (by
+    /// path) holding `new Migrations(...)` with the class imported under any path or re-export.
+    pub fn migrations_component(&self) -> super::MigrationsComponent {
+        let project = self.project;
+        let mut out = super::MigrationsComponent::default();
+        let config = [".ts", ".js"].map(|ext| format!("{}/convex.config{ext}", project.layout.functions_dir));
+        for (i, source) in project.files.iter().enumerate() {
+            let file = FileId(i as u32);
+            let model = self.model(file);
+            if config.contains(&source.path) {
+                let used = model
+                    .component_uses
+                    .iter()
+                    .find(|u| u.module.as_deref().is_some_and(|m| m.trim_end_matches(".js") == "@convex-dev/migrations/convex.config"));
+                if let Some(used) = used {
+                    out.installed = Some(used.name.clone().unwrap_or_else(|| "migrations".into()));
+                }
+            }
+            if out.instance.is_some() || !project.layout.is_source(&source.path) {
+                continue;
+            }
+            let mut instances: Vec<(&String, &crate::model::Binding)> = model
+                .bindings
+                .iter()
+                .filter(|(_, binding)| match &binding.value {
+                    Value::New { callee } => match &**callee {
+                        Value::Ref(SymRef::Local(class)) => {
+                            self.external_origin(file, class, 0).is_some_and(|(m, n)| m == "@convex-dev/migrations" && n == "Migrations")
+                        }
+                        _ => false,
+                    },
+                    _ => false,
+                })
+                .collect();
+            instances.sort_by_key(|(_, binding)| binding.range.start);
+            out.instance = instances.first().map(|(name, _)| (file, (*name).clone()));
+        }
+        out
+    }
+
+    /// The package module and export a local name of `file` comes from, through imports and
+    /// re-exports of project files; `None` when it is defined in the project (or not found).
+    fn external_origin(&self, file: FileId, local: &str, depth: u32) -> Option<(String, String)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let import = self.model(file).imports.get(local)?;
+        let imported = match &import.name {
+            ImportName::Named(n) => n.clone(),
+            ImportName::Default => "default".into(),
+            ImportName::Namespace => return None,
+        };
+        match self.resolve_module(file, &import.module) {
+            Some(target) => self.export_origin(target, &imported, depth + 1),
+            None => Some((import.module.clone(), imported)),
+        }
+    }
+
+    /// [`Linker::external_origin`] of the export `name` of `file`.
+    fn export_origin(&self, file: FileId, name: &str, depth: u32) -> Option<(String, String)> {
+        if depth > MAX_DEPTH {
+            return None;
+        }
+        let model = self.model(file);
+        for export in &model.exports {
+            match export {
+                Export::Local { name: n, local } if n == name => return self.external_origin(file, local, depth + 1),
+                Export::From { name: n, module, imported } if n == name => {
+                    return match self.resolve_module(file, module) {
+                        Some(target) => self.export_origin(target, imported, depth + 1),
+                        None => Some((module.clone(), imported.clone())),
+                    };
+                }
+                _ => {}
+            }
+        }
+        model.exports.iter().find_map(|e| match e {
+            Export::All { module } => self.export_origin(self.resolve_module(file, module)?, name, depth + 1),
+            _ => None,
+        })
+    }
+
     /// Whether `value` names `export` of a convex-helpers module (`import { makeMigration } from
     /// "convex-helpers/server/migrations"`).
     fn is_convex_helpers(&self, file: FileId, value: &Value, export: &str) -> bool {
