@@ -541,3 +541,33 @@ fn fields_that_share_a_line() {
     );
     assert_eq!(run(&root, &["check"]).status.code(), Some(0), "a deprecated field is a warning at most");
 }
+
+/// The migrations component, installed by convex.config.ts and instantiated nowhere: the plan's
+/// backfill creates convex/migrations.ts declaring it; a component that package.json lists but
+/// convex.config.ts does not install leaves hand-written migrations, with a note saying why.
+#[test]
+fn the_migrations_component_is_used_wherever_it_is_installed() {
+    const CONFIG: &str = "import { defineApp } from \"convex/server\";\nimport migrations from \"@convex-dev/migrations/convex.config\";\nconst app = defineApp();\napp.use(migrations);\nexport default app;\n";
+    const PACKAGE: &str = "{ \"dependencies\": { \"convex\": \"1.48.0\", \"@convex-dev/migrations\": \"0.3.6\" } }\n";
+    let backfill_text = |root: &Path| {
+        apply_all(root, &["require", "users.role", "--default", "'member'"]);
+        read(root, "convex/migrations.ts")
+    };
+
+    let (_dir, installed) = deployed(&[("convex/schema.ts", &users(ROLE_OPTIONAL)), ("convex/convex.config.ts", CONFIG), ("package.json", PACKAGE)]);
+    write(&installed, "convex/schema.ts", &users(ROLE_REQUIRED));
+    let p = plan(&installed, &["require", "users.role"]);
+    assert!(p["notes"].as_array().unwrap().iter().all(|n| !n.as_str().unwrap().contains("does not install")), "{p:#}");
+    let text = backfill_text(&installed);
+    assert!(text.contains("export const migrations = new Migrations<DataModel>(components.migrations);"), "{text}");
+    assert!(text.contains("export const backfillUsersRole = migrations.define({"), "{text}");
+    assert!(!text.contains("internalMutation"), "{text}");
+
+    let (_dir, listed) = deployed(&[("convex/schema.ts", &users(ROLE_OPTIONAL)), ("package.json", PACKAGE)]);
+    write(&listed, "convex/schema.ts", &users(ROLE_REQUIRED));
+    let p = plan(&listed, &["require", "users.role"]);
+    let notes: Vec<&str> = p["notes"].as_array().unwrap().iter().filter_map(|n| n.as_str()).collect();
+    assert!(notes.iter().any(|n| n.contains("does not install it")), "{notes:?}");
+    let text = backfill_text(&listed);
+    assert!(text.contains("export const backfillUsersRole = internalMutation({"), "{text}");
+}

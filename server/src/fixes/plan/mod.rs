@@ -354,6 +354,7 @@ pub fn plan(ws: &Workspace, change: &Change) -> Result<Plan, String> {
         Change::Split { into, .. } => split::split_steps(ws, table, field, into)?,
         Change::SplitFields { into, with, .. } => split::split_fields(ws, table, field, into, with, &mut notes)?,
     };
+    notes.extend(component_not_installed(ws));
     Ok(Plan { change: change.describe(), deployment: ws.deployment.clone(), steps: whole::order(steps), notes })
 }
 
@@ -379,4 +380,17 @@ pub fn merge(fixes: Vec<Fix>, title: &str) -> Option<Fix> {
         }
     }
     Some(Fix { title: title.to_string(), kind: FixKind::Refactor, preferred: false, edits })
+}
+
+/// A project that depends on `@convex-dev/migrations` without installing it in
+/// `convex.config.ts` gets hand-written migrations: said, with what would change that.
+pub(crate) fn component_not_installed(ws: &Workspace) -> Option<String> {
+    let depends = ws.tools.dependencies.as_ref().is_some_and(|d| d.contains("@convex-dev/migrations"));
+    let component = &ws.working.migrations;
+    (depends && component.installed.is_none() && component.instance.is_none()).then(|| {
+        format!(
+            "package.json depends on @convex-dev/migrations, but {}/convex.config.ts does not install it (`app.use(migrations)` of \"@convex-dev/migrations/convex.config\"): the generated migrations are paginated mutations; install the component (and run `npx convex dev` once) for `migrations.define`",
+            ws.working.layout.functions_dir
+        )
+    })
 }

@@ -144,5 +144,6 @@ pub fn plan_all(ws: &Workspace) -> Result<Plan, String> {
     if steps.is_empty() && notes.is_empty() {
         notes.push("no schema change between the base and the working tree needs a migration".into());
     }
+    notes.extend(super::component_not_installed(ws));
     Ok(Plan { change: "every change between the base and the working tree".into(), deployment: ws.deployment.clone(), steps, notes })
 }
