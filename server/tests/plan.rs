@@ -554,7 +554,8 @@ fn the_migrations_component_is_used_wherever_it_is_installed() {
         read(root, "convex/migrations.ts")
     };
 
-    let (_dir, installed) = deployed(&[("convex/schema.ts", &users(ROLE_OPTIONAL)), ("convex/convex.config.ts", CONFIG), ("package.json", PACKAGE)]);
+    let (_dir, installed) =
+        deployed(&[("convex/schema.ts", &users(ROLE_OPTIONAL)), ("convex/convex.config.ts", CONFIG), ("package.json", PACKAGE)]);
     write(&installed, "convex/schema.ts", &users(ROLE_REQUIRED));
     let p = plan(&installed, &["require", "users.role"]);
     assert!(p["notes"].as_array().unwrap().iter().all(|n| !n.as_str().unwrap().contains("does not install")), "{p:#}");

@@ -114,6 +114,12 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
                 || w.item.object.as_ref().is_some_and(|o| o.fields.iter().any(|f| new_fields.contains(&(table.as_str(), f.name.as_str()))))
         })
     };
+    let phased_out = |side: &Place| {
+        let Some(field) = &side.field else { return false };
+        let optional =
+            |schema: &crate::project::Schema| schema.table(&side.table).and_then(|t| t.field(field)).map(|f| f.validator.is_optional());
+        optional(base_schema) == Some(false) && optional(schema) == Some(true)
+    };
     for function in &working.functions {
         if function.kind == FunctionKind::Migration || !writes_something_new(function) {
             continue;
@@ -140,6 +146,15 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
                     && (to.field.is_none() || from.table == to.table)
                     && *from != to
             });
+            // Two fields of one table whose names relate are a move only on evidence: the new
+            // one is written from what the old one is (`normalizedEmail: normalize(args.email)`
+            // beside `email: args.email`), or the old one is being phased out (required at the
+            // base, optional now). `status` and a new `expiryStatus` written with values of
+            // their own are two fields.
+            let from = from.filter(|from| match (&from.field, &to.field) {
+                (Some(old), Some(new)) => carries(working, function, &to.table, old, new) || phased_out(from),
+                _ => true,
+            });
             if let Some(from) = from {
                 let pair = Pair {
                     from: from.clone(),
@@ -156,6 +171,29 @@ pub fn pairs(working: &Project, base: Option<&Project>, config: &Config) -> Vec<
         }
     }
     out
+}
+
+/// Whether a write of `function` sets `new` from what it sets `old` to: the old value's
+/// expression (not a literal) appears, as a whole name, in the new one's.
+fn carries(project: &Project, function: &Function, table: &str, old: &str, new: &str) -> bool {
+    function.writes.iter().filter(|w| w.item.table == TableRef::Name(table.to_string())).any(|w| {
+        let Some(object) = &w.item.object else { return false };
+        let (Some(o), Some(n)) = (object.field(old), object.field(new)) else { return false };
+        let text = &project.file(w.file).text;
+        let (Some(o), Some(n)) = (text.get(o.value_range.as_usize_range()), text.get(n.value_range.as_usize_range())) else {
+            return false;
+        };
+        let o = o.trim();
+        let literal = o.is_empty()
+            || o.starts_with(['"', '\'', '`'])
+            || o.starts_with(|c: char| c.is_ascii_digit())
+            || matches!(o, "true" | "false" | "null" | "undefined");
+        !literal
+            && n.match_indices(o).any(|(i, _)| {
+                let name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+                !n[..i].chars().next_back().is_some_and(|c| name(c) || c == '.') && !n[i + o.len()..].chars().next().is_some_and(name)
+            })
+    })
 }
 
 /// How one function relates to a pair.
