@@ -741,6 +741,9 @@ impl<'p> Linker<'p> {
                 effects.reads.push(read);
             }
             for mut write in inner.writes {
+                if let TableRef::Param(i) = write.item.table {
+                    write.item.bound = Some((file.0, call.range, i));
+                }
                 write.item.table = subst_table(&write.item.table);
                 write.item.target = subst_origin(write.item.target);
                 effects.writes.push(write);

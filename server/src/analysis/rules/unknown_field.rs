@@ -54,9 +54,22 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
     let Some(schema) = cx.working.schema.as_ref() else { return out };
     let mut seen: HashSet<(Loc, String)> = HashSet::new();
     for function in &cx.working.functions {
+        // A helper that writes, through one parameter a caller binds to a table, some objects
+        // that table holds and some it does not is generic over tables (`anonymize(ctx, kind,
+        // id)` patching contacts or activities by `kind`): its other writes are for other tables.
+        let fits = |write: &crate::project::Located<crate::model::body::Write>| {
+            let (TableRef::Name(table), Some(object)) = (&write.item.table, &write.item.object) else { return false };
+            schema.table(table).is_some_and(|t| object.fields.iter().all(|f| f.name.starts_with('_') || t.field(&f.name).is_some()))
+        };
+        let generic = |bound: &Option<(u32, crate::line_index::TextRange, usize)>| {
+            bound.is_some() && function.writes.iter().any(|other| other.item.bound == *bound && fits(other))
+        };
         for write in &function.writes {
             let (TableRef::Name(table), Some(object)) = (&write.item.table, &write.item.object) else { continue };
             let Some(table) = schema.table(table).filter(|t| t.is_fully_known()) else { continue };
+            if generic(&write.item.bound) && !fits(write) {
+                continue;
+            }
             for written in &object.fields {
                 // Setting an absent field to `undefined` removes it: how removal migrations work.
                 let removes = written.value == crate::model::body::WrittenValue::Undefined;

@@ -158,6 +158,11 @@ pub struct Write {
     pub range: TextRange,
     /// The range of the method name (`patch`), where a finding points.
     pub method_range: TextRange,
+    /// For a helper's write whose table is a parameter's, bound by a caller: the call (its file
+    /// and range) and the parameter. The writes one call binds through one parameter form a
+    /// group: a helper generic over tables writes some fields that fit the bound table and some
+    /// that do not.
+    pub bound: Option<(u32, TextRange, usize)>,
 }
 
 /// What an argument of a helper call is.

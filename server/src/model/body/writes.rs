@@ -103,7 +103,7 @@ impl Walker<'_> {
                 (table, origin, object)
             }
         };
-        self.body.writes.push(Write { op, table, target, object, range: range(call.span), method_range });
+        self.body.writes.push(Write { op, table, target, object, range: range(call.span), method_range, bound: None });
     }
 }
 
@@ -114,7 +114,7 @@ impl Walker<'_> {
             WriteOp::Delete => None,
             _ => call.args.first().and_then(|a| self.written_object(&a.expr)),
         };
-        self.body.writes.push(Write { op, table, target, object, range: range(call.span), method_range });
+        self.body.writes.push(Write { op, table, target, object, range: range(call.span), method_range, bound: None });
     }
 }
 
