@@ -245,6 +245,20 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
                     Value::Table(table)
                 }
                 (Value::Table(table), "edges") if !names.ents.is_empty() => Value::Table(table),
+                // An index chained onto a table held elsewhere (`Mcps.table.index(a).index(b)`):
+                // one pending call, `index`'s arguments in (name, fields) pairs, resolved with it.
+                (Value::Call { callee, args: mut pending }, "index" | "searchIndex" | "vectorIndex" | "staged") if matches!(&*callee, Value::Ref(SymRef::Member(_, m)) if matches!(m.as_str(), "index" | "searchIndex" | "vectorIndex" | "staged")) =>
+                {
+                    let Value::Ref(SymRef::Member(base, first)) = *callee else { return Value::Unknown };
+                    if first != "index" {
+                        pending.clear();
+                    }
+                    if method == "index" && args.len() >= 2 {
+                        pending.truncate(pending.len() / 2 * 2);
+                        pending.extend(args.iter().take(2).map(|e| eval_depth(e, names, depth)));
+                    }
+                    Value::Call { callee: Box::new(Value::Ref(SymRef::Member(base, "index".into()))), args: pending }
+                }
                 (receiver, _) => Value::Call {
                     callee: Box::new(match receiver {
                         Value::Ref(r) => Value::Ref(SymRef::Member(Box::new(r), method.to_string())),

@@ -182,12 +182,13 @@ impl<'p> Linker<'p> {
                     if matches!(method.as_str(), "index" | "searchIndex" | "vectorIndex" | "staged") {
                         let (f, target) = self.deref(current.0, &Value::Ref((**base).clone()), depth + 1);
                         if let Value::Table(mut def) = target {
-                            if let (true, Some(Value::Str(name)), Some(Value::Array(fields))) =
-                                (method == "index", args.first(), args.get(1))
-                            {
-                                let fields =
-                                    fields.iter().filter_map(|f| if let Value::Str(s) = f { Some(s.clone()) } else { None }).collect();
-                                def.indexes.push(crate::model::value::IndexDef { name: name.clone(), fields });
+                            // `index`'s arguments, in (name, fields) pairs when indexes were chained.
+                            for pair in args.chunks(2).filter(|_| method == "index") {
+                                if let [Value::Str(name), Value::Array(fields)] = pair {
+                                    let fields =
+                                        fields.iter().filter_map(|f| if let Value::Str(s) = f { Some(s.clone()) } else { None }).collect();
+                                    def.indexes.push(crate::model::value::IndexDef { name: name.clone(), fields });
+                                }
                             }
                             current = (f, Value::Table(def));
                         }
