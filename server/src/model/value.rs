@@ -53,6 +53,9 @@ pub struct TableDef {
     pub shape: Value,
     pub indexes: Vec<IndexDef>,
     pub range: TextRange,
+    /// convex-ents many:many edges (`.edges("tags")`): names its writes take (`{ tags: [id] }`),
+    /// stored in an edge table, not in the document.
+    pub edges: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -177,7 +180,7 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
         Expr::Ident(ident) => {
             let name = ident.sym.as_str();
             if Names::is(&names.define_table, name) {
-                return Value::Table(Box::new(TableDef { shape: arg(0), indexes: Vec::new(), range: call_range }));
+                return Value::Table(Box::new(TableDef { shape: arg(0), indexes: Vec::new(), range: call_range, edges: Vec::new() }));
             }
             if Names::is(&names.define_schema, name) {
                 let schema_validation = match arg(1) {
@@ -205,7 +208,7 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
                 match builder.as_str() {
                     "defineEnt" => {
                         let shape = if args.is_empty() { Value::Object(Vec::new()) } else { arg(0) };
-                        return Value::Table(Box::new(TableDef { shape, indexes: Vec::new(), range: call_range }));
+                        return Value::Table(Box::new(TableDef { shape, indexes: Vec::new(), range: call_range, edges: Vec::new() }));
                     }
                     "defineEntFromTable" => return arg(0),
                     "defineEntSchema" => {
@@ -244,7 +247,12 @@ fn eval_call(call: &CallExpr, names: &Names, depth: u32) -> Value {
                     ent_method(&mut table, method, &args, names, depth);
                     Value::Table(table)
                 }
-                (Value::Table(table), "edges") if !names.ents.is_empty() => Value::Table(table),
+                (Value::Table(mut table), "edges") if !names.ents.is_empty() => {
+                    if let Some(Value::Str(edge)) = args.first().map(|e| eval_depth(e, names, depth)) {
+                        table.edges.push(edge);
+                    }
+                    Value::Table(table)
+                }
                 // An index chained onto a table held elsewhere (`Mcps.table.index(a).index(b)`):
                 // one pending call, `index`'s arguments in (name, fields) pairs, resolved with it.
                 (Value::Call { callee, args: mut pending }, "index" | "searchIndex" | "vectorIndex" | "staged") if matches!(&*callee, Value::Ref(SymRef::Member(_, m)) if matches!(m.as_str(), "index" | "searchIndex" | "vectorIndex" | "staged")) =>
@@ -295,7 +303,10 @@ fn helpers_table(args: &[&Expr], names: &Names, depth: u32, call_range: TextRang
     };
     Some(Value::Object(vec![
         prop("name", Value::Str(name.clone())),
-        prop("table", Value::Table(Box::new(TableDef { shape: fields.clone(), indexes: Vec::new(), range: call_range }))),
+        prop(
+            "table",
+            Value::Table(Box::new(TableDef { shape: fields.clone(), indexes: Vec::new(), range: call_range, edges: Vec::new() })),
+        ),
         prop("withoutSystemFields", fields),
         prop("withSystemFields", with_system),
         prop("doc", doc),

@@ -71,6 +71,8 @@ pub struct Table {
     /// Whether some fields could not be resolved (a spread from a package, …).
     pub open: bool,
     pub indexes: Vec<IndexDef>,
+    /// convex-ents many:many edges: names writes through the ents API take, not stored fields.
+    pub edges: Vec<String>,
 }
 
 impl Table {

@@ -401,6 +401,7 @@ impl<'p> Linker<'p> {
             is_object: entries.is_some(),
             open: false,
             indexes: def.indexes.clone(),
+            edges: def.edges.clone(),
         };
         match entries {
             Some(entries) => {

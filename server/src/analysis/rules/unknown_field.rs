@@ -59,7 +59,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
         // id)` patching contacts or activities by `kind`): its other writes are for other tables.
         let fits = |write: &crate::project::Located<crate::model::body::Write>| {
             let (TableRef::Name(table), Some(object)) = (&write.item.table, &write.item.object) else { return false };
-            schema.table(table).is_some_and(|t| object.fields.iter().all(|f| f.name.starts_with('_') || t.field(&f.name).is_some()))
+            schema.table(table).is_some_and(|t| {
+                object.fields.iter().all(|f| f.name.starts_with('_') || t.field(&f.name).is_some() || t.edges.contains(&f.name))
+            })
         };
         let generic = |bound: &Option<(u32, crate::line_index::TextRange, usize)>| {
             bound.is_some() && function.writes.iter().any(|other| other.item.bound == *bound && fits(other))
@@ -73,7 +75,9 @@ pub fn check(cx: &Context<'_>) -> Vec<Finding> {
             for written in &object.fields {
                 // Setting an absent field to `undefined` removes it: how removal migrations work.
                 let removes = written.value == crate::model::body::WrittenValue::Undefined;
-                if removes || written.name.starts_with('_') || table.field(&written.name).is_some() {
+                // A convex-ents many:many edge is written by its name, into its edge table.
+                let edge = table.edges.contains(&written.name);
+                if removes || edge || written.name.starts_with('_') || table.field(&written.name).is_some() {
                     continue;
                 }
                 let loc = Loc { file: write.file, range: written.range };
