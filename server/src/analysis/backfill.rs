@@ -115,12 +115,30 @@ fn backfilled_fields(function: &Function) -> Vec<(String, String, Goal)> {
 fn migrates(function: &Function, read: &crate::model::body::Read, table: &str, field: &str, goal: Goal) -> bool {
     let name = function.name.to_ascii_lowercase();
     let module = function.reference.split(':').next().unwrap_or("").to_ascii_lowercase();
+    let named = ["backfill", "migrat", "unset"].iter().any(|hint| name.contains(hint))
+        || module.split('/').any(|part| part.starts_with("migration"));
+    if named {
+        return true;
+    }
+    // A function that schedules itself again after a while, or without a cursor to go on from,
+    // is a loop (a game's tick, a periodic job): whatever it writes, it is app code.
+    if loops_itself(function) {
+        return false;
+    }
     goal == Goal::Unset
         || matches!(read.terminal, Terminal::Paginate { cursor: true })
         || (read.filter_undefined && read.filter_fields.iter().any(|f| f == field))
         || function.tests.iter().any(|(t, f)| t == table && f == field)
-        || ["backfill", "migrat", "unset"].iter().any(|hint| name.contains(hint))
-        || module.split('/').any(|part| part.starts_with("migration"))
+}
+
+/// Whether `function` schedules itself with a delay or without passing a cursor on.
+fn loops_itself(function: &Function) -> bool {
+    let (module, name) = function.reference.split_once(':').unwrap_or(("", &function.reference));
+    let own = format!("{}.{name}", module.replace('/', "."));
+    function.schedules.iter().any(|s| {
+        let target = s.target.strip_prefix("internal.").or_else(|| s.target.strip_prefix("api.")).unwrap_or(&s.target);
+        target == own && (s.delay.is_none_or(|d| d > 0.0) || !s.cursor)
+    })
 }
 
 /// Whether `function` is a backfill for `table.field`.

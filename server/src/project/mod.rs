@@ -164,6 +164,8 @@ pub struct Function {
     /// The handler's own loops over read documents (in `file`), and its `ctx` parameter's name.
     pub loops: Vec<crate::model::body::DocLoop>,
     pub ctx_name: Option<String>,
+    /// What its own body schedules.
+    pub schedules: Vec<crate::model::body::Schedule>,
 }
 
 /// A part of the schema the tool could not model, where it is written and what it is.

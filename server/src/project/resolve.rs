@@ -505,6 +505,7 @@ impl<'p> Linker<'p> {
                 returns: def.body.returns.iter().map(|r| Located { file, item: r.clone() }).collect(),
                 loops: def.body.loops.clone(),
                 ctx_name: def.body.ctx_name.clone(),
+                schedules: def.body.schedules.clone(),
             });
         }
         functions

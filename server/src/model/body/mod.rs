@@ -198,6 +198,21 @@ pub struct Body {
     pub loops: Vec<DocLoop>,
     /// The name of the `ctx` parameter, when it is a plain identifier.
     pub ctx_name: Option<String>,
+    /// `ctx.scheduler.runAfter(delay, fn, args)` / `runAt(time, fn, args)` calls.
+    pub schedules: Vec<Schedule>,
+}
+
+/// A function scheduled from a body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// The function reference as written (`internal.npc.tick`).
+    pub target: String,
+    /// `runAfter`'s delay when it is a number literal (0 for "right after"); `None` for `runAt`
+    /// or a delay computed at run time.
+    pub delay: Option<f64>,
+    /// Whether the arguments pass a cursor on (`{ cursor: continueCursor }`): a batch scheduling
+    /// the next.
+    pub cursor: bool,
 }
 
 /// A loop over the documents of one read: what a rewrite keeps.

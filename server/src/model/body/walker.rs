@@ -371,6 +371,9 @@ impl Visit for Walker<'_> {
             if let Expr::Member(member) = unwrap_ts(callee) {
                 if let MemberProp::Ident(method) = &member.prop {
                     let method_name = method.sym.as_str();
+                    if matches!(method_name, "runAfter" | "runAt") {
+                        self.body.schedules.extend(schedule_of(method_name, &member.obj, call));
+                    }
                     let receiver = self.classify(&member.obj);
                     let op = match method_name {
                         "insert" => Some(WriteOp::Insert),
@@ -461,6 +464,42 @@ impl Visit for Walker<'_> {
             self.record_returns(arg);
         }
         ret.visit_children_with(self);
+    }
+}
+
+/// `<ctx>.scheduler.runAfter(delay, fn, args)` or `.runAt(time, fn, args)`.
+fn schedule_of(method: &str, receiver: &Expr, call: &CallExpr) -> Option<crate::model::body::Schedule> {
+    let Expr::Member(scheduler) = unwrap_ts(receiver) else { return None };
+    if scheduler.prop.as_ident().is_none_or(|p| p.sym != *"scheduler") {
+        return None;
+    }
+    let target = call.args.get(1).and_then(|a| dotted(&a.expr))?;
+    let delay = match (method, call.args.first().map(|a| unwrap_ts(&a.expr))) {
+        ("runAfter", Some(Expr::Lit(Lit::Num(n)))) => Some(n.value),
+        _ => None,
+    };
+    let cursor = call.args.get(2).is_some_and(|a| match unwrap_ts(&a.expr) {
+        Expr::Object(object) => object.props.iter().any(|p| match p {
+            swc_ecma_ast::PropOrSpread::Prop(p) => match &**p {
+                swc_ecma_ast::Prop::KeyValue(kv) => {
+                    crate::syntax::prop_name(&kv.key).is_some_and(|k| k.to_ascii_lowercase().contains("cursor"))
+                }
+                swc_ecma_ast::Prop::Shorthand(id) => id.sym.to_ascii_lowercase().contains("cursor"),
+                _ => false,
+            },
+            swc_ecma_ast::PropOrSpread::Spread(_) => true,
+        }),
+        _ => true,
+    });
+    Some(crate::model::body::Schedule { target, delay, cursor })
+}
+
+/// `a.b.c` as text; `None` for anything but names and dots.
+fn dotted(expr: &Expr) -> Option<String> {
+    match unwrap_ts(expr) {
+        Expr::Ident(id) => Some(id.sym.to_string()),
+        Expr::Member(member) => Some(format!("{}.{}", dotted(&member.obj)?, member.prop.as_ident()?.sym)),
+        _ => None,
     }
 }
 
