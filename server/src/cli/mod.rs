@@ -3,6 +3,7 @@
 mod check;
 mod data;
 mod explain;
+mod mcp;
 mod plan;
 mod render;
 mod verify;
@@ -142,6 +143,8 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Run the MCP server on stdin/stdout (for agents): the tools check, plan and explain.
+    Mcp,
     /// Run a field's verify function (`npx convex run`) and, when nothing is left, record it in
     /// convex-migrate.json's `verified` ledger.
     Verify {
@@ -200,6 +203,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
+        Command::Mcp => mcp::run_stdio(),
         Command::Plan { change, field, default, to, as_field, into, map, with, project, base, format, apply, data } => {
             plan::run(plan::Args {
                 verb: change,
