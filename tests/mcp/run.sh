@@ -1,7 +1,6 @@
 #!/usr/bin/env bash
 # `convex-migrate mcp` tested with the official MCP TypeScript client SDK (issue 15): installs
-# tests/mcp from its lockfile, builds the binary, runs mcp.test.mjs (node's test runner) and the
-# check that every `convex-migrate …` line of skills/convex-migrate/SKILL.md parses.
+# tests/mcp from its lockfile, builds the binary and runs mcp.test.mjs (node's test runner).
 #
 #   tests/mcp/run.sh        CONVEX_MIGRATE_BIN=path uses that binary instead of building one
 set -euo pipefail
