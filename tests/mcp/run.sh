@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `convex-migrate mcp` tested with the official MCP TypeScript client SDK (issue 15): installs
-# tests/mcp from its lockfile, builds the binary and runs mcp.test.mjs (node's test runner).
+# tests/mcp from its lockfile, builds the binary and runs mcp.test.mjs and skill.test.mjs (the skill
+# installed with `npx skills add`) with node's test runner.
 #
 #   tests/mcp/run.sh        CONVEX_MIGRATE_BIN=path uses that binary instead of building one
 set -euo pipefail
@@ -28,4 +29,4 @@ if [ -z "${CONVEX_MIGRATE_BIN:-}" ]; then
   export CONVEX_MIGRATE_BIN="$target/debug/convex-migrate"
 fi
 
-node --test mcp.test.mjs
+node --test mcp.test.mjs skill.test.mjs
