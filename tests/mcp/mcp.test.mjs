@@ -11,11 +11,12 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { createHash } from "node:crypto";
 
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { ListRootsRequestSchema } from "@modelcontextprotocol/sdk/types.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../..");
@@ -189,6 +190,37 @@ test("hostile files are findings, not a crash: deep nesting, binary bytes, a hug
     assert.equal((await client.callTool({ name: "explain", arguments: {} })).isError, false, "still serving");
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("a client's workspace root is the default project, and relative paths start there", async () => {
+  // Editors need not start the server in the workspace: here it starts in another folder, and the
+  // client names the project as its root.
+  const elsewhere = mkdtempSync(join(tmpdir(), "convex-migrate-mcp-cwd-"));
+  const transport = new StdioClientTransport({ command: bin, args: ["mcp"], cwd: elsewhere, stderr: "pipe" });
+  const editor = new Client({ name: "an-editor", version: "1.0.0" }, { capabilities: { roots: {} } });
+  let asked = 0;
+  editor.setRequestHandler(ListRootsRequestSchema, () => {
+    asked++;
+    return { roots: [{ uri: pathToFileURL(project).href, name: "app" }] };
+  });
+  try {
+    await editor.connect(transport);
+    const byRoot = await editor.callTool({ name: "check", arguments: { base: "HEAD" } });
+    assert.equal(byRoot.isError, false, text(byRoot));
+    assert.deepEqual(byRoot.structuredContent, cli("check", "--base", "HEAD", "--format", "json").json);
+    const relative = await editor.callTool({ name: "plan", arguments: { path: ".", base: "HEAD" } });
+    assert.equal(relative.isError, false, text(relative));
+    assert.ok(asked >= 2, "the server asked for the roots");
+    // Without roots, the server's working folder (not a project here) is the default.
+    const plain = new Client({ name: "no-roots", version: "1.0.0" });
+    await plain.connect(new StdioClientTransport({ command: bin, args: ["mcp"], cwd: elsewhere, stderr: "pipe" }));
+    const none = await plain.callTool({ name: "check", arguments: {} });
+    assert.equal(none.isError, true, text(none));
+    await plain.close();
+  } finally {
+    await editor.close();
+    rmSync(elsewhere, { recursive: true, force: true });
   }
 });
 

@@ -4,7 +4,7 @@
 //! successful result whatever it says; input it cannot use (not a project, an unknown rule, a bad
 //! change) is a result with `isError`, and the server goes on serving.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -71,8 +71,9 @@ impl Base {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct CheckInput {
-    /// The project root (holding convex.json or convex/), absolute or relative to the server's
-    /// working folder. Default: the working folder.
+    /// The project root (holding convex.json or convex/): absolute, or relative to the client's
+    /// first workspace root (the server's working folder when the client names no roots). Default:
+    /// that root or folder.
     path: Option<String>,
     #[serde(flatten)]
     base: Base,
@@ -82,7 +83,8 @@ struct CheckInput {
 #[derive(Deserialize, JsonSchema)]
 #[serde(rename_all = "camelCase")]
 struct PlanInput {
-    /// The project root, absolute or relative to the server's working folder. Default: the working folder.
+    /// The project root: absolute, or relative to the client's first workspace root (the server's
+    /// working folder when the client names no roots). Default: that root or folder.
     path: Option<String>,
     /// The change: `require`, `remove`, `narrow`, `rename`, `retype` or `split`. None: every change
     /// between the base and the working tree.
@@ -204,15 +206,26 @@ fn structured(value: Value, notes: &[String]) -> CallToolResult {
     result
 }
 
-fn run_check(arguments: JsonObject) -> Result<CallToolResult, String> {
+/// The project a call names: its `path` (a relative one from the client's first root, else from
+/// the server's working folder), else that root or the working folder.
+fn project(path: Option<String>, root: Option<&Path>) -> PathBuf {
+    match (path.map(PathBuf::from), root) {
+        (Some(path), Some(root)) if path.is_relative() => root.join(path),
+        (Some(path), _) => path,
+        (None, Some(root)) => root.to_path_buf(),
+        (None, None) => PathBuf::from("."),
+    }
+}
+
+fn run_check(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResult, String> {
     let CheckInput { path, base } = input("check", arguments)?;
     let (base, data) = base.args()?;
-    let args = check::Args { path: PathBuf::from(path.unwrap_or_else(|| ".".into())), base, format: Format::Json, fix: false, data };
+    let args = check::Args { path: project(path, root), base, format: Format::Json, fix: false, data };
     let (value, notes, _has_errors) = check::json(args)?;
     Ok(structured(value, &notes))
 }
 
-fn run_plan(arguments: JsonObject) -> Result<CallToolResult, String> {
+fn run_plan(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResult, String> {
     let PlanInput { path, change, field, default, to, as_field, into, map, with, apply, base } = input("plan", arguments)?;
     let (base, data) = base.args()?;
     let args = plan::Args {
@@ -224,7 +237,7 @@ fn run_plan(arguments: JsonObject) -> Result<CallToolResult, String> {
         into,
         map,
         with,
-        project: PathBuf::from(path.unwrap_or_else(|| ".".into())),
+        project: project(path, root),
         base,
         format: plan::PlanFormat::Json,
         apply,
@@ -256,11 +269,11 @@ fn run_explain(arguments: JsonObject) -> Result<CallToolResult, String> {
     Ok(result)
 }
 
-/// Runs one tool; `None`: no such tool.
-fn call(name: &str, arguments: JsonObject) -> Option<CallToolResult> {
+/// Runs one tool; `None`: no such tool. `root`: the client's first workspace root, if it said.
+fn call(name: &str, arguments: JsonObject, root: Option<&Path>) -> Option<CallToolResult> {
     let result = match name {
-        "check" => run_check(arguments),
-        "plan" => run_plan(arguments),
+        "check" => run_check(arguments, root),
+        "plan" => run_plan(arguments, root),
         "explain" => run_explain(arguments),
         _ => return None,
     };
@@ -268,6 +281,20 @@ fn call(name: &str, arguments: JsonObject) -> Option<CallToolResult> {
 }
 
 struct Server;
+
+/// The client's first workspace root that is a local folder, when the client offers roots (editors
+/// do: their servers may not start in the workspace). `None`: no roots, or no answer in time.
+/// Roots are deprecated from protocol 2026-07-28 on (SEP-2577), but they are how the clients of
+/// 2025-11-25 and before (VS Code, Cursor, the TypeScript SDK 1.x) name their workspace.
+#[allow(deprecated)]
+async fn client_root(context: &RequestContext<RoleServer>) -> Option<PathBuf> {
+    context.peer.peer_info()?.capabilities.roots.as_ref()?;
+    let listed = tokio::time::timeout(Duration::from_secs(5), context.peer.list_roots()).await.ok()?.ok()?;
+    listed.roots.iter().find_map(|root| {
+        let uri = root.uri.parse::<tower_lsp_server::ls_types::Uri>().ok()?;
+        crate::lsp::convert::path_of(&uri)
+    })
+}
 
 impl ServerHandler for Server {
     fn get_info(&self) -> ServerConfig {
@@ -296,16 +323,18 @@ impl ServerHandler for Server {
         tools().into_iter().find(|tool| tool.name == name)
     }
 
-    async fn call_tool(&self, request: CallToolRequestParams, _context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
+    async fn call_tool(&self, request: CallToolRequestParams, context: RequestContext<RoleServer>) -> Result<CallToolResponse, ErrorData> {
         let name = request.name.to_string();
         if self.get_tool(&name).is_none() {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`: the tools are check, plan and explain"), None));
         }
         let arguments = request.arguments.unwrap_or_default();
+        let names_absolute = arguments.get("path").and_then(Value::as_str).is_some_and(|p| Path::new(p).is_absolute());
+        let root = if name == "explain" || names_absolute { None } else { client_root(&context).await };
         // On a blocking thread of the runtime (whose stacks are `STACK_SIZE`): a panic there is
         // this call's error, and the server goes on.
         let tool = name.clone();
-        let result = match tokio::task::spawn_blocking(move || call(&tool, arguments)).await {
+        let result = match tokio::task::spawn_blocking(move || call(&tool, arguments, root.as_deref())).await {
             Ok(Some(result)) => result,
             Ok(None) => failed(&format!("unknown tool `{name}`")),
             Err(e) => failed(&format!("`{name}` failed inside convex-migrate ({e}); please report it")),
