@@ -75,15 +75,15 @@ fn in_ci(env: &dyn Fn(&str) -> Option<String>) -> bool {
     ["CI", "GITHUB_ACTIONS"].iter().any(|name| env(name).is_some_and(|v| !matches!(v.trim(), "" | "false" | "0")))
 }
 
-/// The report as the JSON of `--format json`, with the notes the command line writes on stderr,
-/// and whether it found errors: for the MCP server, from the same path as the command line.
-pub fn json(mut args: Args) -> Result<(serde_json::Value, Vec<String>, bool), String> {
+/// The report as the JSON of `--format json`, with the notes the command line writes on stderr:
+/// for the MCP server, from the same path as the command line.
+pub fn json(mut args: Args) -> Result<(serde_json::Value, Vec<String>), String> {
     args.format = Format::Json;
     let (mut out, mut notes) = (Vec::new(), Vec::new());
-    let code = check(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes)?;
+    check(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes)?;
     let value = serde_json::from_slice(&out).map_err(|e| format!("the JSON report did not parse: {e}"))?;
     let notes = String::from_utf8_lossy(&notes).lines().map(|l| l.trim_start_matches("note: ").to_string()).collect();
-    Ok((value, notes, code == EXIT_FINDINGS))
+    Ok((value, notes))
 }
 
 fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, String> {

@@ -38,7 +38,6 @@ struct Base {
     /// A snapshot export (`npx convex export --path FILE.zip`): count the documents each change breaks.
     snapshot: Option<String>,
     /// How many sample `_id`s to keep per count (with `snapshot`). Default: 5.
-    #[schemars(range(min = 0, max = 1000))]
     samples: Option<usize>,
 }
 
@@ -221,7 +220,7 @@ fn run_check(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResul
     let CheckInput { path, base } = input("check", arguments)?;
     let (base, data) = base.args()?;
     let args = check::Args { path: project(path, root), base, format: Format::Json, fix: false, data };
-    let (value, notes, _has_errors) = check::json(args)?;
+    let (value, notes) = check::json(args)?;
     Ok(structured(value, &notes))
 }
 
