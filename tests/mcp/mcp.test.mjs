@@ -211,6 +211,10 @@ test("a client's workspace root is the default project, and relative paths start
     assert.deepEqual(byRoot.structuredContent, cli("check", "--base", "HEAD", "--format", "json").json);
     const relative = await editor.callTool({ name: "plan", arguments: { path: ".", base: "HEAD" } });
     assert.equal(relative.isError, false, text(relative));
+    const folder = await editor.callTool({ name: "check", arguments: { baseDir: "." } });
+    assert.equal(folder.isError, false, text(folder));
+    assert.equal(folder.structuredContent.baseline.kind, "folder");
+    assert.equal(resolve(folder.structuredContent.baseline.path), resolve(project), "a relative baseDir starts at the root");
     assert.ok(asked >= 2, "the server asked for the roots");
     // Without roots, the server's working folder (not a project here) is the default.
     const plain = new Client({ name: "no-roots", version: "1.0.0" });

@@ -28,22 +28,25 @@ struct Base {
     /// The git revision that is deployed (branch, tag, sha, `HEAD~1`). Default: the config's
     /// `base`, else the merge-base with the upstream branch, else `HEAD`.
     base: Option<String>,
-    /// Take the baseline from a folder (a copy of the deployed project) instead of git.
+    /// Take the baseline from a folder (a copy of the deployed project) instead of git; a relative
+    /// path starts where `path` does.
     base_dir: Option<String>,
     /// Compare with nothing: only the rules that need no baseline run.
     #[serde(default)]
     no_base: bool,
     /// The deployment whose verifications count (`prod`, `dev`, a deployment name). Default: `prod`.
     deployment: Option<String>,
-    /// A snapshot export (`npx convex export --path FILE.zip`): count the documents each change breaks.
+    /// A snapshot export (`npx convex export --path FILE.zip`): count the documents each change
+    /// breaks. A relative path starts where `path` does.
     snapshot: Option<String>,
     /// How many sample `_id`s to keep per count (with `snapshot`). Default: 5.
     samples: Option<usize>,
 }
 
 impl Base {
-    /// The command line's flags, with clap's conflicts checked here.
-    fn args(&self) -> Result<(BaseArgs, DataArgs), String> {
+    /// The command line's flags, with clap's conflicts checked here; relative paths start where
+    /// `path` does.
+    fn args(&self, root: Option<&Path>) -> Result<(BaseArgs, DataArgs), String> {
         let given = [("base", self.base.is_some()), ("baseDir", self.base_dir.is_some()), ("noBase", self.no_base)];
         let chosen: Vec<&str> = given.iter().filter(|(_, set)| *set).map(|(name, _)| *name).collect();
         if chosen.len() > 1 {
@@ -54,12 +57,12 @@ impl Base {
         }
         let base = BaseArgs {
             base: self.base.clone(),
-            base_dir: self.base_dir.as_ref().map(PathBuf::from),
+            base_dir: self.base_dir.as_ref().map(|dir| resolve(dir, root)),
             no_base: self.no_base,
             deployment: self.deployment.clone().unwrap_or_else(|| crate::analysis::DEFAULT_DEPLOYMENT.to_string()),
         };
         let data = DataArgs {
-            snapshot: self.snapshot.as_ref().map(PathBuf::from),
+            snapshot: self.snapshot.as_ref().map(|file| resolve(file, root)),
             samples: self.samples.unwrap_or(crate::analysis::data::DEFAULT_SAMPLES),
         };
         Ok((base, data))
@@ -205,12 +208,19 @@ fn structured(value: Value, notes: &[String]) -> CallToolResult {
     result
 }
 
-/// The project a call names: its `path` (a relative one from the client's first root, else from
-/// the server's working folder), else that root or the working folder.
+/// A path a call names: a relative one starts at the client's first root, else at the server's
+/// working folder.
+fn resolve(path: &str, root: Option<&Path>) -> PathBuf {
+    match root {
+        Some(root) if Path::new(path).is_relative() => root.join(path),
+        _ => PathBuf::from(path),
+    }
+}
+
+/// The project a call names: its `path`, else the client's first root, else the working folder.
 fn project(path: Option<String>, root: Option<&Path>) -> PathBuf {
-    match (path.map(PathBuf::from), root) {
-        (Some(path), Some(root)) if path.is_relative() => root.join(path),
-        (Some(path), _) => path,
+    match (path, root) {
+        (Some(path), _) => resolve(&path, root),
         (None, Some(root)) => root.to_path_buf(),
         (None, None) => PathBuf::from("."),
     }
@@ -218,7 +228,7 @@ fn project(path: Option<String>, root: Option<&Path>) -> PathBuf {
 
 fn run_check(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResult, String> {
     let CheckInput { path, base } = input("check", arguments)?;
-    let (base, data) = base.args()?;
+    let (base, data) = base.args(root)?;
     let args = check::Args { path: project(path, root), base, format: Format::Json, fix: false, data };
     let (value, notes) = check::json(args)?;
     Ok(structured(value, &notes))
@@ -226,7 +236,7 @@ fn run_check(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResul
 
 fn run_plan(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResult, String> {
     let PlanInput { path, change, field, default, to, as_field, into, map, with, apply, base } = input("plan", arguments)?;
-    let (base, data) = base.args()?;
+    let (base, data) = base.args(root)?;
     let args = plan::Args {
         verb: change,
         target: field,
@@ -328,8 +338,7 @@ impl ServerHandler for Server {
             return Err(ErrorData::invalid_params(format!("unknown tool `{name}`: the tools are check, plan and explain"), None));
         }
         let arguments = request.arguments.unwrap_or_default();
-        let names_absolute = arguments.get("path").and_then(Value::as_str).is_some_and(|p| Path::new(p).is_absolute());
-        let root = if name == "explain" || names_absolute { None } else { client_root(&context).await };
+        let root = if name == "explain" { None } else { client_root(&context).await };
         // On a blocking thread of the runtime (whose stacks are `STACK_SIZE`): a panic there is
         // this call's error, and the server goes on.
         let tool = name.clone();
