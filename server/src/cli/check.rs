@@ -21,7 +21,8 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    match check(&args, &|name| std::env::var(name).ok()) {
+    let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
+    match check(&args, &|name| std::env::var(name).ok(), &mut stdout, &mut stderr) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -74,7 +75,18 @@ fn in_ci(env: &dyn Fn(&str) -> Option<String>) -> bool {
     ["CI", "GITHUB_ACTIONS"].iter().any(|name| env(name).is_some_and(|v| !matches!(v.trim(), "" | "false" | "0")))
 }
 
-fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, String> {
+/// The report as the JSON of `--format json`, with the notes the command line writes on stderr:
+/// for the MCP server, from the same path as the command line.
+pub fn json(mut args: Args) -> Result<(serde_json::Value, Vec<String>), String> {
+    args.format = Format::Json;
+    let (mut out, mut notes) = (Vec::new(), Vec::new());
+    check(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes)?;
+    let value = serde_json::from_slice(&out).map_err(|e| format!("the JSON report did not parse: {e}"))?;
+    let notes = String::from_utf8_lossy(&notes).lines().map(|l| l.trim_start_matches("note: ").to_string()).collect();
+    Ok((value, notes))
+}
+
+fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, String> {
     // An explicit choice wins; then the pull request of a CI job; then the default.
     let explicit = args.base.no_base || args.base.base.is_some() || args.base.base_dir.is_some();
     let ci = if explicit { None } else { ci_base(env) };
@@ -134,12 +146,10 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, Strin
     };
     notes.extend(analysis.notes.iter().cloned());
 
-    let mut stderr = std::io::stderr().lock();
     for note in &notes {
         let _ = writeln!(stderr, "note: {note}");
     }
     let out = render::render(args.format, &ws, &args.path, &analysis.findings);
-    let mut stdout = std::io::stdout().lock();
     if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
         return Err("cannot write the report to standard output".into());
     }

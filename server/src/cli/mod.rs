@@ -3,6 +3,7 @@
 mod check;
 mod data;
 mod explain;
+mod mcp;
 mod plan;
 mod render;
 mod verify;
@@ -142,6 +143,8 @@ enum Command {
         #[arg(long)]
         stdio: bool,
     },
+    /// Run the MCP server on stdin/stdout (for agents): the tools check, plan and explain.
+    Mcp,
     /// Run a field's verify function (`npx convex run`) and, when nothing is left, record it in
     /// convex-migrate.json's `verified` ledger.
     Verify {
@@ -180,6 +183,16 @@ fn json_requested(args: &[std::ffi::OsString]) -> bool {
     args.windows(2).any(|w| w[0] == "--format" && w[1] == "json") || args.iter().any(|a| a == "--format=json")
 }
 
+/// Whether a command line (without the program's name) parses, without running it: for the tests
+/// of documented commands (skills/convex-migrate/SKILL.md). `--help` and `--version` parse.
+pub fn parses(args: &[String]) -> Result<(), String> {
+    match Cli::try_parse_from(std::iter::once("convex-migrate".to_string()).chain(args.iter().cloned())) {
+        Ok(_) => Ok(()),
+        Err(e) if !e.use_stderr() => Ok(()),
+        Err(e) => Err(e.to_string().lines().next().unwrap_or("does not parse").to_string()),
+    }
+}
+
 /// Runs the command line; returns the process exit code.
 pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
     let wants_json = json_requested(&args);
@@ -200,6 +213,7 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),
+        Command::Mcp => mcp::run_stdio(),
         Command::Plan { change, field, default, to, as_field, into, map, with, project, base, format, apply, data } => {
             plan::run(plan::Args {
                 verb: change,

@@ -2,7 +2,6 @@
 //! between the base and the working tree, marked against this project; `--apply` takes its next
 //! step when that step is an edit.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use crate::analysis::{Baseline, Side, Workspace};
@@ -44,10 +43,21 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> i32 {
-    match run_plan(&args) {
+    match run_plan(&args, &mut std::io::stdout().lock()) {
         Ok(code) => code,
         Err(message) => error(args.format == PlanFormat::Json, &message),
     }
+}
+
+/// The plan (or, with `apply`, what was applied) as the JSON of `--format json`, with the exit
+/// code the command line would give (0, or [`EXIT_NOTHING_TO_APPLY`]): for the MCP server, from
+/// the same path as the command line.
+pub fn json(mut args: Args) -> Result<(serde_json::Value, i32), String> {
+    args.format = PlanFormat::Json;
+    let mut out = Vec::new();
+    let code = run_plan(&args, &mut out)?;
+    let value = serde_json::from_slice(&out).map_err(|e| format!("the JSON plan did not parse: {e}"))?;
+    Ok((value, code))
 }
 
 /// An error, as JSON on stdout under `--format json` (and on stderr for people), exit 2.
@@ -112,7 +122,7 @@ fn parse_change(args: &Args, verb: &str, target: &str) -> Result<Change, String>
     }
 }
 
-fn run_plan(args: &Args) -> Result<i32, String> {
+fn run_plan(args: &Args, out: &mut dyn std::io::Write) -> Result<i32, String> {
     let change = match (&args.verb, &args.target) {
         (Some(verb), Some(target)) => Some(parse_change(args, verb, target)?),
         (Some(verb), None) => return Err(format!("`plan {verb}` needs a field, as TABLE.FIELD")),
@@ -131,9 +141,8 @@ fn run_plan(args: &Args) -> Result<i32, String> {
         None => plan_all(&ws)?,
     };
     let json = args.format == PlanFormat::Json;
-    let mut out = std::io::stdout().lock();
     if args.apply {
-        return apply_next(&ws, &root, &plan, json, &mut out);
+        return apply_next(&ws, &root, &plan, json, out);
     }
     let text =
         if json { render::json(&ws, &plan, crate::cli::render::comparison_json(&ws)) } else { render::human(&plan, &base_note(&ws)) };
@@ -155,7 +164,7 @@ fn base_note(ws: &Workspace) -> String {
 
 /// Applies the next step's edit: exit 0 when it did, 3 (with the reason) when the next step is
 /// not one it can take (manual, blocked, no edit) or every step is done.
-fn apply_next(ws: &Workspace, root: &Path, plan: &Plan, json: bool, out: &mut impl std::io::Write) -> Result<i32, String> {
+fn apply_next(ws: &Workspace, root: &Path, plan: &Plan, json: bool, out: &mut dyn std::io::Write) -> Result<i32, String> {
     let Some((number, step)) = plan.steps.iter().enumerate().find(|(_, s)| !s.done) else {
         let reason = if plan.steps.is_empty() {
             format!("nothing to plan for {}", plan.change)
@@ -194,7 +203,7 @@ fn apply_next(ws: &Workspace, root: &Path, plan: &Plan, json: bool, out: &mut im
     Ok(EXIT_OK)
 }
 
-fn nothing(json: bool, out: &mut impl std::io::Write, step: Option<&crate::fixes::plan::Step>, reason: &str) -> i32 {
+fn nothing(json: bool, out: &mut dyn std::io::Write, step: Option<&crate::fixes::plan::Step>, reason: &str) -> i32 {
     if json {
         let value = serde_json::json!({ "version": 2, "applied": null, "reason": reason, "next": step.map(|s| s.id.clone()) });
         let _ = writeln!(out, "{}", serde_json::to_string_pretty(&value).unwrap_or_default());

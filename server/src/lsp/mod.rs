@@ -4,7 +4,7 @@
 
 mod actions;
 mod commands;
-mod convert;
+pub(crate) mod convert;
 mod data;
 mod document;
 mod framing;
