@@ -55,6 +55,7 @@ const TIMEOUT = 30_000;
 function vscodeCapabilities(positionEncodings: string[]): ClientCapabilities {
   return {
     general: { positionEncodings },
+    window: { workDoneProgress: true, showMessage: {} },
     workspace: {
       configuration: true,
       didChangeConfiguration: { dynamicRegistration: true },
