@@ -818,7 +818,8 @@ fn sarif_has_help_uris_fingerprints_fixes_and_notifications() {
     }
     let result = &run0["results"][0];
     let fingerprint = result["partialFingerprints"]["convexMigrate/v1"].as_str().unwrap().to_string();
-    let fix = result["fixes"].as_array().unwrap().iter().find(|f| f["description"]["text"] == "Make `role` optional first (v.optional)").unwrap();
+    let fix =
+        result["fixes"].as_array().unwrap().iter().find(|f| f["description"]["text"] == "Make `role` optional first (v.optional)").unwrap();
     assert_eq!(
         fix["artifactChanges"],
         serde_json::json!([{ "artifactLocation": { "uri": "convex/schema.ts" }, "replacements": [{

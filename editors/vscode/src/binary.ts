@@ -23,7 +23,7 @@ export interface ServerLookup {
   trusted?: boolean;
   /** The extension's own folder (`context.extensionPath`). */
   extensionPath: string;
-  /** The first workspace folder, against which a relative `convexMigrate.path` is resolved. */
+  /** The first workspace folder, against which a relative `convexMigrate.server.path` is resolved. */
   workspaceFolder?: string;
   /** The user's home, for a `~/` setting. */
   home: string;

@@ -116,7 +116,11 @@ fn targets(args: &Args) -> Result<Vec<Target>, String> {
     // first (a command run in `apps/web/src` checks `apps/web`).
     let found = if given.is_some() {
         let b = below();
-        if b.is_empty() { upward().into_iter().collect() } else { b }
+        if b.is_empty() {
+            upward().into_iter().collect()
+        } else {
+            b
+        }
     } else {
         match upward() {
             Some(target) => vec![target],
@@ -140,7 +144,8 @@ fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, S
     let several = targets.len() > 1;
     let mut checked = Vec::new();
     for target in &targets {
-        let (ws, findings, notes) = check(args, env, &target.root).map_err(|e| if several { format!("{}: {e}", target.shown) } else { e })?;
+        let (ws, findings, notes) =
+            check(args, env, &target.root).map_err(|e| if several { format!("{}: {e}", target.shown) } else { e })?;
         checked.push((target, ws, findings, notes));
     }
     let color = args.color.enabled(env, std::io::stdout().is_terminal());
@@ -183,7 +188,11 @@ fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, S
     }
     let too_many = args.max_warnings.is_some_and(|max| warnings > max);
     if let (true, Some(max)) = (too_many, args.max_warnings) {
-        let _ = writeln!(stderr, "note: {warnings} warning{} found, more than --max-warnings {max}: exit 1", if warnings == 1 { "" } else { "s" });
+        let _ = writeln!(
+            stderr,
+            "note: {warnings} warning{} found, more than --max-warnings {max}: exit 1",
+            if warnings == 1 { "" } else { "s" }
+        );
     }
     Ok(if errors || too_many { EXIT_FINDINGS } else { EXIT_OK })
 }

@@ -275,12 +275,7 @@ impl Out<'_> {
         let mut group = match self.ws.text(here.side, &here.path).and_then(|text| snippet_range(text, here.range)) {
             Some((line, slice, span)) => {
                 let text = self.ws.text(here.side, &here.path).unwrap_or_default();
-                title.element(
-                    Snippet::source(&text[slice])
-                        .line_start(line)
-                        .path(path)
-                        .annotation(AnnotationKind::Primary.span(span)),
-                )
+                title.element(Snippet::source(&text[slice]).line_start(line).path(path).annotation(AnnotationKind::Primary.span(span)))
             }
             None => {
                 let s = span_of(self.ws, here);
@@ -519,7 +514,8 @@ impl Out<'_> {
                 "properties": { "severity": f.severity.as_str() },
             })
         });
-        let notes = self.ctx.notes.iter().map(|note| json!({ "level": "note", "message": { "text": note }, "properties": { "severity": "info" } }));
+        let notes =
+            self.ctx.notes.iter().map(|note| json!({ "level": "note", "message": { "text": note }, "properties": { "severity": "info" } }));
         skipped.chain(notes).collect()
     }
 }

@@ -95,7 +95,11 @@ pub async fn run(client: &Client, npx: &str, args: &RunArgs, token: u64, with_pr
     let title = command_line(args);
     let token = NumberOrString::String(format!("convex-migrate/run/{token}"));
     // A client that does not answer gets no progress, not a run that waits for it.
-    let asked = if with_progress { crate::lsp::ask(crate::lsp::CLIENT_TIMEOUT, client.create_work_done_progress(token.clone())).await } else { None };
+    let asked = if with_progress {
+        crate::lsp::ask(crate::lsp::CLIENT_TIMEOUT, client.create_work_done_progress(token.clone())).await
+    } else {
+        None
+    };
     let progress = match asked {
         Some(()) => Some(client.progress(token, title.clone()).begin().await),
         None => None,

@@ -310,4 +310,3 @@ impl ProjectState {
         self.generation.load(Ordering::SeqCst) == generation
     }
 }
-
