@@ -142,6 +142,14 @@ fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, S
     use std::io::IsTerminal;
     let targets = targets(args)?;
     let several = targets.len() > 1;
+    if several && args.data.snapshot.is_some() {
+        let names: Vec<&str> = targets.iter().map(|t| t.shown.as_str()).collect();
+        return Err(format!(
+            "--snapshot is one deployment's data, and {} Convex projects were found ({}): name one with --project DIR",
+            targets.len(),
+            names.join(", ")
+        ));
+    }
     let mut checked = Vec::new();
     for target in &targets {
         let (ws, findings, notes) =
