@@ -727,7 +727,7 @@ fn a_monorepo_checks_every_project_or_the_one_named() {
     assert!(out.contains(" --> apps/web/convex/schema.ts:7:5"), "{out}");
     assert!(out.starts_with("apps/api: No migration problems found. Compared with HEAD"), "{out}");
     assert!(out.contains("\napps/web: 1 error, 0 warnings, 0 infos. Compared with HEAD"), "{out}");
-    assert!(out.trim_end().ends_with("2 Convex projects checked: 1 errors, 0 warnings, 0 infos in all."), "{out}");
+    assert!(out.trim_end().ends_with("2 Convex projects checked: 1 error, 0 warnings, 0 infos in all."), "{out}");
     // The same from a folder named on the command line.
     let o = run(&root, &["check", "apps", "--base", "HEAD"]);
     assert!(stdout(&o).contains("apps/web: 1 error"), "{}", stdout(&o));

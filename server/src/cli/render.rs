@@ -82,26 +82,30 @@ pub fn render(format: Format, ws: &Workspace, root: &Path, findings: &[Finding])
 /// run with each result's `properties.project`.
 pub fn render_projects(format: Format, reports: &[Report<'_>]) -> String {
     let outs: Vec<Out<'_>> = reports.iter().map(|r| Out { ws: r.ws, ctx: &r.ctx }).collect();
-    let several = reports.len() > 1;
+    // Several (or none): each named, JSON under `projects`; one: the single-project shapes.
+    let several = reports.len() != 1;
     match format {
         Format::Human => {
             let mut text: String = outs.iter().zip(reports).map(|(o, r)| o.human(r.findings)).collect::<Vec<_>>().join("\n");
             if several {
                 let all: Vec<&Finding> = reports.iter().flat_map(|r| r.findings.iter()).collect();
-                let count = |sev: Severity| all.iter().filter(|f| f.severity == sev).count();
+                let count = |sev: Severity, one: &str, many: &str| {
+                    let n = all.iter().filter(|f| f.severity == sev).count();
+                    format!("{n} {}", if n == 1 { one } else { many })
+                };
                 let _ = writeln!(
                     text,
-                    "\n{} Convex projects checked: {} errors, {} warnings, {} infos in all.",
+                    "\n{} Convex projects checked: {}, {}, {} in all.",
                     reports.len(),
-                    count(Severity::Error),
-                    count(Severity::Warning),
-                    count(Severity::Info)
+                    count(Severity::Error, "error", "errors"),
+                    count(Severity::Warning, "warning", "warnings"),
+                    count(Severity::Info, "info", "infos")
                 );
             }
             text
         }
         Format::Github => outs.iter().zip(reports).map(|(o, r)| o.github(r.findings)).collect(),
-        Format::Json if !several => pretty(&outs[0].json(reports[0].findings)),
+        Format::Json if !several => pretty(&outs.iter().zip(reports).map(|(o, r)| o.json(r.findings)).next().unwrap_or_default()),
         Format::Json => {
             let projects: Vec<serde_json::Value> = outs.iter().zip(reports).map(|(o, r)| o.json(r.findings)).collect();
             let diagnostics: Vec<serde_json::Value> = projects
@@ -523,7 +527,7 @@ impl Out<'_> {
 /// One SARIF run for every project: the rule catalogue, each project's results, the tool's
 /// notifications; the run's properties say what was compared (per project, when several).
 fn sarif(outs: &[Out<'_>], reports: &[Report<'_>]) -> String {
-    let several = reports.len() > 1;
+    let several = reports.len() != 1;
     let rules: Vec<_> = Rule::ALL
         .iter()
         .map(|r| {
@@ -552,7 +556,7 @@ fn sarif(outs: &[Out<'_>], reports: &[Report<'_>]) -> String {
             .collect();
         json!({ "projects": projects })
     } else {
-        comparison_json(outs[0].ws)
+        outs.first().map(|o| comparison_json(o.ws)).unwrap_or_default()
     };
     let value = json!({
         "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
@@ -632,6 +636,27 @@ fn data_line(data: &crate::analysis::data::DataFacts) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn snippets_cover_the_range_lines() {
+        let text = "a\n\tb役c\nd\n";
+        // `役` (3 bytes) on line 2: the slice is that line, the span the character.
+        assert_eq!(snippet_range(text, TextRange::new(4, 7)), Some((2, 2..8, 2..5)));
+        // An empty range is one character wide (or empty at a line's end).
+        assert_eq!(snippet_range(text, TextRange::new(3, 3)), Some((2, 2..8, 1..2)));
+        assert_eq!(snippet_range(text, TextRange::new(1, 1)), Some((1, 0..1, 1..1)));
+        // A range over more lines than a snippet shows is cut at the end of its first line.
+        let long = "x = [\n".to_string() + &"1,\n".repeat(40) + "];\n";
+        let (line, lines, span) = snippet_range(&long, TextRange::new(4, long.len() as u32 - 1)).unwrap();
+        assert_eq!((line, lines, span), (1, 0..5, 4..5));
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        assert_eq!(fingerprint(&["a", "b"]), fingerprint(&["a", "b"]));
+        assert_ne!(fingerprint(&["ab", ""]), fingerprint(&["a", "b"]));
+        assert_eq!(fingerprint(&[]), 0xcbf2_9ce4_8422_2325);
+    }
 
     #[test]
     fn escapes_workflow_commands() {
