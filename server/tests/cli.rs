@@ -765,6 +765,9 @@ fn a_monorepo_checks_every_project_or_the_one_named() {
     let o = run(&root, &["check", "--base", "HEAD", "--snapshot", "snapshot.zip"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).starts_with("error: --snapshot is one deployment's data, and 2 Convex projects were found (apps/api, apps/web): name one with --project DIR"), "{}", stderr(&o));
+    let o = run(&root, &["check", "--base-dir", "apps/web"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: --base-dir is one project's deployed copy, and 2 Convex projects"), "{}", stderr(&o));
     // A project that cannot run stops the run, named.
     let o = run(&root, &["check", "--base", "nope"]);
     assert_eq!(o.status.code(), Some(2));

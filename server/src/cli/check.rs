@@ -142,10 +142,15 @@ fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>) -> Result<i32, S
     use std::io::IsTerminal;
     let targets = targets(args)?;
     let several = targets.len() > 1;
-    if several && args.data.snapshot.is_some() {
+    // A snapshot and a base folder are one project's: with several, say which.
+    let single = [
+        ("--snapshot is one deployment's data", args.data.snapshot.is_some()),
+        ("--base-dir is one project's deployed copy", args.base.base_dir.is_some()),
+    ];
+    if let Some((what, _)) = single.iter().find(|(_, given)| several && *given) {
         let names: Vec<&str> = targets.iter().map(|t| t.shown.as_str()).collect();
         return Err(format!(
-            "--snapshot is one deployment's data, and {} Convex projects were found ({}): name one with --project DIR",
+            "{what}, and {} Convex projects were found ({}): name one with --project DIR",
             targets.len(),
             names.join(", ")
         ));
