@@ -190,8 +190,12 @@ async function restart(context: vscode.ExtensionContext): Promise<void> {
 
 /** The Convex project folders of the workspace (holding convex.json or convex/schema.*), outside node_modules. */
 async function convexProjectFolders(): Promise<string[]> {
-  const found = await vscode.workspace.findFiles("**/{convex.json,convex/schema.ts,convex/schema.js}", "**/node_modules/**", 50);
-  const folders = found.map((uri) => (uri.fsPath.endsWith("convex.json") ? path.dirname(uri.fsPath) : path.dirname(path.dirname(uri.fsPath))));
+  const found = await vscode.workspace.findFiles("**/{convex.json,schema.ts,schema.js}", "**/node_modules/**", 200);
+  const folders = found.flatMap((uri) => {
+    const dir = path.dirname(uri.fsPath);
+    if (path.basename(uri.fsPath) === "convex.json") return [dir];
+    return path.basename(dir) === "convex" ? [path.dirname(dir)] : [];
+  });
   return [...new Set(folders)].sort((a, b) => a.length - b.length);
 }
 
