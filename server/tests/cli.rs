@@ -112,8 +112,9 @@ fn json_is_the_documented_contract() {
     assert_eq!(d["severity"], "error");
     assert_eq!(d["rule"], "required-without-backfill");
     assert!(d["message"].as_str().unwrap().contains("Object is missing the required field `role`"));
+    // The documented fields come first, unchanged; later fields were added without a bump.
     let keys: Vec<_> = d.as_object().unwrap().keys().cloned().collect();
-    assert_eq!(keys.len(), 8, "{keys:?}");
+    assert_eq!(keys[..8], ["path", "line", "column", "endLine", "endColumn", "severity", "rule", "message"], "{keys:?}");
     // No base: `base` is null.
     let o = run(&root, &["check", "--base-dir", ".", "--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -272,7 +273,7 @@ fn every_output_says_what_was_compared() {
     let last = out.trim_end().lines().last().unwrap();
     assert_eq!(
         last,
-        format!("0 errors, 1 warning, 0 notes. Compared with HEAD ({}): read 2 files, 1 table, 1 function here and 2 files, 1 table, 1 function at the base; verifications counted for `prod`.", &head[..12])
+        format!("0 errors, 1 warning, 0 infos. Compared with HEAD ({}): read 2 files, 1 table, 1 function here and 2 files, 1 table, 1 function at the base; verifications counted for `prod`.", &head[..12])
     );
     let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -572,4 +573,309 @@ fn a_base_file_that_does_not_parse_and_a_missing_functions_folder_are_said() {
     let o = run(dir.path(), &["check", "--no-base"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("the functions folder `src/convex` does not exist"), "{}", stderr(&o));
+}
+
+/// Runs the binary in a pseudo-terminal (`script`), as a person at a terminal does.
+fn run_in_terminal(dir: &Path, command: &str, env: &[(&str, &str)]) -> String {
+    let mut c = Command::new("script");
+    c.args(["-qec", &format!("{BIN} {command}"), "/dev/null"]).current_dir(dir);
+    for name in ["CI", "GITHUB_ACTIONS", "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "CLICOLOR"] {
+        c.env_remove(name);
+    }
+    c.env("TERM", "xterm-256color").envs(env.iter().copied());
+    stdout(&c.output().expect("script runs"))
+}
+
+/// Colour on a terminal, none on a pipe; `--color` wins; NO_COLOR, FORCE_COLOR and CLICOLOR_FORCE.
+#[test]
+fn colour_on_a_terminal_none_on_a_pipe() {
+    let (_dir, root) = repo();
+    let esc = "\u{1b}[";
+    let piped = |args: &[&str], env: &[(&str, &str)]| {
+        let mut all = vec![("NO_COLOR", ""), ("FORCE_COLOR", ""), ("CLICOLOR_FORCE", "")];
+        all.extend_from_slice(env);
+        stdout(&run_env(&root, args, &all))
+    };
+    assert!(!piped(&["check", "--base", "HEAD~1"], &[]).contains(esc));
+    assert!(piped(&["check", "--base", "HEAD~1", "--color", "always"], &[]).contains(esc));
+    assert!(piped(&["check", "--base", "HEAD~1"], &[("FORCE_COLOR", "1")]).contains(esc));
+    assert!(piped(&["check", "--base", "HEAD~1"], &[("CLICOLOR_FORCE", "1")]).contains(esc));
+    assert!(!piped(&["check", "--base", "HEAD~1"], &[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]).contains(esc));
+    assert!(!piped(&["check", "--base", "HEAD~1", "--color", "never"], &[("FORCE_COLOR", "1")]).contains(esc));
+    // Machine formats are never coloured.
+    assert!(!piped(&["check", "--base", "HEAD~1", "--format", "json", "--color", "always"], &[]).contains(esc));
+    // A terminal.
+    if Command::new("script").arg("--version").output().is_ok_and(|o| o.status.success()) {
+        let tty = run_in_terminal(&root, "check --base HEAD~1", &[]);
+        assert!(tty.contains(esc) && tty.contains("required-without-backfill"), "{tty}");
+        assert!(!run_in_terminal(&root, "check --base HEAD~1", &[("NO_COLOR", "1")]).contains(esc));
+        assert!(!run_in_terminal(&root, "check --base HEAD~1 --color never", &[]).contains(esc));
+        assert!(!run_in_terminal(&root, "check --base HEAD~1", &[("TERM", "dumb")]).contains(esc));
+    }
+    let o = run(&root, &["check", "--color", "sometimes"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// The snippet is annotate-snippets' (rustc's): a tab and wide characters before the range keep
+/// the carets under it.
+#[test]
+fn carets_stay_under_the_range_after_tabs_and_wide_characters() {
+    let (_dir, root) = repo();
+    write(
+        &root,
+        "convex/schema.ts",
+        "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  users: defineTable({\n    name: v.string(),\n\t/* 役割 */ role: v.string(),\n  }),\n});\n",
+    );
+    let o = run(&root, &["check", "--base", "HEAD~1"]);
+    let out = stdout(&o);
+    let expected = "error[required-without-backfill]: `users.role` becomes required, but no backfill for it is deployed: the push will fail with `Object is missing the required field `role`` on every document written before. The backfill `migrations:backfillUsersRole` exists only in the working tree: it cannot run before this schema is pushed
+ --> convex/schema.ts:7:11
+  |
+7 |     /* 役割 */ role: v.string(),
+  |                ^^^^
+  |
+  = note: backfill, not yet deployed: convex/migrations.ts:3:14
+  = help: Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `role` required
+";
+    assert!(out.starts_with(expected), "{out}");
+}
+
+/// `--max-warnings N` (exit 1 over N, ESLint's), `--quiet` (errors only).
+#[test]
+fn max_warnings_and_quiet() {
+    let (_dir, root) = repo();
+    // HEAD has the backfill: one warning.
+    let o = run(&root, &["check", "--max-warnings", "1"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let o = run(&root, &["check", "--max-warnings", "0"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("note: 1 warning found, more than --max-warnings 0: exit 1"), "{}", stderr(&o));
+    assert!(stdout(&o).contains("warning[backfill-unverified]"));
+    let o = run(&root, &["check", "--max-warnings", "0", "--format", "json"]);
+    assert_eq!(o.status.code(), Some(1));
+    serde_json::from_str::<serde_json::Value>(&stdout(&o)).expect("stdout stays JSON");
+    // --quiet: the warning is not shown, and the summary says so.
+    let o = run(&root, &["check", "--quiet"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(!out.contains("warning["), "{out}");
+    assert!(out.starts_with("No errors found (--quiet left out 1 warning or info). Compared with"), "{out}");
+    let o = run(&root, &["check", "-q", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["diagnostics"].as_array().unwrap().len(), 0);
+    // Warnings still count for --max-warnings under --quiet.
+    assert_eq!(run(&root, &["check", "--quiet", "--max-warnings", "0"]).status.code(), Some(1));
+    // Errors are shown under --quiet.
+    let o = run(&root, &["check", "--quiet", "--base", "HEAD~1"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).contains("error[required-without-backfill]"));
+}
+
+/// A monorepo: two projects under `apps/`, the repository's top above them.
+fn monorepo() -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    git(&root, &["init", "-q", "-b", "main"]);
+    write(&root, "package.json", "{ \"name\": \"mono\", \"workspaces\": [\"apps/*\"] }\n");
+    for app in ["api", "web"] {
+        write(&root, &format!("apps/{app}/convex/schema.ts"), &schema("v.optional(v.string())"));
+        write(&root, &format!("apps/{app}/src/deep/index.ts"), "export {};\n");
+    }
+    git(&root, &["add", "."]);
+    git(&root, &["commit", "-qm", "one"]);
+    write(&root, "apps/web/convex/schema.ts", &schema("v.string()"));
+    (dir, root)
+}
+
+/// No path: the nearest project at or above the current folder; paths shown from there, and from
+/// the repository's top in GitHub and SARIF output.
+#[test]
+fn the_project_is_found_upward_from_the_current_folder() {
+    let (_dir, root) = monorepo();
+    let deep = root.join("apps/web/src/deep");
+    let o = run(&deep, &["check", "--base", "HEAD"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" --> ../../convex/schema.ts:7:5"), "{}", stdout(&o));
+    let o = run(&deep, &["check", "--base", "HEAD", "--format", "github"]);
+    assert!(stdout(&o).starts_with("::error file=apps/web/convex/schema.ts,line=7,col=5,"), "{}", stdout(&o));
+    let o = run(&deep, &["check", "--base", "HEAD", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let uri = &value["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"];
+    assert_eq!(uri, "apps/web/convex/schema.ts");
+    let o = run(&deep, &["check", "--base", "HEAD", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["diagnostics"][0]["path"], "convex/schema.ts", "JSON paths stay relative to the project root");
+    assert_eq!(value["project"], serde_json::json!({ "path": "../..", "repositoryPath": "apps/web" }));
+    // A project given by path from the top: GitHub paths from the repository's top as well.
+    let o = run(&root.join("apps"), &["check", "web", "--base", "HEAD", "--format", "github"]);
+    assert!(stdout(&o).starts_with("::error file=apps/web/convex/schema.ts,"), "{}", stdout(&o));
+    // Not above the repository's top: a folder of the repository with no project above or below.
+    write(&root, "tools/x.txt", "x\n");
+    let o = run(&root.join("tools"), &["check", "--base", "HEAD"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: no Convex project at ."), "{}", stderr(&o));
+}
+
+/// Several projects under the folder: each is checked and named in every format; `--project`
+/// picks some.
+#[test]
+fn a_monorepo_checks_every_project_or_the_one_named() {
+    let (_dir, root) = monorepo();
+    let o = run(&root, &["check", "--base", "HEAD"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.contains(" --> apps/web/convex/schema.ts:7:5"), "{out}");
+    assert!(out.starts_with("apps/api: No migration problems found. Compared with HEAD"), "{out}");
+    assert!(out.contains("\napps/web: 1 error, 0 warnings, 0 infos. Compared with HEAD"), "{out}");
+    assert!(out.trim_end().ends_with("2 Convex projects checked: 1 error, 0 warnings, 0 infos in all."), "{out}");
+    // The same from a folder named on the command line.
+    let o = run(&root, &["check", "apps", "--base", "HEAD"]);
+    assert!(stdout(&o).contains("apps/web: 1 error"), "{}", stdout(&o));
+
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["version"], 1);
+    let projects: Vec<_> = value["projects"].as_array().unwrap().iter().map(|p| p["project"]["path"].as_str().unwrap()).collect();
+    assert_eq!(projects, ["apps/api", "apps/web"]);
+    assert_eq!(value["diagnostics"][0]["project"], "apps/web");
+    assert_eq!(value["diagnostics"][0]["path"], "convex/schema.ts");
+
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "github"]);
+    let out = stdout(&o);
+    assert!(out.contains("::notice title=convex-migrate apps/api::Compared with HEAD"), "{out}");
+    assert!(out.contains("::notice title=convex-migrate apps/web::Compared with HEAD"), "{out}");
+    assert!(out.contains("::error file=apps/web/convex/schema.ts,"), "{out}");
+
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let run0 = &value["runs"][0];
+    assert_eq!(value["runs"].as_array().unwrap().len(), 1);
+    assert_eq!(run0["results"][0]["properties"]["project"], "apps/web");
+    let named: Vec<_> = run0["properties"]["projects"].as_array().unwrap().iter().map(|p| p["project"].clone()).collect();
+    assert_eq!(named, ["apps/api", "apps/web"]);
+
+    // --project: only that one, as if it were named alone.
+    let o = run(&root, &["check", "--project", "apps/api", "--base", "HEAD"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(stdout(&o).starts_with("No migration problems found."), "{}", stdout(&o));
+    let o = run(&root, &["check", "--project", "apps", "--base", "HEAD"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: no Convex project at apps"), "{}", stderr(&o));
+    // A snapshot is one deployment's data: it needs one project.
+    let o = run(&root, &["check", "--base", "HEAD", "--snapshot", "snapshot.zip"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: --snapshot is one deployment's data, and 2 Convex projects were found (apps/api, apps/web): name one with --project DIR"), "{}", stderr(&o));
+    let o = run(&root, &["check", "--base-dir", "apps/web"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: --base-dir is one project's deployed copy, and 2 Convex projects"), "{}", stderr(&o));
+    // A project that cannot run stops the run, named.
+    let o = run(&root, &["check", "--base", "nope"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).starts_with("error: apps/api: unknown git revision `nope`"), "{}", stderr(&o));
+}
+
+/// `--format json` carries each finding's help, related places, notes and fixes (titles and
+/// edits), and the run's notes.
+#[test]
+fn json_carries_help_related_notes_and_fixes() {
+    let (_dir, root) = repo();
+    let o = run(&root, &["check", "--base", "HEAD~1", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let d = &value["diagnostics"][0];
+    assert_eq!(d["help"], "Make it `v.optional(...)` first, deploy a backfill, run and verify it, then make `role` required");
+    assert_eq!(d["side"], "working");
+    assert_eq!(
+        d["related"],
+        serde_json::json!([{ "path": "convex/migrations.ts", "line": 3, "column": 14, "endLine": 3, "endColumn": 31,
+            "side": "working", "message": "backfill, not yet deployed" }])
+    );
+    assert_eq!(d["notes"], serde_json::json!([]));
+    let fixes = d["fixes"].as_array().unwrap();
+    let titles: Vec<_> = fixes.iter().map(|f| f["title"].as_str().unwrap()).collect();
+    assert!(titles.contains(&"Make `role` optional first (v.optional)"), "{titles:?}");
+    let optional = fixes.iter().find(|f| f["title"] == "Make `role` optional first (v.optional)").unwrap();
+    assert_eq!(optional["kind"], "quickfix");
+    assert_eq!(
+        optional["files"],
+        serde_json::json!([{ "path": "convex/schema.ts", "create": false, "delete": false, "edits": [
+            { "start": { "line": 7, "column": 11 }, "end": { "line": 7, "column": 21 }, "newText": "v.optional(v.string())" }] }])
+    );
+    assert_eq!(value["project"], serde_json::json!({ "path": ".", "repositoryPath": "." }));
+    assert_eq!(value["notes"], serde_json::json!([]));
+    // The run's notes.
+    std::fs::remove_file(root.join("convex/schema.ts")).unwrap();
+    let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let notes: Vec<_> = value["notes"].as_array().unwrap().iter().map(|n| n.as_str().unwrap()).collect();
+    assert!(notes.contains(&"no convex/schema.ts: schema rules are off"), "{notes:?}");
+}
+
+/// SARIF: `helpUri`, `partialFingerprints` that survive moved lines, `fixes`, and tool
+/// notifications for input that was skipped.
+#[test]
+fn sarif_has_help_uris_fingerprints_fixes_and_notifications() {
+    let (_dir, root) = repo();
+    let sarif = |root: &Path| -> serde_json::Value {
+        serde_json::from_str(&stdout(&run(root, &["check", "--base", "HEAD~1", "--format", "sarif"]))).unwrap()
+    };
+    let value = sarif(&root);
+    let run0 = &value["runs"][0];
+    for rule in run0["tool"]["driver"]["rules"].as_array().unwrap() {
+        assert!(rule["helpUri"].as_str().unwrap().starts_with("https://"), "{rule}");
+    }
+    let result = &run0["results"][0];
+    let fingerprint = result["partialFingerprints"]["convexMigrate/v1"].as_str().unwrap().to_string();
+    let fix =
+        result["fixes"].as_array().unwrap().iter().find(|f| f["description"]["text"] == "Make `role` optional first (v.optional)").unwrap();
+    assert_eq!(
+        fix["artifactChanges"],
+        serde_json::json!([{ "artifactLocation": { "uri": "convex/schema.ts" }, "replacements": [{
+            "deletedRegion": { "startLine": 7, "startColumn": 11, "endLine": 7, "endColumn": 21 },
+            "insertedContent": { "text": "v.optional(v.string())" } }] }])
+    );
+    assert_eq!(run0["invocations"][0]["executionSuccessful"], true);
+    assert_eq!(run0["invocations"][0]["toolExecutionNotifications"], serde_json::json!([]));
+    // Lines moved above: the same fingerprint.
+    let text = std::fs::read_to_string(root.join("convex/schema.ts")).unwrap();
+    write(&root, "convex/schema.ts", &format!("// a comment\n\n{text}"));
+    let moved = sarif(&root);
+    assert_eq!(moved["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["region"]["startLine"], 9);
+    assert_eq!(moved["runs"][0]["results"][0]["partialFingerprints"]["convexMigrate/v1"], fingerprint.as_str());
+    // A file that was skipped (too large to read) is a notification, with its place.
+    write(&root, "convex/huge.ts", &"// x\n".repeat(1_000_000));
+    let value = sarif(&root);
+    let notes = value["runs"][0]["invocations"][0]["toolExecutionNotifications"].as_array().unwrap().clone();
+    let skipped = notes.iter().find(|n| n["descriptor"]["id"] == "unreadable-file").expect("a notification for the skipped file");
+    assert_eq!(skipped["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], "convex/huge.ts");
+    assert_eq!(skipped["level"], "error");
+}
+
+/// `info` is `info` in every format; SARIF's level enum has no info (`note` is its name for it)
+/// and GitHub's commands have `notice`: both say `info` in their properties or title alongside.
+#[test]
+fn info_is_called_info_in_every_format() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    git(root, &["init", "-q", "-b", "main"]);
+    let two = "import { defineSchema, defineTable } from \"convex/server\";\nimport { v } from \"convex/values\";\n\nexport default defineSchema({\n  users: defineTable({ name: v.string() }),\n  sessions: defineTable({ token: v.string() }),\n});\n";
+    write(root, "convex/schema.ts", two);
+    git(root, &["add", "."]);
+    git(root, &["commit", "-qm", "one"]);
+    write(root, "convex/schema.ts", &two.replace("  sessions: defineTable({ token: v.string() }),\n", ""));
+    let o = run(root, &["check"]);
+    let out = stdout(&o);
+    assert!(out.starts_with("info[removed-table]: table `sessions` leaves the schema"), "{out}");
+    assert!(out.contains("0 errors, 0 warnings, 1 info. Compared with"), "{out}");
+    let o = run(root, &["check", "--format", "json"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(value["diagnostics"][0]["severity"], "info");
+    let o = run(root, &["check", "--format", "sarif"]);
+    let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let result = &value["runs"][0]["results"][0];
+    assert_eq!((result["level"].as_str(), result["properties"]["severity"].as_str()), (Some("note"), Some("info")));
+    let rules = value["runs"][0]["tool"]["driver"]["rules"].as_array().unwrap();
+    let removed_table = rules.iter().find(|r| r["id"] == "removed-table").unwrap();
+    assert_eq!(removed_table["properties"]["severity"], "info");
+    let o = run(root, &["check", "--format", "github"]);
+    assert!(stdout(&o).starts_with("::notice file=convex/schema.ts,"), "{}", stdout(&o));
 }

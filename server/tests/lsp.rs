@@ -333,7 +333,7 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
         .request(
             "initialize",
             json!({
-            "capabilities": { "window": { "workDoneProgress": true } },
+            "capabilities": { "window": { "workDoneProgress": true }, "workspace": { "applyEdit": true } },
             "workspaceFolders": [{ "uri": uri(&root), "name": "w" }],
             "initializationOptions": { "convexMigrate": { "npxPath": npx } } }),
         )
@@ -410,6 +410,38 @@ async fn code_lens_and_commands_run_verify_and_record_the_ledger() {
         )
         .await;
     assert!(bad.unwrap_err().contains("not a Convex function reference"));
+}
+
+/// The server asks the client only what it said it takes: no progress without
+/// `window.workDoneProgress`, no ledger edit without `workspace.applyEdit` (it says how to record
+/// it instead), no watcher registration without `didChangeWatchedFiles.dynamicRegistration`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn server_requests_wait_for_the_client_capabilities() {
+    let (_dir, root) = repo();
+    write(&root, "convex/migrations.ts", MIGRATIONS);
+    git(&root, &["add", "convex/migrations.ts"]);
+    git(&root, &["commit", "-qm", "migrations"]);
+    let tools = tempfile::tempdir().unwrap();
+    let (npx, log) = stand_in_npx(tools.path(), "{\n  \"remaining\": 0,\n  \"scanned\": 250\n}", 0);
+    let mut client = Client::start();
+    client
+        .request(
+            "initialize",
+            json!({ "capabilities": {}, "workspaceFolders": [{ "uri": uri(&root), "name": "w" }], "initializationOptions": { "npxPath": npx } }),
+        )
+        .await;
+    client.notify("initialized", json!({})).await;
+    let args = json!([{ "root": root, "function": "migrations:verifyUsersRole", "field": "users.role" }]);
+    let result = client.request("workspace/executeCommand", json!({ "command": "convex-migrate.verify", "arguments": args })).await;
+    assert!(log.exists(), "the verify ran");
+    assert_eq!((result["success"].as_bool(), result["recorded"].as_bool()), (Some(true), Some(false)), "{result}");
+    let shown = client.wait("how to record it", |m| m["method"] == "window/showMessage").await;
+    assert!(shown["params"]["message"].as_str().unwrap().contains("`convex-migrate verify users.role --deployment dev`"), "{shown}");
+    client.drain();
+    for method in ["window/workDoneProgress/create", "workspace/applyEdit", "client/registerCapability"] {
+        assert!(!client.seen.iter().any(|m| m["method"] == method), "{method} sent: {:#?}", client.seen);
+    }
+    assert!(!root.join("convex-migrate.json").exists());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -5,11 +5,14 @@
 --- make a field optional first or write the backfill, hover with a field's migration state, and
 --- code lenses over backfill and verify functions.
 ---
---- Install the server so `convex-migrate` is on PATH (from the convex-migrate repository):
---- ```sh
---- cargo install --path server
---- ```
---- Then: `vim.lsp.enable('convex_migrate')`.
+--- The server is the project's own when it has one: `node_modules/.bin/convex-migrate` (as
+--- `npm i -D convex-migrate` installs it), looked for from the project root up to the repository's
+--- top; else `convex-migrate` on PATH (`cargo install --path server` from the convex-migrate
+--- repository). Setting `cmd` (`vim.lsp.config('convex_migrate', { cmd = { '/path/to/convex-migrate', 'lsp' } })`)
+--- replaces that lookup. Then: `vim.lsp.enable('convex_migrate')`.
+---
+--- It starts only in Convex projects: a buffer below a folder with `convex.json` or a `convex/`
+--- folder (the nearest is the root), not in every JavaScript repository, and never in `node_modules`.
 ---
 --- Buffer-local commands (as nvim-lspconfig does it, through `client:exec_cmd()`):
 --- - `:LspConvexMigrateRun [function]` runs a backfill with `npx convex run` in the project root:
@@ -26,11 +29,60 @@
 local RUN = 'convex-migrate.run'
 local VERIFY = 'convex-migrate.verify'
 
---- The Convex project holding the buffer: the nearest folder with `convex.json`, else with `convex/`.
+--- Whether `dir` is a Convex project root: it holds `convex.json` or a `convex/` folder.
+---@param dir string
+---@return boolean
+local function is_project(dir)
+  local json = vim.uv.fs_stat(dir .. '/convex.json')
+  local folder = vim.uv.fs_stat(dir .. '/convex')
+  return (json ~= nil and json.type == 'file') or (folder ~= nil and folder.type == 'directory')
+end
+
+--- The Convex project holding a file: the nearest folder at or above it with `convex.json` or a
+--- `convex/` folder; none inside `node_modules`.
+---@param path string
+---@return string?
+local function project_root_of(path)
+  if path == '' or path:find('/node_modules/', 1, true) then
+    return nil
+  end
+  for dir in vim.fs.parents(path) do
+    if is_project(dir) then
+      return dir
+    end
+  end
+  return nil
+end
+
+--- The Convex project holding the buffer.
 ---@param bufnr integer
 ---@return string?
 local function project_root(bufnr)
-  return vim.fs.root(bufnr, 'convex.json') or vim.fs.root(bufnr, 'convex')
+  return project_root_of(vim.fs.normalize(vim.api.nvim_buf_get_name(bufnr)))
+end
+
+--- The server binary for a project: its own `node_modules/.bin/convex-migrate`, from `root` up to
+--- the repository's top (the folder with `.git`; without one, `root` alone), else `convex-migrate`
+--- on PATH.
+---@param root string?
+---@return string
+local function server_binary(root)
+  if root then
+    local top = vim.fs.root(root, '.git') or root
+    local dir = root
+    while dir do
+      local candidate = dir .. '/node_modules/.bin/convex-migrate'
+      if vim.fn.executable(candidate) == 1 then
+        return candidate
+      end
+      if dir == top then
+        break
+      end
+      local parent = vim.fs.dirname(dir)
+      dir = parent ~= dir and parent or nil
+    end
+  end
+  return 'convex-migrate'
 end
 
 --- The server's code lens for `command` at the cursor: the lens of the function the cursor is in
@@ -123,9 +175,21 @@ end
 
 ---@type vim.lsp.Config
 return {
-  cmd = { 'convex-migrate', 'lsp' },
+  cmd = function(dispatchers, config)
+    return vim.lsp.rpc.start({ server_binary(config.root_dir), 'lsp' }, dispatchers, {
+      cwd = config.cmd_cwd or config.root_dir,
+      env = config.cmd_env,
+    })
+  end,
   filetypes = { 'typescript', 'javascript', 'typescriptreact', 'javascriptreact' },
-  root_markers = { 'convex.json', 'package.json', '.git' },
+  -- Only Convex projects: no root, no server (not every JavaScript repository is one).
+  root_dir = function(bufnr, on_dir)
+    local root = project_root(bufnr)
+    if root then
+      on_dir(root)
+    end
+  end,
+  workspace_required = true,
   settings = {
     convexMigrate = {
       rules = vim.empty_dict(),

@@ -1,12 +1,13 @@
 -- End-to-end test of editors/nvim in a real headless Neovim 0.11 with the real server binary.
--- Run by test/run.sh:  nvim --clean --headless -l test/e2e.lua ROOT SERVER NVIM_DIR FAKE_NPX NPX_LOG
+-- Run by test/run.sh:  nvim --clean --headless -l test/e2e.lua ROOT SERVER NVIM_DIR FAKE_NPX NPX_LOG LAUNCHER_LOG PLAIN
 -- ROOT is a fixture project (editors/fixtures/make-project.sh): a git repository whose last commit
 -- has `users.role` optional and whose working tree makes it required. FAKE_NPX stands in for `npx`
 -- (no deployment here): it logs its arguments and working folder to NPX_LOG and prints what a verify
--- function prints. Prints one `ok - …` / `not ok - …` line per step; exits 1 on the first failure.
+-- function prints. ROOT has node_modules/.bin/convex-migrate, a launcher of SERVER that logs to
+-- LAUNCHER_LOG; PLAIN is a JavaScript project that is not a Convex project. Prints one `ok - …` / `not ok - …` line per step; exits 1 on the first failure.
 
-local root, server, nvim_dir, fake_npx, npx_log = arg[1], arg[2], arg[3], arg[4], arg[5]
-assert(root and server and nvim_dir and fake_npx and npx_log, 'usage: e2e.lua ROOT SERVER NVIM_DIR FAKE_NPX NPX_LOG')
+local root, server, nvim_dir, fake_npx, npx_log, launcher_log, plain = arg[1], arg[2], arg[3], arg[4], arg[5], arg[6], arg[7]
+assert(root and server and nvim_dir and fake_npx and npx_log and launcher_log and plain, 'usage: e2e.lua ROOT SERVER NVIM_DIR FAKE_NPX NPX_LOG LAUNCHER_LOG PLAIN')
 local TIMEOUT = 30000
 local schema = root .. '/convex/schema.ts'
 local passed = 0
@@ -64,8 +65,8 @@ local function git_show(path)
   return result.stdout
 end
 
-local function npx_calls()
-  local file = io.open(npx_log, 'r')
+local function lines_of(path)
+  local file = io.open(path, 'r')
   if not file then
     return {}
   end
@@ -77,20 +78,24 @@ local function npx_calls()
   return lines
 end
 
+local function npx_calls()
+  return lines_of(npx_log)
+end
+
 local client, bufnr
 
 step('Neovim 0.11 loads editors/nvim/lsp/convex_migrate.lua from the runtimepath', function()
   assert(vim.fn.has('nvim-0.11') == 1, 'needs Neovim 0.11, this is ' .. tostring(vim.version()))
   vim.opt.runtimepath:prepend(nvim_dir)
   vim.cmd('filetype on')
-  -- What a user writes: the shipped config, with their own binary and settings on top.
+  -- What a user writes: the shipped config, with their settings on top (no `cmd`: the project's
+  -- own node_modules/.bin/convex-migrate is found).
   vim.lsp.config('convex_migrate', {
-    cmd = { server, 'lsp' },
     settings = { convexMigrate = { npxPath = fake_npx } },
   })
   local config = vim.lsp.config.convex_migrate
-  assert(config.cmd[1] == server and config.cmd[2] == 'lsp', vim.inspect(config.cmd))
-  assert(vim.deep_equal(config.root_markers, { 'convex.json', 'package.json', '.git' }), vim.inspect(config.root_markers))
+  assert(type(config.cmd) == 'function', 'cmd looks the binary up: ' .. vim.inspect(config.cmd))
+  assert(type(config.root_dir) == 'function' and config.workspace_required == true, 'only in Convex projects')
   assert(vim.list_contains(config.filetypes, 'typescript') and vim.list_contains(config.filetypes, 'javascriptreact'))
   assert(type(config.on_attach) == 'function', 'the shipped on_attach is kept')
   vim.lsp.enable('convex_migrate')
@@ -105,6 +110,8 @@ step('opening convex/schema.ts starts the server in the project root, with buffe
     return client ~= nil and client.initialized
   end)
   assert(client.root_dir == root, 'root_dir ' .. tostring(client.root_dir) .. ' ~= ' .. root)
+  local started = lines_of(launcher_log)
+  assert(#started == 1 and started[1] == root .. ' | lsp', 'the project\'s node_modules/.bin/convex-migrate started it: ' .. vim.inspect(started))
   assert(client.offset_encoding == 'utf-8', 'Neovim offers utf-8 first: ' .. client.offset_encoding)
   assert(client.server_info and client.server_info.name == 'convex-migrate')
   wait_for('on_attach', function()
@@ -245,6 +252,41 @@ step('the generated backfill gets a code lens, and :LspConvexMigrateRun on it ru
   end)
   local call = npx_calls()[before + 1]
   assert(call:match('^' .. vim.pesc(root) .. ' | convex run migrations:[%w_]+$'), call)
+end)
+
+step('a JavaScript file outside a Convex project starts no server', function()
+  vim.cmd.edit(vim.fn.fnameescape(plain .. '/index.js'))
+  local plain_buf = vim.api.nvim_get_current_buf()
+  assert(vim.bo[plain_buf].filetype == 'javascript', 'filetype: ' .. vim.bo[plain_buf].filetype)
+  -- Give a start the time it would take.
+  vim.wait(1500, function()
+    return #vim.lsp.get_clients({ bufnr = plain_buf, name = 'convex_migrate' }) > 0
+  end, 50)
+  assert(#vim.lsp.get_clients({ bufnr = plain_buf, name = 'convex_migrate' }) == 0, 'convex_migrate attached to ' .. plain .. '/index.js')
+  assert(#vim.lsp.get_clients({ name = 'convex_migrate' }) == 1, 'one client, the project\'s')
+  vim.cmd.bdelete(plain_buf)
+end)
+
+step('a project in a subfolder gets its own client, with the binary found up at the repository top', function()
+  local sub = root .. '/packages/app'
+  vim.fn.mkdir(sub .. '/convex', 'p')
+  local file = sub .. '/convex/tasks.ts'
+  vim.fn.writefile({ 'export const x = 1;' }, file)
+  vim.cmd.edit(vim.fn.fnameescape(file))
+  local sub_buf = vim.api.nvim_get_current_buf()
+  local sub_client
+  wait_for('a client for the subfolder project', function()
+    sub_client = vim.lsp.get_clients({ bufnr = sub_buf, name = 'convex_migrate' })[1]
+    return sub_client ~= nil and sub_client.initialized
+  end)
+  assert(sub_client.root_dir == sub, 'root_dir ' .. tostring(sub_client.root_dir))
+  local started = lines_of(launcher_log)
+  assert(#started == 2 and started[2] == sub .. ' | lsp', vim.inspect(started))
+  sub_client:stop()
+  vim.wait(10000, function()
+    return sub_client:is_stopped()
+  end, 50)
+  vim.cmd.bdelete({ sub_buf, bang = true })
 end)
 
 step('the server exits on shutdown + exit', function()

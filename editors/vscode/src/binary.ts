@@ -1,17 +1,29 @@
-// Finds the `convex-migrate` binary the extension starts: the `convexMigrate.path` setting, then the
-// binary bundled in the extension's `server/` folder, then `convex-migrate` on PATH.
-// Pure: the file system is reached only through the `isExecutable` function it is handed.
+// Finds the `convex-migrate` binary the extension starts: the project's own
+// (`node_modules/.bin/convex-migrate`, from each Convex project folder up to its workspace folder,
+// as `npm i -D convex-migrate` installs it; only in a trusted workspace), then the
+// `convexMigrate.server.path` setting, then `convex-migrate` on PATH, then the binary bundled in the
+// extension's `server/` folder. Pure: the file system is reached only through `isExecutable`.
 
 import * as path from "node:path";
 
-export type ServerSource = "setting" | "bundled" | "PATH";
+export type ServerSource = "node_modules" | "setting" | "bundled" | "PATH";
+
+/** The setting that names the binary (`convexMigrate.path` is its older name, still read). */
+export const PATH_SETTING = "server.path";
+export const OLD_PATH_SETTING = "path";
 
 export interface ServerLookup {
-  /** `convexMigrate.path` as set (empty when unset). */
+  /** `convexMigrate.server.path` (or the older `convexMigrate.path`) as set (empty when unset). */
   configured: string;
+  /** Folders to look for `node_modules/.bin` from (the Convex projects of the workspace), walking up. */
+  projectFolders?: string[];
+  /** The workspace folders: the walk up from a project folder stops at the one holding it. */
+  workspaceFolders?: string[];
+  /** Whether the workspace is trusted: an untrusted one's `node_modules` is never run. */
+  trusted?: boolean;
   /** The extension's own folder (`context.extensionPath`). */
   extensionPath: string;
-  /** The first workspace folder, against which a relative `convexMigrate.path` is resolved. */
+  /** The first workspace folder, against which a relative `convexMigrate.server.path` is resolved. */
   workspaceFolder?: string;
   /** The user's home, for a `~/` setting. */
   home: string;
@@ -57,11 +69,43 @@ export function searchPath(name: string, pathEnv: string, platform: NodeJS.Platf
 }
 
 export const INSTALL_HINT =
-  "Install it with `cargo install --path server` from the convex-migrate repository (so `convex-migrate` is on PATH), " +
-  "or set `convexMigrate.path` to the binary.";
+  "Add it to the project with `npm i -D convex-migrate`, install it with `cargo install --path server` from the " +
+  "convex-migrate repository (so `convex-migrate` is on PATH), or set `convexMigrate.server.path` to the binary.";
+
+/** The name of the launcher npm puts in `node_modules/.bin` on this platform. */
+export function nodeModulesBinName(platform: NodeJS.Platform): string {
+  return platform === "win32" ? "convex-migrate.cmd" : "convex-migrate";
+}
+
+/**
+ * `node_modules/.bin/convex-migrate` of the nearest folder that has one, from `start` up to the
+ * workspace folder holding it (never above it: a binary outside the workspace is not the project's).
+ */
+export function nodeModulesBin(start: string, workspaceFolders: string[], platform: NodeJS.Platform, isExecutable: (f: string) => boolean): string | undefined {
+  const within = (dir: string, top: string) => dir === top || dir.startsWith(top.endsWith(path.sep) ? top : top + path.sep);
+  const top = workspaceFolders.filter((w) => within(start, w)).sort((a, b) => b.length - a.length)[0];
+  if (!top) return undefined;
+  const name = nodeModulesBinName(platform);
+  let dir = start;
+  for (;;) {
+    const candidate = path.join(dir, "node_modules", ".bin", name);
+    if (isExecutable(candidate)) return candidate;
+    if (dir === top) return undefined;
+    const parent = path.dirname(dir);
+    if (parent === dir || !within(parent, top)) return undefined;
+    dir = parent;
+  }
+}
 
 export function findServer(env: ServerLookup): ServerFound {
   const name = binaryName(env.platform);
+  if (env.trusted !== false) {
+    const folders = env.workspaceFolders ?? (env.workspaceFolder ? [env.workspaceFolder] : []);
+    for (const start of [...(env.projectFolders ?? []), ...folders]) {
+      const local = nodeModulesBin(start, folders, env.platform, env.isExecutable);
+      if (local) return { ok: true, path: local, source: "node_modules" };
+    }
+  }
   if (env.configured.trim() !== "") {
     const wanted = expandConfigured(env.configured, env.home, env.workspaceFolder);
     // A bare name in the setting (`convex-migrate-nightly`) is looked up on PATH.
@@ -70,16 +114,16 @@ export function findServer(env: ServerLookup): ServerFound {
     // An explicit setting that does not work is an error, not a reason to start another binary.
     return {
       ok: false,
-      message: `convex-migrate: \`convexMigrate.path\` is "${env.configured}", but no executable file is there. Fix the setting (or clear it to use the bundled server or the one on PATH).`,
+      message: `convex-migrate: \`convexMigrate.server.path\` is "${env.configured}", but no executable file is there. Fix the setting (or clear it to use the one on PATH or the bundled server).`,
     };
   }
-  const bundled = bundledPath(env.extensionPath, env.platform);
-  if (env.isExecutable(bundled)) return { ok: true, path: bundled, source: "bundled" };
   const onPath = searchPath(name, env.pathEnv, env.platform, env.isExecutable);
   if (onPath) return { ok: true, path: onPath, source: "PATH" };
+  const bundled = bundledPath(env.extensionPath, env.platform);
+  if (env.isExecutable(bundled)) return { ok: true, path: bundled, source: "bundled" };
   return {
     ok: false,
-    message: `convex-migrate: the language server binary was not found (no \`convexMigrate.path\` setting, no server bundled for ${env.platform}, no \`${name}\` on PATH). ${INSTALL_HINT}`,
+    message: `convex-migrate: the language server binary was not found (no \`node_modules/.bin/convex-migrate\` in the workspace, no \`convexMigrate.server.path\` setting, no \`${name}\` on PATH, no server bundled for ${env.platform}). ${INSTALL_HINT}`,
   };
 }
 

@@ -13,6 +13,7 @@ export const EXTENSION_COMMANDS = {
   verify: "convexMigrate.verifyMigration",
   restart: "convexMigrate.restartServer",
   showOutput: "convexMigrate.showOutput",
+  plan: "convexMigrate.planMigration",
 } as const;
 
 export type MigrationKind = keyof typeof SERVER_COMMANDS;

@@ -2,24 +2,43 @@
 // vscode-languageclient, forwards settings, and runs migrations in a terminal when the user asks.
 // Everything the server does (diagnostics, hover, code actions, code lenses) comes over LSP.
 
+import { execFile } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as vscode from "vscode";
 import { DidChangeConfigurationNotification, ExecuteCommandRequest, LanguageClient, LanguageClientOptions, ServerOptions } from "vscode-languageclient/node";
-import { findServer, serverExecutable } from "./binary";
+import { findServer, OLD_PATH_SETTING, PATH_SETTING, serverExecutable } from "./binary";
+import { isField, PLAN_CHANGES, planArgs } from "./plan";
+import { clientState, ServerState, statusView } from "./status";
 import { convexRunCommandLine, EXTENSION_COMMANDS, MigrationArgs, MigrationKind, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "./commands";
 import { FORWARDED, RESTARTING, runner, shapeSettings } from "./settings";
 
 const SECTION = "convexMigrate";
 let client: LanguageClient | undefined;
 let output: vscode.OutputChannel;
+let status: vscode.StatusBarItem;
+/** The binary the server was started from, and where it was found (for the status and `plan`). */
+let server: { path: string; source: string } | undefined;
 const terminals = new Map<string, vscode.Terminal>();
+
+function showStatus(state: ServerState, detail?: string): void {
+  const view = statusView(state, EXTENSION_COMMANDS.showOutput, server && `${server.path} (${server.source})`, detail);
+  status.text = view.text;
+  status.tooltip = view.tooltip;
+  status.command = view.command;
+  status.backgroundColor = view.background ? new vscode.ThemeColor(view.background) : undefined;
+  status.show();
+}
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("convex-migrate");
+  status = vscode.window.createStatusBarItem("convexMigrate.status", vscode.StatusBarAlignment.Left, 0);
+  status.name = "Convex Migrate";
   context.subscriptions.push(
     output,
+    status,
+    vscode.commands.registerCommand(EXTENSION_COMMANDS.plan, () => planMigration()),
     vscode.commands.registerCommand(EXTENSION_COMMANDS.restart, () => restart(context)),
     vscode.commands.registerCommand(EXTENSION_COMMANDS.showOutput, () => output.show(true)),
     vscode.commands.registerCommand(EXTENSION_COMMANDS.run, (args?: unknown) => runMigration("run", args)),
@@ -77,9 +96,15 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       output.appendLine(`could not make ${bundled} executable: ${String(e)}`);
     }
   }
+  showStatus("starting");
+  const config = vscode.workspace.getConfiguration(SECTION);
   const found = findServer({
     // In an untrusted workspace VS Code returns only the user's value (restrictedConfigurations).
-    configured: vscode.workspace.getConfiguration(SECTION).get<string>("path") ?? "",
+    configured: config.get<string>(PATH_SETTING) || config.get<string>(OLD_PATH_SETTING) || "",
+    projectFolders: await convexProjectFolders(),
+    workspaceFolders: (vscode.workspace.workspaceFolders ?? []).map((f) => f.uri.fsPath),
+    // An untrusted workspace's node_modules is code nobody vouched for: it is not run.
+    trusted: vscode.workspace.isTrusted,
     extensionPath: context.extensionPath,
     workspaceFolder: vscode.workspace.workspaceFolders?.[0]?.uri.fsPath,
     home: os.homedir(),
@@ -88,12 +113,15 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     isExecutable,
   });
   if (!found.ok) {
+    server = undefined;
     output.appendLine(found.message);
+    showStatus("error", found.message);
     const choice = await vscode.window.showErrorMessage(found.message, "Open Settings", "Show Output");
-    if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.path`);
+    if (choice === "Open Settings") void vscode.commands.executeCommand("workbench.action.openSettings", `${SECTION}.${PATH_SETTING}`);
     if (choice === "Show Output") output.show(true);
     return;
   }
+  server = { path: found.path, source: found.source };
   output.appendLine(`starting ${found.path} lsp (from ${found.source})`);
   const run = serverExecutable(found.path);
   const serverOptions: ServerOptions = { run, debug: run };
@@ -130,12 +158,18 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
       },
     },
   };
-  client = new LanguageClient("convexMigrate", "convex-migrate", serverOptions, clientOptions);
+  const started = new LanguageClient("convexMigrate", "convex-migrate", serverOptions, clientOptions);
+  client = started;
+  started.onDidChangeState((change) => {
+    if (client === started) showStatus(clientState(change.newState));
+  });
   try {
-    await client.start();
+    await started.start();
+    showStatus("running");
   } catch (e) {
     const message = `convex-migrate: the server (${found.path}) did not start: ${String(e)}`;
     output.appendLine(message);
+    showStatus("error", message);
     void vscode.window.showErrorMessage(message, "Show Output").then((c) => c && output.show(true));
   }
 }
@@ -149,8 +183,79 @@ async function restart(context: vscode.ExtensionContext): Promise<void> {
     } catch (e) {
       output.appendLine(`stopping the server: ${String(e)}`);
     }
+    showStatus("stopped");
   }
   await start(context);
+}
+
+/** The Convex project folders of the workspace (holding convex.json or convex/schema.*), outside node_modules. */
+async function convexProjectFolders(): Promise<string[]> {
+  const found = await vscode.workspace.findFiles("**/{convex.json,schema.ts,schema.js}", "**/node_modules/**", 200);
+  const folders = found.flatMap((uri) => {
+    const dir = path.dirname(uri.fsPath);
+    if (path.basename(uri.fsPath) === "convex.json") return [dir];
+    return path.basename(dir) === "convex" ? [path.dirname(dir)] : [];
+  });
+  return [...new Set(folders)].sort((a, b) => a.length - b.length);
+}
+
+/**
+ * "Convex Migrate: Plan a migration": asks for the change (and its field and value), runs
+ * `convex-migrate plan` with the server's binary in the project, and shows the plan in a document.
+ */
+async function planMigration(): Promise<void> {
+  if (!server) {
+    void vscode.window.showErrorMessage("convex-migrate: no server binary was found: cannot plan (Convex Migrate: Show Output says why).");
+    return;
+  }
+  const root = activeProjectRoot();
+  if (!root) {
+    void vscode.window.showErrorMessage("convex-migrate: open a file of a Convex project (a folder with convex.json or convex/) first.");
+    return;
+  }
+  const picked = await vscode.window.showQuickPick(
+    PLAN_CHANGES.map((change) => ({ label: change.label, detail: change.detail, change })),
+    { title: "Plan a migration", placeHolder: "The change to plan" },
+  );
+  if (!picked) return;
+  const change = picked.change;
+  let field: string | undefined;
+  if (change.verb) {
+    field = await vscode.window.showInputBox({
+      title: `Plan a migration: ${change.label}`,
+      prompt: "The field, as table.field",
+      placeHolder: "users.role",
+      validateInput: (text) => (isField(text) ? undefined : "table.field, e.g. users.role"),
+    });
+    if (field === undefined) return;
+  }
+  let value: string | undefined;
+  if (change.option) {
+    value = await vscode.window.showInputBox({
+      title: `Plan a migration: ${change.label}`,
+      prompt: change.option.prompt,
+      placeHolder: change.option.placeHolder,
+      validateInput: (text) => (change.option?.required && text.trim() === "" ? "required" : undefined),
+    });
+    if (value === undefined) return;
+  }
+  const args = planArgs(change, field, value, root);
+  const binary = server.path;
+  output.appendLine(`${root}$ ${binary} ${args.join(" ")}`);
+  const result = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(binary, args, { cwd: root, timeout: 120_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === "number" ? error.code : 2) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+  if (result.stderr) output.appendLine(result.stderr.trimEnd());
+  if (result.code === 2 || result.stdout.trim() === "") {
+    const message = result.stderr.split("\n").find((line) => line.startsWith("error:")) ?? `convex-migrate plan exited ${result.code}`;
+    void vscode.window.showErrorMessage(`convex-migrate: ${message}`, "Show Output").then((c) => c && output.show(true));
+    return;
+  }
+  const document = await vscode.workspace.openTextDocument({ content: result.stdout, language: "plaintext" });
+  await vscode.window.showTextDocument(document, { preview: true });
 }
 
 /** The Convex project holding the active editor's file: the nearest folder with convex.json or convex/. */
@@ -160,7 +265,7 @@ function activeProjectRoot(): string | undefined {
   if (!folder) return undefined;
   let dir = file && file.scheme === "file" ? path.dirname(file.fsPath) : folder.uri.fsPath;
   while (dir.startsWith(folder.uri.fsPath)) {
-    if (fs.existsSync(path.join(dir, "convex.json")) || fs.existsSync(path.join(dir, "convex", "schema.ts"))) return dir;
+    if (fs.existsSync(path.join(dir, "convex.json")) || fs.existsSync(path.join(dir, "convex"))) return dir;
     const parent = path.dirname(dir);
     if (parent === dir) break;
     dir = parent;

@@ -71,4 +71,4 @@ export function runner(value: unknown): Runner {
 /** The settings whose change is sent to the running server (others need a restart, or nothing). */
 export const FORWARDED = ["convexMigrate.base", "convexMigrate.rules", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.snapshot"] as const;
 /** The settings whose change restarts the server. */
-export const RESTARTING = ["convexMigrate.path"] as const;
+export const RESTARTING = ["convexMigrate.server.path", "convexMigrate.path"] as const;

@@ -14,6 +14,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { pathToFileURL } from "node:url";
+import { PLAN_CHANGES, planArgs } from "../src/plan";
 import {
   ClientCapabilities,
   CodeAction,
@@ -55,6 +56,7 @@ const TIMEOUT = 30_000;
 function vscodeCapabilities(positionEncodings: string[]): ClientCapabilities {
   return {
     general: { positionEncodings },
+    window: { workDoneProgress: true, showMessage: {} },
     workspace: {
       configuration: true,
       didChangeConfiguration: { dynamicRegistration: true },
@@ -386,6 +388,23 @@ describe("running a migration through the server (convexMigrate.runMigrationsIn:
       fs.rmSync(root, { recursive: true, force: true });
       fs.rmSync(npxLog, { force: true });
       fs.rmSync(fakeNpx, { force: true });
+    }
+  });
+});
+
+describe("Convex Migrate: Plan a migration, with the real binary", () => {
+  it("runs the command line the palette builds in the project and prints the plan", () => {
+    const { root } = fixture();
+    try {
+      const require = PLAN_CHANGES.find((c) => c.verb === "require")!;
+      const args = planArgs(require, "users.role", '"member"', root);
+      const out = execFileSync(binary, args, { cwd: root, encoding: "utf8" });
+      assert.match(out, /users\.role/);
+      assert.match(out, /Deploy 1/);
+      const every = execFileSync(binary, planArgs(PLAN_CHANGES[0], undefined, undefined, root), { cwd: root, encoding: "utf8" });
+      assert.match(every, /users\.role/);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
     }
   });
 });

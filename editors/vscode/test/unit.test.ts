@@ -6,7 +6,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { describe, it } from "node:test";
-import { binaryName, bundledPath, expandConfigured, findServer, ServerLookup, serverExecutable } from "../src/binary";
+import { binaryName, bundledPath, expandConfigured, findServer, nodeModulesBin, ServerLookup, serverExecutable } from "../src/binary";
+import { isField, PLAN_CHANGES, planArgs } from "../src/plan";
+import { clientState, statusView } from "../src/status";
 import { convexRunCommandLine, EXTENSION_COMMANDS, LensCommand, migrationKind, parseMigrationArgs, rewriteLensCommand, runsSomething, SERVER_COMMANDS, terminalPlan } from "../src/commands";
 import { LEVELS, runner, shapeSettings } from "../src/settings";
 
@@ -46,12 +48,39 @@ describe("findServer", () => {
   it("does not fall back when the setting points nowhere: it says which setting to fix", () => {
     const found = findServer(lookup(["/ext/server/convex-migrate"], { configured: "/nope/convex-migrate" }));
     assert.equal(found.ok, false);
-    assert.match(!found.ok ? found.message : "", /`convexMigrate.path` is "\/nope\/convex-migrate"/);
+    assert.match(!found.ok ? found.message : "", /`convexMigrate.server.path` is "\/nope\/convex-migrate"/);
   });
 
-  it("uses the bundled server, then PATH in order", () => {
-    assert.deepEqual(findServer(lookup(["/ext/server/convex-migrate", "/usr/bin/convex-migrate"])), { ok: true, path: "/ext/server/convex-migrate", source: "bundled" });
+  it("uses PATH in order, then the bundled server", () => {
+    assert.deepEqual(findServer(lookup(["/ext/server/convex-migrate", "/usr/bin/convex-migrate"])), { ok: true, path: "/usr/bin/convex-migrate", source: "PATH" });
     assert.deepEqual(findServer(lookup(["/usr/local/bin/convex-migrate", "/usr/bin/convex-migrate"])), { ok: true, path: "/usr/local/bin/convex-migrate", source: "PATH" });
+    assert.deepEqual(findServer(lookup(["/ext/server/convex-migrate"])), { ok: true, path: "/ext/server/convex-migrate", source: "bundled" });
+  });
+
+  it("prefers the project's own node_modules/.bin/convex-migrate, walking up to the workspace folder", () => {
+    const everywhere = ["/work/app/node_modules/.bin/convex-migrate", "/opt/cm/convex-migrate", "/usr/bin/convex-migrate", "/ext/server/convex-migrate"];
+    // Before the setting, PATH and the bundled server.
+    assert.deepEqual(findServer(lookup(everywhere, { configured: "/opt/cm/convex-migrate" })), { ok: true, path: "/work/app/node_modules/.bin/convex-migrate", source: "node_modules" });
+    // A monorepo: the project's own folder first, then up (npm hoists to the top).
+    const mono = { workspaceFolders: ["/work/mono"], workspaceFolder: "/work/mono", projectFolders: ["/work/mono/apps/web"] };
+    assert.deepEqual(findServer(lookup(["/work/mono/apps/web/node_modules/.bin/convex-migrate", "/work/mono/node_modules/.bin/convex-migrate"], mono)), {
+      ok: true,
+      path: "/work/mono/apps/web/node_modules/.bin/convex-migrate",
+      source: "node_modules",
+    });
+    assert.deepEqual(findServer(lookup(["/work/mono/node_modules/.bin/convex-migrate"], mono)), { ok: true, path: "/work/mono/node_modules/.bin/convex-migrate", source: "node_modules" });
+    // Never above the workspace folder.
+    assert.equal(nodeModulesBin("/work/mono/apps/web", ["/work/mono"], "linux", (f) => f === "/work/node_modules/.bin/convex-migrate"), undefined);
+    assert.equal(nodeModulesBin("/elsewhere", ["/work/mono"], "linux", () => true), undefined);
+    // A folder that merely starts like the workspace's is not inside it.
+    assert.equal(nodeModulesBin("/work/mono-other/app", ["/work/mono"], "linux", () => true), undefined);
+    // Windows: npm's launcher is a .cmd.
+    assert.equal(nodeModulesBin("C:\\w", ["C:\\w"], "win32", (f) => f.endsWith("convex-migrate.cmd")), path.join("C:\\w", "node_modules", ".bin", "convex-migrate.cmd"));
+  });
+
+  it("never runs an untrusted workspace's node_modules", () => {
+    const found = findServer(lookup(["/work/app/node_modules/.bin/convex-migrate", "/usr/bin/convex-migrate"], { trusted: false }));
+    assert.deepEqual(found, { ok: true, path: "/usr/bin/convex-migrate", source: "PATH" });
   });
 
   it("explains how to fix a missing binary", () => {
@@ -60,7 +89,8 @@ describe("findServer", () => {
     const message = !found.ok ? found.message : "";
     assert.match(message, /not found/);
     assert.match(message, /cargo install --path server/);
-    assert.match(message, /convexMigrate\.path/);
+    assert.match(message, /convexMigrate\.server\.path/);
+    assert.match(message, /npm i -D convex-migrate/);
   });
 
   it("starts `convex-migrate lsp` with no transport flag (the client would append --stdio)", () => {
@@ -155,6 +185,48 @@ describe("migration commands", () => {
   });
 });
 
+describe("the status bar item", () => {
+  it("shows the server's state, the binary in the tooltip, and opens the output on a click", () => {
+    const running = statusView("running", "convexMigrate.showOutput", "/app/node_modules/.bin/convex-migrate (node_modules)");
+    assert.equal(running.text, "$(check) Convex Migrate");
+    assert.equal(running.command, "convexMigrate.showOutput");
+    assert.equal(running.tooltip, "convex-migrate: running\n/app/node_modules/.bin/convex-migrate (node_modules)\nClick to show the output.");
+    assert.equal(running.background, undefined);
+    assert.equal(statusView("starting", "x").text, "$(sync~spin) Convex Migrate");
+    assert.equal(statusView("stopped", "x").text, "$(circle-slash) Convex Migrate");
+    const error = statusView("error", "x", undefined, "the language server binary was not found");
+    assert.equal(error.text, "$(error) Convex Migrate");
+    assert.equal(error.background, "statusBarItem.errorBackground");
+    assert.match(error.tooltip, /binary was not found/);
+  });
+
+  it("names vscode-languageclient's states", () => {
+    assert.deepEqual([1, 2, 3].map(clientState), ["stopped", "running", "starting"]);
+  });
+});
+
+describe("Plan a migration", () => {
+  it("offers every change `convex-migrate plan` takes", () => {
+    assert.deepEqual(PLAN_CHANGES.map((c) => c.verb), ["", "require", "remove", "narrow", "rename", "retype", "split"]);
+  });
+
+  it("builds the plan command line", () => {
+    const change = (verb: string) => PLAN_CHANGES.find((c) => c.verb === verb)!;
+    assert.deepEqual(planArgs(change(""), undefined, undefined, "/app"), ["plan", "-C", "/app"]);
+    assert.deepEqual(planArgs(change("require"), " users.role ", '"member"', "/app"), ["plan", "require", "users.role", "--default", '"member"', "-C", "/app"]);
+    assert.deepEqual(planArgs(change("require"), "users.role", "", "/app"), ["plan", "require", "users.role", "-C", "/app"]);
+    assert.deepEqual(planArgs(change("rename"), "users.name", "fullName", "/app"), ["plan", "rename", "users.name", "--to", "fullName", "-C", "/app"]);
+    assert.deepEqual(planArgs(change("remove"), "users.isPro", undefined, "/app"), ["plan", "remove", "users.isPro", "-C", "/app"]);
+    assert.equal(change("rename").option?.required, true);
+  });
+
+  it("takes a field as table.field", () => {
+    assert.equal(isField("users.role"), true);
+    assert.equal(isField("users"), false);
+    assert.equal(isField("users.role.x"), false);
+  });
+});
+
 describe("package.json", () => {
   const manifest = JSON.parse(fs.readFileSync(path.join(extensionRoot, "package.json"), "utf8"));
   const schema = JSON.parse(fs.readFileSync(path.join(extensionRoot, "schemas", "convex-migrate.schema.json"), "utf8"));
@@ -163,7 +235,7 @@ describe("package.json", () => {
     assert.ok(manifest.activationEvents.includes("workspaceContains:**/convex/schema.ts"));
     assert.ok(manifest.activationEvents.includes("workspaceContains:**/convex.json"));
     assert.equal(manifest.capabilities.untrustedWorkspaces.supported, "limited");
-    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ["convexMigrate.path", "convexMigrate.npxPath"]);
+    assert.deepEqual(manifest.capabilities.untrustedWorkspaces.restrictedConfigurations, ["convexMigrate.server.path", "convexMigrate.path", "convexMigrate.npxPath"]);
     assert.equal(manifest.engines.vscode, "^1.82.0");
   });
 
@@ -174,7 +246,8 @@ describe("package.json", () => {
       assert.equal(command.enablement, "isWorkspaceTrusted");
     }
     const properties = manifest.contributes.configuration.properties;
-    for (const key of ["convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.snapshot", "convexMigrate.trace.server"]) {
+    assert.ok(properties["convexMigrate.path"].markdownDeprecationMessage.includes("convexMigrate.server.path"));
+    for (const key of ["convexMigrate.server.path", "convexMigrate.path", "convexMigrate.base", "convexMigrate.rules", "convexMigrate.runMigrationsIn", "convexMigrate.npxPath", "convexMigrate.deployment", "convexMigrate.snapshot", "convexMigrate.trace.server"]) {
       assert.ok(properties[key]?.markdownDescription, `${key} has a description`);
     }
     assert.deepEqual(properties["convexMigrate.rules"].additionalProperties.enum, [...LEVELS]);

@@ -4,25 +4,34 @@
 //! was compared.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use crate::analysis::Baseline;
+use crate::cli::color::ColorChoice;
 use crate::cli::render;
 use crate::cli::{BaseArgs, Format, EXIT_ERROR, EXIT_FINDINGS, EXIT_OK};
-use crate::sources::{self, BaseChoice};
+use crate::sources::{self, discover, BaseChoice};
 
 pub struct Args {
-    pub path: PathBuf,
+    /// A project root, or a folder holding several; `None`: found from the current folder.
+    pub path: Option<PathBuf>,
+    /// `--project DIR`: these project roots only.
+    pub projects: Vec<PathBuf>,
     pub base: BaseArgs,
     pub format: Format,
     /// Apply the quick fixes that need no decision first, as `eslint --fix` does.
     pub fix: bool,
     pub data: crate::cli::DataArgs,
+    pub color: ColorChoice,
+    /// Exit 1 when more warnings than this are found (ESLint's `--max-warnings`).
+    pub max_warnings: Option<usize>,
+    /// Report errors only.
+    pub quiet: bool,
 }
 
 pub fn run(args: Args) -> i32 {
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
-    match check(&args, &|name| std::env::var(name).ok(), &mut stdout, &mut stderr) {
+    match check_all(&args, &|name| std::env::var(name).ok(), &mut stdout, &mut stderr) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -80,13 +89,148 @@ fn in_ci(env: &dyn Fn(&str) -> Option<String>) -> bool {
 pub fn json(mut args: Args) -> Result<(serde_json::Value, Vec<String>), String> {
     args.format = Format::Json;
     let (mut out, mut notes) = (Vec::new(), Vec::new());
-    check(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes)?;
+    check_all(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes)?;
     let value = serde_json::from_slice(&out).map_err(|e| format!("the JSON report did not parse: {e}"))?;
     let notes = String::from_utf8_lossy(&notes).lines().map(|l| l.trim_start_matches("note: ").to_string()).collect();
     Ok((value, notes))
 }
 
-fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, String> {
+/// A project to check: where to read it, and how the report names it.
+struct Target {
+    root: PathBuf,
+    shown: String,
+}
+
+/// The projects to check: `--project DIR`s; else PATH when it is a project, the projects below
+/// it (a monorepo), or the one above it; without PATH the nearest project at or above the
+/// current folder (not above the repository's top), else every project below it.
+fn targets(args: &Args) -> Result<Vec<Target>, String> {
+    let named = |root: &Path| Target { root: root.to_path_buf(), shown: render::Context::for_root(root).shown_root };
+    if !args.projects.is_empty() {
+        return args.projects.iter().map(|p| sources::project_root(p).map(|_| named(p)).map_err(|e| e.to_string())).collect();
+    }
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the current folder: {e}"))?;
+    let given = args.path.clone();
+    let folder = given.clone().unwrap_or_else(|| PathBuf::from("."));
+    match sources::project_root(&folder) {
+        Ok(_) => return Ok(vec![named(&folder)]),
+        Err(sources::SourceError::NotAProject(_)) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    let upward = || {
+        let start = std::fs::canonicalize(&folder).ok()?;
+        let root = discover::project_upward(&start)?;
+        let here = std::fs::canonicalize(&cwd).unwrap_or(cwd.clone());
+        Some(Target { shown: discover::relative_to(&root, &here), root })
+    };
+    let below = || discover::projects_under(&folder).iter().map(|root| named(root)).collect::<Vec<_>>();
+    // A folder named explicitly is searched below first (`check apps`); the current folder above
+    // first (a command run in `apps/web/src` checks `apps/web`).
+    let found = if given.is_some() {
+        let b = below();
+        if b.is_empty() {
+            upward().into_iter().collect()
+        } else {
+            b
+        }
+    } else {
+        match upward() {
+            Some(target) => vec![target],
+            None => below(),
+        }
+    };
+    if found.is_empty() {
+        return Err(format!(
+            "no Convex project at {} (no convex.json and no convex/ folder there, above it up to the repository's top, or below it)",
+            folder.display()
+        ));
+    }
+    Ok(found)
+}
+
+/// Checks every target and reports them together; the exit code is the worst of them, and 1 when
+/// the warnings are more than `--max-warnings`.
+fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, String> {
+    use std::io::IsTerminal;
+    let targets = targets(args)?;
+    let several = targets.len() > 1;
+    // A snapshot and a base folder are one project's: with several, say which.
+    let single = [
+        ("--snapshot is one deployment's data", args.data.snapshot.is_some()),
+        ("--base-dir is one project's deployed copy", args.base.base_dir.is_some()),
+    ];
+    if let Some((what, _)) = single.iter().find(|(_, given)| several && *given) {
+        let names: Vec<&str> = targets.iter().map(|t| t.shown.as_str()).collect();
+        return Err(format!(
+            "{what}, and {} Convex projects were found ({}): name one with --project DIR",
+            targets.len(),
+            names.join(", ")
+        ));
+    }
+    let mut checked = Vec::new();
+    for target in &targets {
+        let (ws, findings, notes) =
+            check(args, env, &target.root).map_err(|e| if several { format!("{}: {e}", target.shown) } else { e })?;
+        checked.push((target, ws, findings, notes));
+    }
+    let color = args.color.enabled(env, std::io::stdout().is_terminal());
+    let mut errors = false;
+    let mut warnings = 0;
+    let mut shown: Vec<Vec<crate::analysis::Finding>> = Vec::new();
+    for (target, _, findings, notes) in &checked {
+        for note in notes {
+            match several {
+                true => writeln!(stderr, "note: {}: {note}", target.shown),
+                false => writeln!(stderr, "note: {note}"),
+            }
+            .ok();
+        }
+        errors |= findings.iter().any(|f| f.severity == crate::config::Severity::Error);
+        warnings += findings.iter().filter(|f| f.severity == crate::config::Severity::Warning).count();
+        shown.push(findings.iter().filter(|f| !args.quiet || f.severity == crate::config::Severity::Error).cloned().collect());
+    }
+    let reports: Vec<render::Report<'_>> = checked
+        .iter()
+        .zip(&shown)
+        .map(|((target, ws, all, notes), findings)| render::Report {
+            ws,
+            findings,
+            ctx: render::Context {
+                shown_root: target.shown.clone(),
+                repository_root: repository_root(&target.root),
+                color,
+                name: several.then(|| target.shown.clone()),
+                notes: notes.clone(),
+                hidden: all.len() - findings.len(),
+            },
+        })
+        .collect();
+    let out = render::render_projects(args.format, &reports);
+    if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
+        return Err("cannot write the report to standard output".into());
+    }
+    let too_many = args.max_warnings.is_some_and(|max| warnings > max);
+    if let (true, Some(max)) = (too_many, args.max_warnings) {
+        let _ = writeln!(
+            stderr,
+            "note: {warnings} warning{} found, more than --max-warnings {max}: exit 1",
+            if warnings == 1 { "" } else { "s" }
+        );
+    }
+    Ok(if errors || too_many { EXIT_FINDINGS } else { EXIT_OK })
+}
+
+/// The project root relative to the repository's top level (`apps/web`, `.`), when it is in one.
+fn repository_root(root: &Path) -> Option<String> {
+    let root = std::fs::canonicalize(root).ok()?;
+    let top = discover::repository_top(&root)?;
+    root.starts_with(&top).then(|| discover::relative_to(&root, &top))
+}
+
+type Checked = (crate::analysis::Workspace, Vec<crate::analysis::Finding>, Vec<String>);
+
+/// One project: its workspace, its findings and the notes of the run.
+fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, path: &Path) -> Result<Checked, String> {
     // An explicit choice wins; then the pull request of a CI job; then the default.
     let explicit = args.base.no_base || args.base.base.is_some() || args.base.base_dir.is_some();
     let ci = if explicit { None } else { ci_base(env) };
@@ -95,7 +239,7 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Wri
         Some(CiBase::GitlabMergeRequest(sha)) => BaseChoice::Git(sha.clone()),
         None => args.base.choice(),
     };
-    let mut ws = match sources::load(&args.path, &choice) {
+    let mut ws = match sources::load(path, &choice) {
         Ok(ws) => ws.for_deployment(&args.base.deployment),
         Err(e) => {
             return Err(match &ci {
@@ -132,7 +276,7 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Wri
     }
     let mut analysis = ws.analyze();
     let ws = if args.fix {
-        match apply_safe_fixes(&ws, &args.path, &analysis.findings, &choice)? {
+        match apply_safe_fixes(&ws, path, &analysis.findings, &choice)? {
             Some((mut fixed, count, changed)) => {
                 fixed.data = ws.data.clone();
                 notes.push(format!("--fix: applied {count} fix(es) to {}", changed.join(", ")));
@@ -145,13 +289,5 @@ fn check(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Wri
         ws
     };
     notes.extend(analysis.notes.iter().cloned());
-
-    for note in &notes {
-        let _ = writeln!(stderr, "note: {note}");
-    }
-    let out = render::render(args.format, &ws, &args.path, &analysis.findings);
-    if stdout.write_all(out.as_bytes()).and_then(|_| stdout.flush()).is_err() {
-        return Err("cannot write the report to standard output".into());
-    }
-    Ok(if analysis.has_errors() { EXIT_FINDINGS } else { EXIT_OK })
+    Ok((ws, analysis.findings, notes))
 }

@@ -229,7 +229,17 @@ fn project(path: Option<String>, root: Option<&Path>) -> PathBuf {
 fn run_check(arguments: JsonObject, root: Option<&Path>) -> Result<CallToolResult, String> {
     let CheckInput { path, base } = input("check", arguments)?;
     let (base, data) = base.args(root)?;
-    let args = check::Args { path: project(path, root), base, format: Format::Json, fix: false, data };
+    let args = check::Args {
+        path: Some(project(path, root)),
+        projects: Vec::new(),
+        base,
+        format: Format::Json,
+        fix: false,
+        data,
+        color: crate::cli::color::ColorChoice::Never,
+        max_warnings: None,
+        quiet: false,
+    };
     let (value, notes) = check::json(args)?;
     Ok(structured(value, &notes))
 }

@@ -1,6 +1,7 @@
 //! The terminal shell: arguments in, findings out. Knows nothing the analysis does not tell it.
 
 mod check;
+mod color;
 mod data;
 mod explain;
 mod mcp;
@@ -83,12 +84,28 @@ pub struct DataArgs {
 enum Command {
     /// Compare the project with what is deployed (a git base) and report unsafe schema changes.
     Check {
-        /// The project root (holding convex.json or convex/). Default: the current folder.
+        /// A project root (holding convex.json or convex/), or a folder with several (a monorepo:
+        /// each is checked). Default: the nearest project at or above the current folder (up to
+        /// the repository's top), else every project below it.
+        #[arg(conflicts_with = "project")]
         path: Option<PathBuf>,
+        /// Check this project root only (repeat for several), e.g. `--project apps/web`.
+        #[arg(long, value_name = "DIR")]
+        project: Vec<PathBuf>,
         #[command(flatten)]
         base: BaseArgs,
         #[arg(long, value_enum, default_value = "human")]
         format: Format,
+        /// Colour the human report: `auto` on a terminal (honouring NO_COLOR, FORCE_COLOR and
+        /// CLICOLOR_FORCE), `always`, `never`.
+        #[arg(long, value_enum, value_name = "WHEN", default_value = "auto")]
+        color: color::ColorChoice,
+        /// Exit 1 when there are more than N warnings (ESLint's `--max-warnings`), even with no error.
+        #[arg(long, value_name = "N")]
+        max_warnings: Option<usize>,
+        /// Report errors only (warnings and infos are still counted for `--max-warnings`).
+        #[arg(long, short = 'q')]
+        quiet: bool,
         /// First apply the quick fixes that need no decision (make a field optional first, put a
         /// removed field back as optional), then report what is left.
         #[arg(long)]
@@ -208,8 +225,8 @@ pub fn run(args: Vec<std::ffi::OsString>) -> i32 {
         }
     };
     match cli.command {
-        Command::Check { path, base, format, fix, data } => {
-            check::run(check::Args { path: path.unwrap_or_else(|| PathBuf::from(".")), base, format, fix, data })
+        Command::Check { path, project, base, format, color, max_warnings, quiet, fix, data } => {
+            check::run(check::Args { path, projects: project, base, format, fix, data, color, max_warnings, quiet })
         }
         Command::Explain { rule } => explain::run(rule.as_deref()),
         Command::Lsp { .. } => crate::lsp::run_stdio(),

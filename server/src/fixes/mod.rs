@@ -54,6 +54,16 @@ impl FileEdit {
     pub fn delete(path: impl Into<String>) -> FileEdit {
         FileEdit { path: path.into(), create: false, delete: true, edits: Vec::new() }
     }
+
+    /// The edits as clients are given them: a new file's text in one edit (the pieces it was
+    /// built from, kept apart so merged changes add shared imports once, are the tool's
+    /// business); an existing file's edits as they are.
+    pub fn presented(&self) -> Vec<TextEdit> {
+        match self.create {
+            true => vec![TextEdit { range: TextRange::empty(0), new_text: apply("", &self.edits) }],
+            false => self.edits.clone(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

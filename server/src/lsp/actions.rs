@@ -134,13 +134,8 @@ pub fn workspace_edit(session: &Session, project: &ProjectState, snapshot: &Snap
         }
         let text = if file.create { "" } else { snapshot.ws.text(Side::Working, &file.path)? };
         let conv = Converter::new(text, unit);
-        let edits: Vec<TextEdit> = if file.create {
-            // A new file's text in one edit (what it is made of is the server's business).
-            let range = conv.range(crate::line_index::TextRange::empty(0));
-            vec![TextEdit { range, new_text: crate::fixes::apply("", &file.edits) }]
-        } else {
-            file.edits.iter().map(|e| TextEdit { range: conv.range(e.range), new_text: e.new_text.clone() }).collect()
-        };
+        let edits: Vec<TextEdit> =
+            file.presented().into_iter().map(|e| TextEdit { range: conv.range(e.range), new_text: e.new_text }).collect();
         if file.create {
             if !can_create {
                 return None;

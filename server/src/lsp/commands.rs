@@ -86,7 +86,8 @@ pub fn command_line(args: &RunArgs) -> String {
 
 /// Runs `npx convex run FUNCTION [--prod]` in the project root, streaming each output line to the
 /// client's log and progress.
-pub async fn run(client: &Client, npx: &str, args: &RunArgs, token: u64) -> std::io::Result<RunOutput> {
+/// Progress is shown only to a client that takes `window/workDoneProgress/create`.
+pub async fn run(client: &Client, npx: &str, args: &RunArgs, token: u64, with_progress: bool) -> std::io::Result<RunOutput> {
     let mut command = tokio::process::Command::new(npx);
     command.args(run_command(args).argv());
     command.current_dir(&args.root).stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(true);
@@ -94,7 +95,12 @@ pub async fn run(client: &Client, npx: &str, args: &RunArgs, token: u64) -> std:
     let title = command_line(args);
     let token = NumberOrString::String(format!("convex-migrate/run/{token}"));
     // A client that does not answer gets no progress, not a run that waits for it.
-    let progress = match crate::lsp::ask(crate::lsp::CLIENT_TIMEOUT, client.create_work_done_progress(token.clone())).await {
+    let asked = if with_progress {
+        crate::lsp::ask(crate::lsp::CLIENT_TIMEOUT, client.create_work_done_progress(token.clone())).await
+    } else {
+        None
+    };
+    let progress = match asked {
         Some(()) => Some(client.progress(token, title.clone()).begin().await),
         None => None,
     };
@@ -166,7 +172,7 @@ pub async fn execute(client: &Client, session: &Session, params: ExecuteCommandP
     let npx = session.settings().npx_path.unwrap_or_else(|| "npx".to_string());
     let token = session.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
     let line = command_line(&args);
-    let output = match run(client, &npx, &args, token).await {
+    let output = match run(client, &npx, &args, token, session.capabilities().work_done_progress).await {
         Ok(output) => output,
         Err(e) => {
             let message = format!("convex-migrate: cannot run `{line}` ({npx}: {e}). Is Node.js installed, or set convexMigrate.npxPath?");
@@ -212,6 +218,16 @@ pub async fn execute(client: &Client, session: &Session, params: ExecuteCommandP
 /// Records `field` as verified in the project's config through `workspace/applyEdit`, so the
 /// editor owns the change (and its undo).
 async fn record_verified(client: &Client, session: &Session, project: &ProjectState, field: &str, deployment: &str) -> bool {
+    if !session.capabilities().apply_edit {
+        let command = format!("convex-migrate verify {field} --deployment {deployment}");
+        client
+            .show_message(
+                MessageType::WARNING,
+                format!("convex-migrate: {field} is verified (nothing left), but this editor takes no workspace edits: the ledger is unchanged; record it with `{command}`, or in {FILE_NAME} by hand"),
+            )
+            .await;
+        return false;
+    }
     let path = project.root.join(FILE_NAME);
     let open_text = session.documents.get(&path).map(|d| d.text());
     let disk_text = crate::sources::disk::read_optional(&project.root, FILE_NAME).ok().flatten();

@@ -298,7 +298,11 @@ fn capabilities(params: &InitializeParams) -> Capabilities {
     });
     let dynamic_watchers =
         caps.workspace.as_ref().and_then(|w| w.did_change_watched_files.as_ref()).and_then(|d| d.dynamic_registration).unwrap_or(false);
-    Capabilities { create_files, delete_files, resolve_edits, dynamic_watchers }
+    // Server-initiated requests the client must have said it takes (LSP 3.17: `window.workDoneProgress`
+    // for `window/workDoneProgress/create`, `workspace.applyEdit` for `workspace/applyEdit`).
+    let work_done_progress = caps.window.as_ref().and_then(|w| w.work_done_progress).unwrap_or(false);
+    let apply_edit = caps.workspace.as_ref().and_then(|w| w.apply_edit).unwrap_or(false);
+    Capabilities { create_files, delete_files, resolve_edits, dynamic_watchers, work_done_progress, apply_edit }
 }
 
 impl LanguageServer for Backend {

@@ -24,6 +24,10 @@ pub struct Capabilities {
     pub resolve_edits: bool,
     /// The client takes watchers registered at run time.
     pub dynamic_watchers: bool,
+    /// The client takes `window/workDoneProgress/create` (server-initiated progress).
+    pub work_done_progress: bool,
+    /// The client takes `workspace/applyEdit`.
+    pub apply_edit: bool,
 }
 
 #[derive(Default)]

@@ -11,35 +11,9 @@ use crate::config::{ConfigFile, FILE_NAME};
 use crate::project::{Layout, Project, SourceFile, Unread};
 use crate::sources::{self, disk, BaseCache};
 
-/// How deep below a workspace folder projects are looked for (`apps/web`, `packages/x/app`).
-const MAX_DEPTH: usize = 5;
-
-/// Convex project roots under `folder`: folders holding `convex.json` or `convex/`. A root's own
-/// subfolders are not searched further; `node_modules`, hidden and build folders are skipped.
+/// Convex project roots under `folder` (see [`sources::discover::projects_under`]).
 pub fn discover(folder: &Path) -> Vec<PathBuf> {
-    let mut roots = Vec::new();
-    let mut stack = vec![(folder.to_path_buf(), 0usize)];
-    while let Some((dir, depth)) = stack.pop() {
-        if sources::project_root(&dir).is_ok() {
-            roots.push(dir);
-            continue;
-        }
-        if depth >= MAX_DEPTH {
-            continue;
-        }
-        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
-        for entry in entries.flatten() {
-            let Ok(kind) = entry.file_type() else { continue };
-            let name = entry.file_name();
-            let name = name.to_string_lossy();
-            if !kind.is_dir() || name.starts_with('.') || matches!(name.as_ref(), "node_modules" | "dist" | "build" | "target" | "out") {
-                continue;
-            }
-            stack.push((entry.path(), depth + 1));
-        }
-    }
-    roots.sort();
-    roots
+    sources::discover::projects_under(folder)
 }
 
 /// Settings from the editor (`initializationOptions`, `workspace/didChangeConfiguration`).
@@ -334,23 +308,5 @@ impl ProjectState {
 
     pub fn is_current(&self, generation: u64) -> bool {
         self.generation.load(Ordering::SeqCst) == generation
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn discovers_monorepo_projects() {
-        let dir = tempfile::tempdir().unwrap();
-        for p in ["apps/web/convex", "packages/api/convex", "node_modules/x/convex", ".cache/convex", "apps/web/convex/nested/convex"] {
-            std::fs::create_dir_all(dir.path().join(p)).unwrap();
-        }
-        std::fs::create_dir_all(dir.path().join("tools/custom")).unwrap();
-        std::fs::write(dir.path().join("tools/custom/convex.json"), "{}").unwrap();
-        let roots: Vec<String> =
-            discover(dir.path()).iter().map(|r| r.strip_prefix(dir.path()).unwrap().to_string_lossy().to_string()).collect();
-        assert_eq!(roots, ["apps/web", "packages/api", "tools/custom"]);
     }
 }

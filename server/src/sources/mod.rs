@@ -3,6 +3,7 @@
 //! the [`Workspace`] that `check`, `plan` and `verify` analyse.
 
 pub mod apply;
+pub mod discover;
 pub mod disk;
 pub mod git;
 pub mod history;

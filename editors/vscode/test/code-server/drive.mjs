@@ -1,6 +1,6 @@
 // Drives VS Code (code-server) in Debian's Chromium with playwright-core: open convex/schema.ts of
 // the fixture, see convex-migrate's diagnostic on `role` and its hover, apply the quick fix “Make
-// `role` optional first”, and see the diagnostic go. One `ok - …` / `not ok - …` line per step.
+// `role` optional first”, and see the diagnostic go; the status bar item says the server runs. One `ok - …` / `not ok - …` line per step.
 // Usage: node drive.mjs URL FOLDER SCREENSHOT_DIR
 import { chromium } from "playwright-core";
 
@@ -64,9 +64,17 @@ await step("convex/schema.ts opens (quick open)", async () => {
 });
 
 let at;
-await step("the extension starts the bundled server: required-without-backfill squiggles `role`", async () => {
+await step("the extension starts the server: required-without-backfill squiggles `role`", async () => {
   at = await until("the squiggle on role", roleSquiggle);
   await page.screenshot({ path: `${shots}/1-diagnostic.png` });
+});
+
+await step("the status bar item says the server is running (✓ Convex Migrate)", async () => {
+  await until("the status item", () =>
+    page.evaluate(() =>
+      [...document.querySelectorAll(".statusbar-item")].some((item) => item.textContent.includes("Convex Migrate") && item.querySelector(".codicon-check")),
+    ),
+  30000);
 });
 
 await step("hovering `role` shows the diagnostic and the migration state", async () => {

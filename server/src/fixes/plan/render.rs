@@ -102,28 +102,33 @@ pub fn json(ws: &Workspace, plan: &Plan, base: serde_json::Value) -> String {
     format!("{}\n", serde_json::to_string_pretty(&value).unwrap_or_default())
 }
 
-fn step_json(ws: &Workspace, number: usize, s: &Step) -> serde_json::Value {
-    let fix = s.fix.as_ref().map(|f| {
-        let files: Vec<serde_json::Value> = f
-            .edits
-            .iter()
-            .map(|e| {
-                let text = if e.create { "" } else { ws.text(Side::Working, &e.path).unwrap_or_default() };
-                let index = crate::line_index::LineIndex::new(text);
-                let pos = |o: u32| {
-                    let lc = index.line_col(text, o, crate::line_index::ColumnUnit::Chars);
-                    serde_json::json!({ "line": lc.line + 1, "column": lc.col + 1 })
-                };
-                serde_json::json!({
-                    "path": e.path,
-                    "create": e.create,
-                    "delete": e.delete,
-                    "edits": e.edits.iter().map(|t| serde_json::json!({ "start": pos(t.range.start), "end": pos(t.range.end), "newText": t.new_text })).collect::<Vec<_>>(),
-                })
+/// A fix as JSON: its title and each file's edits with 1-based positions (`start`, `end`:
+/// `line`, `column` in characters) and `newText`. `plan` gives a step's edit so, and `check
+/// --format json` each finding's fixes.
+pub fn fix_json(ws: &Workspace, f: &crate::fixes::Fix) -> serde_json::Value {
+    let files: Vec<serde_json::Value> = f
+        .edits
+        .iter()
+        .map(|e| {
+            let text = if e.create { "" } else { ws.text(Side::Working, &e.path).unwrap_or_default() };
+            let index = crate::line_index::LineIndex::new(text);
+            let pos = |o: u32| {
+                let lc = index.line_col(text, o, crate::line_index::ColumnUnit::Chars);
+                serde_json::json!({ "line": lc.line + 1, "column": lc.col + 1 })
+            };
+            serde_json::json!({
+                "path": e.path,
+                "create": e.create,
+                "delete": e.delete,
+                "edits": e.presented().iter().map(|t| serde_json::json!({ "start": pos(t.range.start), "end": pos(t.range.end), "newText": t.new_text })).collect::<Vec<_>>(),
             })
-            .collect();
-        serde_json::json!({ "title": f.title, "files": files })
-    });
+        })
+        .collect();
+    serde_json::json!({ "title": f.title, "files": files })
+}
+
+fn step_json(ws: &Workspace, number: usize, s: &Step) -> serde_json::Value {
+    let fix = s.fix.as_ref().map(|f| fix_json(ws, f));
     let mut value = serde_json::to_value(s).unwrap_or_default();
     if let Some(map) = value.as_object_mut() {
         map.insert("number".into(), number.into());

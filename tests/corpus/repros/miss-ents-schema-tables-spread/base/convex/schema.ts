@@ -1,0 +1,10 @@
+import { defineEnt, defineEntSchema, getEntDefinitions } from "convex-ents";
+import { defineSchema } from "convex/server";
+import { v } from "convex/values";
+
+const entSchema = defineEntSchema({
+  rooms: defineEnt({ name: v.string(), mapImageId: v.optional(v.id("_storage")) }),
+});
+
+export const entDefinitions = getEntDefinitions(entSchema);
+export default defineSchema({ ...entSchema.tables });

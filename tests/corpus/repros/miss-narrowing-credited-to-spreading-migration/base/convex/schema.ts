@@ -1,0 +1,13 @@
+import { defineSchema, defineTable } from "convex/server";
+import { v } from "convex/values";
+export default defineSchema({
+  userPreferences: defineTable({
+    userId: v.string(),
+    notifications: v.optional(
+      v.object({
+        newsletter: v.optional(v.boolean()),
+        general: v.optional(v.boolean()),
+      }),
+    ),
+  }),
+});
