@@ -146,7 +146,9 @@ test("explain: a rule's doc, as `convex-migrate explain RULE` prints it; without
 test("bad input is a tool result with isError, and the server answers the next call", async () => {
   const cases = [
     [{ name: "check", arguments: { path: join(project, "no-such-folder") } }, /error: /],
-    [{ name: "check", arguments: { path: tmpdir() } }, /error: /],
+    // An empty folder: no project in it, above it or below it (a folder with projects below
+    // is a monorepo, and each is checked).
+    [{ name: "check", arguments: { path: mkdtempSync(join(tmpdir(), "not-a-project-")) } }, /error: /],
     [{ name: "check", arguments: { path: 42 } }, /invalid arguments for `check`/],
     [{ name: "check", arguments: { bogus: true } }, /takes no argument `bogus`/],
     [{ name: "check", arguments: { base: "no-such-revision" } }, /no-such-revision/],
