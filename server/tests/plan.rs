@@ -552,3 +552,66 @@ fn fields_that_share_a_line() {
     );
     assert_eq!(run(&root, &["check"]).status.code(), Some(0), "a deprecated field is a warning at most");
 }
+
+const ROLE_ARG_WRITER: &str = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const create = mutation({\n  args: { name: v.string(), role: v.union(v.literal(\"admin\"), v.literal(\"member\"), v.literal(\"guest\")) },\n  handler: async (ctx, args) => {\n    await ctx.db.insert(\"users\", { name: args.name, role: args.role });\n  },\n});\n";
+
+/// An app that writes its argument to the narrowed field, where the argument still accepts the
+/// removed value, still writes it: the step is not done (the walk's tsc failed at the narrowing,
+/// the insert no longer type-checking), and is done once the argument is narrowed.
+#[test]
+fn a_narrowing_waits_for_arguments_that_still_accept_the_removed_value() {
+    let (_dir, root) = deployed(&[("convex/schema.ts", &users(ROLE_WIDE)), ("convex/users.ts", ROLE_ARG_WRITER)]);
+    let args = ["narrow", "users.role", "--map", "guest=member"];
+    let p = plan(&root, &args);
+    let stop = step(&p, "users.role/stop-writes");
+    assert_eq!(stop["done"], false, "{stop:#}");
+    assert_eq!(
+        stop["missing"],
+        serde_json::json!(["`users:create` writes its argument `role` at convex/users.ts:6, and the argument still accepts \"guest\""])
+    );
+    assert!(stop["manual"].as_str().unwrap().contains("narrow the argument's validator"), "{stop:#}");
+    assert_eq!(stop["applicable"], false);
+    // The developer narrows the argument: done.
+    write(&root, "convex/users.ts", &ROLE_ARG_WRITER.replace(", v.literal(\"guest\")) }", ") }"));
+    let p = plan(&root, &args);
+    assert_eq!(step(&p, "users.role/stop-writes")["done"], true);
+}
+
+/// A finished narrowing (the value gone from the base and the working tree, the ledger recording
+/// it gone) and a finished removal plan as done, not as an unknown value or field (exit 2):
+/// the walk's last `plan` after the narrowing deploy failed so.
+#[test]
+fn finished_narrowings_and_removals_plan_as_done() {
+    let (_dir, root) = deployed(&[("convex/schema.ts", &users(ROLE_NARROW))]);
+    let args = ["narrow", "users.role", "--map", "guest=member"];
+    // Without the ledger, `guest` is not a value of the field.
+    let mut all = vec!["plan"];
+    all.extend_from_slice(&args);
+    let o = run(&root, &all);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("`guest` is not a value of `users.role`"), "{}", stderr(&o));
+    verified(&root, "{ \"verified\": { \"users.role\": { \"deployment\": \"prod\", \"remaining\": 0, \"without\": [\"guest\"] } } }\n");
+    let p = plan(&root, &args);
+    assert_eq!(p["next"], serde_json::Value::Null, "{p:#}");
+    assert!(p["steps"].as_array().unwrap().iter().all(|s| s["done"] == true), "{p:#}");
+    assert!(p["notes"][0].as_str().unwrap().contains("nothing left to do"), "{p:#}");
+    // Another deployment's plan does not take prod's word for it.
+    let mut dev = vec!["plan"];
+    dev.extend_from_slice(&args);
+    dev.extend_from_slice(&["--deployment", "dev"]);
+    assert_eq!(run(&root, &dev).status.code(), Some(2));
+
+    let (_dir2, root) = deployed(&[("convex/schema.ts", &users("    name: v.string(),\n"))]);
+    let o = run(&root, &["plan", "remove", "users.nickname"]);
+    assert_eq!(o.status.code(), Some(2), "a field never seen is still an error: {}", stdout(&o));
+    verified(&root, "{ \"verified\": { \"users.nickname\": { \"deployment\": \"prod\", \"remaining\": 0 } } }\n");
+    let p = plan(&root, &["remove", "users.nickname"]);
+    assert_eq!(p["next"], serde_json::Value::Null, "{p:#}");
+    assert_eq!(
+        p["notes"],
+        serde_json::json!([format!(
+            "`users.nickname` is gone from the base ({}) and from the working tree, no migration code is left, and the ledger records it unset on prod: nothing left to do",
+            &String::from_utf8(Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&root).output().unwrap().stdout).unwrap()[..7]
+        )])
+    );
+}
