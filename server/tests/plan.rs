@@ -361,6 +361,13 @@ fn a_split_unsets_the_old_field_only_after_what_reads_it() {
         "a derived backfill leaves documents without the source for the verify to count: {migrations}"
     );
     assert_eq!(p["next"], "deploy-1");
+    // Each new field's test seeds the other one too: after `firstName` is narrowed (its test
+    // removed with it), the test of `lastName` must still type-check (the walk's tsc failed so).
+    let seed = |path: &str| read(&root, path).lines().find(|l| l.trim_start().starts_with("const doc = {")).unwrap_or_default().to_string();
+    let first = seed("convex/migrations.test.ts");
+    assert!(first.contains(", lastName: ") && first.contains("? { firstName: "), "{first}");
+    let last = seed("convex/backfillUsersLastName.test.ts");
+    assert!(last.contains(", firstName: ") && last.contains("? { lastName: "), "{last}");
 }
 
 /// What a split leaves after its first deploy: `name` deprecated with its unset migration, and a

@@ -550,6 +550,16 @@ async function scenarioChecks(scenario) {
     const total = Object.values(after).flat().length;
     return `${compared} documents as expected; ${added} written by the app during the walk; ${total} in all`;
   });
+  await check(`${scenario.name}: control: the comparison fails when one document is not what the migration should make it`, () => {
+    const after = world.deployment.documents();
+    const [table, docs] = Object.entries(after)[0];
+    const victim = docs.find((d) => Object.values(before).flat().some((b) => b._id === d._id));
+    const tampered = { ...after, [table]: docs.map((d) => (d === victim ? { ...d, tampered: true } : d)) };
+    const { problems } = compare(scenario, before, tampered);
+    assert(problems.length === 1 && problems[0].startsWith(victim._id), `the comparison missed it: ${JSON.stringify(problems)}`);
+    const lost = compare(scenario, before, { ...after, [table]: docs.filter((d) => d !== victim) });
+    assert(lost.problems.length === 1 && /was lost/.test(lost.problems[0]), `a lost document was missed: ${JSON.stringify(lost.problems)}`);
+  });
   await check(`${scenario.name}: the finished project passes convex-migrate check`, () => {
     const r = run(bin, ["check"], { cwd: world.repo });
     assert(r.code === 0, `exit ${r.code}\n${r.output}`);
