@@ -622,3 +622,58 @@ fn finished_narrowings_and_removals_plan_as_done() {
         )])
     );
 }
+
+/// After the new fields of a split are verified, retiring the dual-write declaration does not
+/// make "declare" due again: the walk went round declare → undeclare → declare forever.
+#[test]
+fn a_retired_dual_write_is_not_declared_again() {
+    let (_dir, root) = deployed(&[("convex/schema.ts", &users("    name: v.string(),\n")), ("convex/users.ts", NAMES)]);
+    let args = [
+        "split",
+        "users.name",
+        "--into",
+        "firstName,lastName",
+        "--with",
+        "firstName=doc.name.split(\" \")[0]",
+        "--with",
+        "lastName=doc.name.split(\" \").slice(1).join(\" \")",
+    ];
+    apply_all(&root, &args);
+    commit(&root, "deploy 1");
+    // `verify` of both new fields, as it records them.
+    let mut ledger: serde_json::Value = serde_json::from_str(&read(&root, "convex-migrate.json")).unwrap();
+    ledger["verified"] = serde_json::json!({
+        "users.firstName": { "deployment": "prod", "remaining": 0 },
+        "users.lastName": { "deployment": "prod", "remaining": 0 }
+    });
+    verified(&root, &serde_json::to_string_pretty(&ledger).unwrap());
+    for expect in ["users.firstName/narrow", "users.lastName/narrow", "users.name/undeclare"] {
+        assert_eq!(apply(&root, &args, 0)["applied"]["id"], expect);
+    }
+    let p = plan(&root, &args);
+    let declare = step(&p, "users.name/declare");
+    assert_eq!(declare["done"], true, "{declare:#}");
+    assert_eq!(
+        declare["evidence"],
+        serde_json::json!(["the ledger records `firstName`, `lastName` verified on prod: the dual-write has done its work"])
+    );
+    assert_eq!(p["next"], "users.name/deprecate", "{p:#}");
+    apply(&root, &args, 0);
+    let p = plan(&root, &args);
+    assert_eq!(
+        step(&p, "users.name/declare")["evidence"],
+        serde_json::json!(["`name` is on its way out (deprecated or removed): the dual-write is retired"])
+    );
+    assert_eq!(p["next"], "users.name/stop-writes", "{p:#}");
+    // The app stops writing `name` (the developer's edit); the unset and its verify come next. The
+    // verify's page query reads `name`: it is not one of the app's reads to switch (the walk
+    // stopped there).
+    let app = read(&root, "convex/users.ts");
+    write(&root, "convex/users.ts", &app.replace("{ name: args.name, ", "{ "));
+    let taken = apply_all(&root, &args);
+    assert_eq!(taken[..2], ["users.name/unset", "users.name/verify-function"]);
+    let p = plan(&root, &args);
+    let switch = step(&p, "users.name/switch-reads");
+    assert_eq!(switch["done"], true, "{switch:#}");
+    assert_eq!(p["next"], "deploy-2", "{p:#}");
+}

@@ -398,6 +398,7 @@ async function walk(scenario, { label = scenario.name, sabotage = {}, log = () =
   let deploys = 0;
   let last = null;
   const ran = new Set();
+  const edited = new Set();
   for (let i = 0; i < 80; i++) {
     const r = run(bin, planArgs("--format", "json"), { cwd: repo });
     assert(r.code === 0, `convex-migrate ${planArgs("--format", "json").join(" ")}: exit ${r.code}\n${r.output}`);
@@ -420,6 +421,9 @@ async function walk(scenario, { label = scenario.name, sabotage = {}, log = () =
     assert(!step.blocked, `the next step ${step.number} (${step.id}) "${step.title}" is blocked: ${step.blocked}\n${JSON.stringify(step, null, 2)}`);
     let how;
     if (step.kind === "edit" || step.kind === "cleanup") {
+      // An edit taken twice: the plan goes round in circles.
+      assert(!edited.has(step.id), `step ${step.id} "${step.title}" comes back after it was taken (steps so far: ${steps.map((s) => s.id).join(", ")}):\n${JSON.stringify(step, null, 2)}`);
+      edited.add(step.id);
       if (step.applicable) {
         const a = run(bin, planArgs("--apply"), { cwd: repo });
         assert(a.code === 0, `plan --apply at step ${step.number} (${step.id}): exit ${a.code}\n${a.output}`);

@@ -223,8 +223,7 @@ pub(super) fn test(
             .filter(|o| o.name != name && o.validator.is_optional())
             .filter(|o| {
                 let place = format!("{}.{}", t.name, o.name);
-                !working.backfills(&t.name, &o.name, Goal::Fill).is_empty()
-                    || ws.config.config.dual_writes.iter().any(|d| d.to == place)
+                !working.backfills(&t.name, &o.name, Goal::Fill).is_empty() || ws.config.config.dual_writes.iter().any(|d| d.to == place)
             })
             .map(|o| o.name.as_str())
             .collect();
