@@ -676,4 +676,14 @@ fn a_retired_dual_write_is_not_declared_again() {
     let switch = step(&p, "users.name/switch-reads");
     assert_eq!(switch["done"], true, "{switch:#}");
     assert_eq!(p["next"], "deploy-2", "{p:#}");
+    // Deploy 2, the unset verified: `name` goes from the schema, and the writes of the new fields
+    // alone are not one-sided dual-writes (the walk's plan went back to the dual-write step).
+    commit(&root, "deploy 2");
+    let mut ledger: serde_json::Value = serde_json::from_str(&read(&root, "convex-migrate.json")).unwrap();
+    ledger["verified"]["users.name"] = serde_json::json!({ "deployment": "prod", "remaining": 0 });
+    verified(&root, &serde_json::to_string_pretty(&ledger).unwrap());
+    assert_eq!(apply(&root, &args, 0)["applied"]["id"], "users.name/remove");
+    let p = plan(&root, &args);
+    assert_eq!(step(&p, "users.name/dual-write")["done"], true, "{p:#}");
+    assert_eq!(p["next"], "deploy-3", "{p:#}");
 }

@@ -117,7 +117,9 @@ pub(super) fn moved(ws: &Workspace, table: &str, field: &str, targets: &[Target]
     let mut declare =
         Step::of(&id, "declare", StepKind::Edit, Phase::before(1), format!("Declare the dual-write of `{id}` in convex-migrate.json"));
     let undeclared: Vec<&Pair> = pairs.iter().filter(|p| !declared(p)).collect();
-    let retired = old.is_some_and(|f| crate::analysis::state::being_removed(working, f)) || gone;
+    // Deprecated, or out of the working schema (removed, the last deploy to come): the old field
+    // is on its way out, and nothing writes both sides any more.
+    let retired = old.is_none_or(|f| crate::analysis::state::being_removed(working, f));
     // Once the new fields are verified the declaration has done its work (the undeclare step
     // retires it): not declared again.
     let finished = targets.iter().all(|target| ws.is_verified(table, &target.name));
