@@ -270,7 +270,18 @@ fn a_narrowed_union_is_migrated_in_place_and_finishes() {
         migrations.contains("if (doc.role === \"guest\") {\n        await ctx.db.patch(doc._id, { role: \"member\" });"),
         "{migrations}"
     );
-    assert!(read(&root, "convex/migrations.test.ts").contains("const MAP = { \"guest\": \"member\" } as const;"));
+    let test = read(&root, "convex/migrations.test.ts");
+    assert!(test.contains("const MAP = { \"guest\": \"member\" } as const;"));
+    // The documents go into the narrowed schema with the removed value ruled out first, a test
+    // TypeScript narrows on: inserting the wide type there did not type-check (the walk's tsc).
+    assert!(
+        test.contains(concat!(
+            "    for (const { _id, _creationTime, role: value, ...rest } of docs) {\n",
+            "      if (value === \"guest\") throw new Error(\"a document of `users` still holds \\\"guest\\\"\");\n",
+            "      await ctx.db.insert(\"users\", { ...rest, role: value });\n",
+        )),
+        "{test}"
+    );
     assert_eq!(apply(&root, &args, 3)["next"], "deploy-1");
     commit(&root, "deploy 1");
     // `verify --without` records the values verified gone (a stand-in npx: no deployment here).
@@ -350,6 +361,13 @@ fn a_split_unsets_the_old_field_only_after_what_reads_it() {
         "a derived backfill leaves documents without the source for the verify to count: {migrations}"
     );
     assert_eq!(p["next"], "deploy-1");
+    // Each new field's test seeds the other one too: after `firstName` is narrowed (its test
+    // removed with it), the test of `lastName` must still type-check (the walk's tsc failed so).
+    let seed = |path: &str| read(&root, path).lines().find(|l| l.trim_start().starts_with("const doc = {")).unwrap_or_default().to_string();
+    let first = seed("convex/migrations.test.ts");
+    assert!(first.contains(", lastName: ") && first.contains("? { firstName: "), "{first}");
+    let last = seed("convex/backfillUsersLastName.test.ts");
+    assert!(last.contains(", firstName: ") && last.contains("? { lastName: "), "{last}");
 }
 
 /// What a split leaves after its first deploy: `name` deprecated with its unset migration, and a
@@ -571,4 +589,132 @@ fn the_migrations_component_is_used_wherever_it_is_installed() {
     assert!(notes.iter().any(|n| n.contains("does not install it")), "{notes:?}");
     let text = backfill_text(&listed);
     assert!(text.contains("export const backfillUsersRole = internalMutation({"), "{text}");
+}
+
+const ROLE_ARG_WRITER: &str = "import { v } from \"convex/values\";\nimport { mutation } from \"./_generated/server\";\nexport const create = mutation({\n  args: { name: v.string(), role: v.union(v.literal(\"admin\"), v.literal(\"member\"), v.literal(\"guest\")) },\n  handler: async (ctx, args) => {\n    await ctx.db.insert(\"users\", { name: args.name, role: args.role });\n  },\n});\n";
+
+/// An app that writes its argument to the narrowed field, where the argument still accepts the
+/// removed value, still writes it: the step is not done (the walk's tsc failed at the narrowing,
+/// the insert no longer type-checking), and is done once the argument is narrowed.
+#[test]
+fn a_narrowing_waits_for_arguments_that_still_accept_the_removed_value() {
+    let (_dir, root) = deployed(&[("convex/schema.ts", &users(ROLE_WIDE)), ("convex/users.ts", ROLE_ARG_WRITER)]);
+    let args = ["narrow", "users.role", "--map", "guest=member"];
+    let p = plan(&root, &args);
+    let stop = step(&p, "users.role/stop-writes");
+    assert_eq!(stop["done"], false, "{stop:#}");
+    assert_eq!(
+        stop["missing"],
+        serde_json::json!(["`users:create` writes its argument `role` at convex/users.ts:6, and the argument still accepts \"guest\""])
+    );
+    assert!(stop["manual"].as_str().unwrap().contains("narrow the argument's validator"), "{stop:#}");
+    assert_eq!(stop["applicable"], false);
+    // The developer narrows the argument: done.
+    write(&root, "convex/users.ts", &ROLE_ARG_WRITER.replace(", v.literal(\"guest\")) }", ") }"));
+    let p = plan(&root, &args);
+    assert_eq!(step(&p, "users.role/stop-writes")["done"], true);
+}
+
+/// A finished narrowing (the value gone from the base and the working tree, the ledger recording
+/// it gone) and a finished removal plan as done, not as an unknown value or field (exit 2):
+/// the walk's last `plan` after the narrowing deploy failed so.
+#[test]
+fn finished_narrowings_and_removals_plan_as_done() {
+    let (_dir, root) = deployed(&[("convex/schema.ts", &users(ROLE_NARROW))]);
+    let args = ["narrow", "users.role", "--map", "guest=member"];
+    // Without the ledger, `guest` is not a value of the field.
+    let mut all = vec!["plan"];
+    all.extend_from_slice(&args);
+    let o = run(&root, &all);
+    assert_eq!(o.status.code(), Some(2), "{}{}", stdout(&o), stderr(&o));
+    assert!(stderr(&o).contains("`guest` is not a value of `users.role`"), "{}", stderr(&o));
+    verified(&root, "{ \"verified\": { \"users.role\": { \"deployment\": \"prod\", \"remaining\": 0, \"without\": [\"guest\"] } } }\n");
+    let p = plan(&root, &args);
+    assert_eq!(p["next"], serde_json::Value::Null, "{p:#}");
+    assert!(p["steps"].as_array().unwrap().iter().all(|s| s["done"] == true), "{p:#}");
+    assert!(p["notes"][0].as_str().unwrap().contains("nothing left to do"), "{p:#}");
+    // Another deployment's plan does not take prod's word for it.
+    let mut dev = vec!["plan"];
+    dev.extend_from_slice(&args);
+    dev.extend_from_slice(&["--deployment", "dev"]);
+    assert_eq!(run(&root, &dev).status.code(), Some(2));
+
+    let (_dir2, root) = deployed(&[("convex/schema.ts", &users("    name: v.string(),\n"))]);
+    let o = run(&root, &["plan", "remove", "users.nickname"]);
+    assert_eq!(o.status.code(), Some(2), "a field never seen is still an error: {}", stdout(&o));
+    verified(&root, "{ \"verified\": { \"users.nickname\": { \"deployment\": \"prod\", \"remaining\": 0 } } }\n");
+    let p = plan(&root, &["remove", "users.nickname"]);
+    assert_eq!(p["next"], serde_json::Value::Null, "{p:#}");
+    assert_eq!(
+        p["notes"],
+        serde_json::json!([format!(
+            "`users.nickname` is gone from the base ({}) and from the working tree, no migration code is left, and the ledger records it unset on prod: nothing left to do",
+            &String::from_utf8(Command::new("git").args(["rev-parse", "HEAD"]).current_dir(&root).output().unwrap().stdout).unwrap()[..7]
+        )])
+    );
+}
+
+/// After the new fields of a split are verified, retiring the dual-write declaration does not
+/// make "declare" due again: the walk went round declare → undeclare → declare forever.
+#[test]
+fn a_retired_dual_write_is_not_declared_again() {
+    let (_dir, root) = deployed(&[("convex/schema.ts", &users("    name: v.string(),\n")), ("convex/users.ts", NAMES)]);
+    let args = [
+        "split",
+        "users.name",
+        "--into",
+        "firstName,lastName",
+        "--with",
+        "firstName=doc.name.split(\" \")[0]",
+        "--with",
+        "lastName=doc.name.split(\" \").slice(1).join(\" \")",
+    ];
+    apply_all(&root, &args);
+    commit(&root, "deploy 1");
+    // `verify` of both new fields, as it records them.
+    let mut ledger: serde_json::Value = serde_json::from_str(&read(&root, "convex-migrate.json")).unwrap();
+    ledger["verified"] = serde_json::json!({
+        "users.firstName": { "deployment": "prod", "remaining": 0 },
+        "users.lastName": { "deployment": "prod", "remaining": 0 }
+    });
+    verified(&root, &serde_json::to_string_pretty(&ledger).unwrap());
+    for expect in ["users.firstName/narrow", "users.lastName/narrow", "users.name/undeclare"] {
+        assert_eq!(apply(&root, &args, 0)["applied"]["id"], expect);
+    }
+    let p = plan(&root, &args);
+    let declare = step(&p, "users.name/declare");
+    assert_eq!(declare["done"], true, "{declare:#}");
+    assert_eq!(
+        declare["evidence"],
+        serde_json::json!(["the ledger records `firstName`, `lastName` verified on prod: the dual-write has done its work"])
+    );
+    assert_eq!(p["next"], "users.name/deprecate", "{p:#}");
+    apply(&root, &args, 0);
+    let p = plan(&root, &args);
+    assert_eq!(
+        step(&p, "users.name/declare")["evidence"],
+        serde_json::json!(["`name` is on its way out (deprecated or removed): the dual-write is retired"])
+    );
+    assert_eq!(p["next"], "users.name/stop-writes", "{p:#}");
+    // The app stops writing `name` (the developer's edit); the unset and its verify come next. The
+    // verify's page query reads `name`: it is not one of the app's reads to switch (the walk
+    // stopped there).
+    let app = read(&root, "convex/users.ts");
+    write(&root, "convex/users.ts", &app.replace("{ name: args.name, ", "{ "));
+    let taken = apply_all(&root, &args);
+    assert_eq!(taken[..2], ["users.name/unset", "users.name/verify-function"]);
+    let p = plan(&root, &args);
+    let switch = step(&p, "users.name/switch-reads");
+    assert_eq!(switch["done"], true, "{switch:#}");
+    assert_eq!(p["next"], "deploy-2", "{p:#}");
+    // Deploy 2, the unset verified: `name` goes from the schema, and the writes of the new fields
+    // alone are not one-sided dual-writes (the walk's plan went back to the dual-write step).
+    commit(&root, "deploy 2");
+    let mut ledger: serde_json::Value = serde_json::from_str(&read(&root, "convex-migrate.json")).unwrap();
+    ledger["verified"]["users.name"] = serde_json::json!({ "deployment": "prod", "remaining": 0 });
+    verified(&root, &serde_json::to_string_pretty(&ledger).unwrap());
+    assert_eq!(apply(&root, &args, 0)["applied"]["id"], "users.name/remove");
+    let p = plan(&root, &args);
+    assert_eq!(step(&p, "users.name/dual-write")["done"], true, "{p:#}");
+    assert_eq!(p["next"], "deploy-3", "{p:#}");
 }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # End-to-end checks of the migrations convex-migrate generates (issue 4): installs the npm
 # project in tests/e2e/convex from its lockfile, builds the binary when there is none, and runs
-# driver.mjs (real language server → code actions applied → codegen → tsc → vitest/convex-test).
+# driver.mjs (real language server → code actions applied → codegen → tsc → vitest/convex-test),
+# snapshot-oracle.mjs and walk.mjs (plans followed to the end against a stand-in deployment).
 # Prints a closing `N passed, N failed, N skipped` line; exits non-zero on any failure.
 #
 #   tests/e2e/run.sh [FIXTURE...]      CONVEX_MIGRATE_BIN=path overrides target/debug/convex-migrate
@@ -45,5 +46,10 @@ status=$?
 # The oracle of check --snapshot: convex-test rejects exactly the documents convex-migrate counts.
 if [ $# -eq 0 ] || [[ " $* " == *" snapshot-oracle "* ]]; then
   node snapshot-oracle.mjs --bin "$bin" || status=1
+fi
+# The walk (issue 13): migrations followed through every step of `plan --apply` against a
+# stand-in deployment, with tsc after each step and every document compared (walk.mjs).
+if [ $# -eq 0 ] || [[ " $* " == *" walk "* ]]; then
+  node walk.mjs --bin "$bin" || status=1
 fi
 exit $status

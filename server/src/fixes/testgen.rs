@@ -51,6 +51,11 @@ enum Runner {
 /// - the project has no `schema.ts`/`schema.js` in its functions folder.
 ///
 /// A verify that needs arguments, or is not a query or an action, is left out of the test.
+///
+/// `siblings`: other optional fields of the table being made required too (their own backfills):
+/// seeded as well, so that the test still type-checks once one of them is narrowed before this
+/// migration's code goes.
+#[allow(clippy::too_many_arguments)]
 pub fn migration_test(
     project: &Project,
     table: &Table,
@@ -59,6 +64,7 @@ pub fn migration_test(
     backfill: &Function,
     verify: Option<&Function>,
     value: Option<&str>,
+    siblings: &[&str],
 ) -> Option<Fix> {
     if !is_identifier(field) || !table.is_fully_known() {
         return None;
@@ -88,7 +94,7 @@ pub fn migration_test(
                 Goal::Fill => continue,
                 Goal::Unset => seed.push(format!("{}: {}", key(&f.name), sample?)),
             }
-        } else if !f.validator.is_optional() || reads.contains(&f.name) {
+        } else if !f.validator.is_optional() || reads.contains(&f.name) || siblings.contains(&f.name.as_str()) {
             seed.push(format!("{}: {}", key(&f.name), sample?));
         }
     }
@@ -292,8 +298,17 @@ pub fn mapping_test(
         "  const docs = await t.run((ctx) => ctx.db.query({table_lit}).collect());\n  expect(docs).toHaveLength(COUNT);\n  const before = new Map(seeded.map((doc) => [doc._id, doc]));\n  for (const doc of docs) {{\n    const old = before.get(doc._id){bang}.{field};\n    expect(doc.{field}).toEqual(old in MAP ? {lookup}[old] : old);\n  }}\n",
         bang = if typescript { "!" } else { "" },
     ));
+    // Each removed value is ruled out by a test that TypeScript narrows on, so the document's type
+    // is the narrowed schema's when it is inserted there.
+    let rule_out: String = map
+        .iter()
+        .map(|(a, _)| {
+            let message = serde_json::Value::String(format!("a document of `{}` still holds {a}", table.name));
+            format!("      if (value === {a}) throw new Error({message});\n")
+        })
+        .collect();
     out.push_str(&format!(
-        "  const narrowed = defineSchema({{\n    {table_key}: defineTable({table_def}.validator.extend({{ {field_key}: {narrowed} }})),\n  }});\n  await convexTest(narrowed, modules).run(async (ctx) => {{\n    for (const {{ _id, _creationTime, ...doc }} of docs) {{\n      await ctx.db.insert({table_lit}, doc);\n    }}\n  }});\n}});\n"
+        "  const narrowed = defineSchema({{\n    {table_key}: defineTable({table_def}.validator.extend({{ {field_key}: {narrowed} }})),\n  }});\n  await convexTest(narrowed, modules).run(async (ctx) => {{\n    for (const {{ _id, _creationTime, {field_key}: value, ...rest }} of docs) {{\n{rule_out}      await ctx.db.insert({table_lit}, {{ ...rest, {field_key}: value }});\n    }}\n  }});\n}});\n"
     ));
     Some(Fix {
         title: format!("Generate test of `{name}` for `{}.{field}` on {SAMPLE_DOCUMENTS} sample documents in {path}", table.name),
@@ -547,7 +562,7 @@ export default defineSchema({
         let table = p.schema.as_ref().unwrap().table("users").unwrap();
         let backfill = *p.backfills("users", field, goal).first().expect("a backfill");
         let verify = p.verifies("users", field).first().copied();
-        migration_test(&p, table, field, goal, backfill, verify, None)
+        migration_test(&p, table, field, goal, backfill, verify, None, &[])
     }
 
     fn text(fix: &Fix) -> (&str, &str) {
@@ -762,7 +777,7 @@ export const checkRole = query({
         let table = p.schema.as_ref().unwrap().table("users").unwrap();
         let backfill = p.backfills("users", "role", Goal::Fill)[0];
         let check = p.functions.iter().find(|f| f.name == "checkRole").unwrap();
-        let fix = migration_test(&p, table, "role", Goal::Fill, backfill, Some(check), None).unwrap();
+        let fix = migration_test(&p, table, "role", Goal::Fill, backfill, Some(check), None, &[]).unwrap();
         assert!(!text_of(&fix).contains("checkRole"), "{}", text_of(&fix));
         assert!(!text_of(&fix).contains("remaining"), "{}", text_of(&fix));
     }

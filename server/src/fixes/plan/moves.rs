@@ -117,11 +117,23 @@ pub(super) fn moved(ws: &Workspace, table: &str, field: &str, targets: &[Target]
     let mut declare =
         Step::of(&id, "declare", StepKind::Edit, Phase::before(1), format!("Declare the dual-write of `{id}` in convex-migrate.json"));
     let undeclared: Vec<&Pair> = pairs.iter().filter(|p| !declared(p)).collect();
-    let retired = old.is_some_and(|f| crate::analysis::state::being_removed(working, f)) || gone;
-    if undeclared.is_empty() || retired {
+    // Deprecated, or out of the working schema (removed, the last deploy to come): the old field
+    // is on its way out, and nothing writes both sides any more.
+    let retired = old.is_none_or(|f| crate::analysis::state::being_removed(working, f));
+    // Once the new fields are verified the declaration has done its work (the undeclare step
+    // retires it): not declared again.
+    let finished = targets.iter().all(|target| ws.is_verified(table, &target.name));
+    if undeclared.is_empty() {
         declare = declare.done_because(
             true,
             pairs.iter().filter(|p| declared(p)).map(|p| format!("`dualWrites` declares `{}` → `{}`", p.from, p.to)).collect::<Vec<_>>(),
+        );
+    } else if retired {
+        declare = declare.done_because(true, [format!("`{field}` is on its way out (deprecated or removed): the dual-write is retired")]);
+    } else if finished {
+        declare = declare.done_because(
+            true,
+            [format!("the ledger records {} verified on {}: the dual-write has done its work", names(targets), ws.deployment)],
         );
     } else {
         declare.missing = undeclared.iter().map(|p| format!("`{}` → `{}` is not declared", p.from, p.to)).collect();
@@ -209,7 +221,13 @@ pub(super) fn moved(ws: &Workspace, table: &str, field: &str, targets: &[Target]
             !migration_code.contains(&f.reference)
                 && !working.backfills(table, field, Goal::Unset).iter().any(|u| u.reference == f.reference)
         })
-        .filter(|f| !working.verifies(table, field).iter().any(|v| v.reference == f.reference))
+        // The verify of the old field's unset, with the page query it runs (`verify…Page`).
+        .filter(|f| {
+            !working
+                .verifies(table, field)
+                .iter()
+                .any(|v| v.reference == f.reference || (v.file == f.file && f.name == format!("{}Page", v.name)))
+        })
         .collect();
     let mut switch =
         Step::of(&id, "switch-reads", StepKind::Edit, Phase::before(2), format!("Reads use {} instead of `{field}`", names(targets)));

@@ -50,9 +50,24 @@ pub(super) fn steps(
     all.extend(working_literals.iter().filter(|l| !base_literals.contains(l)).cloned());
 
     // What goes: the values the working tree already dropped, and the ones `--map` names.
+    // A value gone from both sides that the ledger records verified gone: the narrowing is done.
+    let gone_verified = |name: &str| {
+        let name = name.trim();
+        let literal = match name.parse::<f64>() {
+            Ok(n) => Literal::Number(n),
+            Err(_) => match name {
+                "true" => Literal::Boolean(true),
+                "false" => Literal::Boolean(false),
+                other => Literal::String(other.trim_matches('"').to_string()),
+            },
+        };
+        ws.config.config.is_verified_without(table, field, &ws.deployment, &[literal.json()]).then_some(literal)
+    };
     let mut mapping: Vec<(Literal, Literal)> = Vec::new();
     for (from, to) in map {
-        let from_l = literal_named(from, &all).ok_or_else(|| format!("`{from}` is not a value of `{id}` (its values: {})", list(&all)))?;
+        let from_l = literal_named(from, &all)
+            .or_else(|| gone_verified(from))
+            .ok_or_else(|| format!("`{from}` is not a value of `{id}` (its values: {})", list(&all)))?;
         let to_l = literal_named(to, &all).ok_or_else(|| format!("`{to}` is not a value of `{id}` (its values: {})", list(&all)))?;
         mapping.push((from_l, to_l));
     }
@@ -126,8 +141,41 @@ pub(super) fn steps(
         .filter_map(|w| Some((Loc { file: w.file, range: w.item.method_range }, w.item.object.as_ref()?.field(field)?)))
         .filter(|(_, wf)| matches!(&wf.value, WrittenValue::Literal(l) if removed.contains(l)))
         .collect();
+    // A function that writes its own argument to the field, where the argument's validator still
+    // accepts a removed value: the app can still write it (and the narrowed schema rejects that
+    // write, and the insert stops type-checking). Which value it should take instead is the app's.
+    let passed_on: Vec<(Loc, String, &crate::project::Function)> = working
+        .functions
+        .iter()
+        .filter(|func| !migrations.iter().any(|m| m.reference == func.reference))
+        .flat_map(|func| func.writes.iter().map(move |w| (func, w)))
+        .filter(|(_, w)| w.item.table == TableRef::Name(table.to_string()))
+        .filter_map(|(func, w)| {
+            let wf = w.item.object.as_ref()?.field(field)?;
+            let arg = argument_written(&working.file(w.file).text, wf)?;
+            let (_, validator) = func.args.as_ref()?.iter().find(|(name, _)| *name == arg)?;
+            let accepts = validator.required().literals()?;
+            removed.iter().any(|r| accepts.contains(r)).then(|| (Loc { file: w.file, range: w.item.method_range }, arg, &**func))
+        })
+        .collect();
     let mut stop = Step::of(&id, "stop-writes", StepKind::Edit, Phase::before(1), format!("App code stops writing {}", list(&removed)));
-    if writes.is_empty() {
+    if !passed_on.is_empty() {
+        stop.missing = passed_on
+            .iter()
+            .map(|(l, arg, func)| {
+                format!(
+                    "`{}` writes its argument `{arg}` at {}, and the argument still accepts {}",
+                    func.reference,
+                    at(working, *l),
+                    list(&removed)
+                )
+            })
+            .collect();
+        stop.manual = Some(format!(
+            "what the app takes instead of {} is a decision in its code: narrow the argument's validator (or map the value before writing it)",
+            list(&removed)
+        ));
+    } else if writes.is_empty() {
         stop = stop.done_because(true, [format!("no function writes {} to `{id}`", list(&removed))]);
     } else {
         stop.missing = writes.iter().map(|(l, _)| format!("writes a removed value at {}", at(working, *l))).collect();
@@ -404,4 +452,20 @@ fn plain(l: &Literal) -> String {
 
 fn kept(all: &[Literal], removed: &[Literal]) -> Vec<Literal> {
     all.iter().filter(|l| !removed.contains(l)).cloned().collect()
+}
+
+/// The argument a written value is, when it is one as written (`args.role`, or `role` from a
+/// destructured `{ role }`): its name.
+fn argument_written(text: &str, wf: &crate::model::body::WrittenField) -> Option<String> {
+    let value = text.get(wf.value_range.as_usize_range())?.trim();
+    let ident = |s: &str| {
+        !s.is_empty()
+            && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$')
+            && !s.starts_with(|c: char| c.is_ascii_digit())
+    };
+    match value.split_once('.') {
+        Some((object, name)) if ident(object) && ident(name) => Some(name.to_string()),
+        None if ident(value) => Some(value.to_string()),
+        _ => None,
+    }
 }

@@ -63,6 +63,15 @@ pub(super) fn steps(ws: &Workspace, table: &str, field: &str, offset: u32, notes
     let t = working.schema.as_ref().and_then(|s| s.table(table));
     let f = t.and_then(|t| t.field(field));
     let Some(state) = MigrationState::for_goal(ws, table, field, Goal::Unset) else {
+        // Finished: gone from both sides, its code removed, and the ledger says it was unset here.
+        if ws.base().is_some() && ws.is_verified(table, field) {
+            notes.push(format!(
+                "`{table}.{field}` is gone from {} and from the working tree, no migration code is left, and the ledger records it unset on {}: nothing left to do",
+                base_name(ws),
+                ws.deployment
+            ));
+            return Ok(Vec::new());
+        }
         return Err(format!(
             "`{table}.{field}` is in neither the schema nor what is deployed, and no migration code for it is left: nothing to plan"
         ));

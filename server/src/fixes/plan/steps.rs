@@ -213,14 +213,29 @@ pub(super) fn test(
     }
     let verify = state.verifies.iter().find_map(|v| working.functions.iter().find(|f| f.reference == v.reference));
     if let Some(t) = t {
+        // Other fields of the table on their way to required (their own backfill, or the new side
+        // of a declared dual-write): seeded too, so this test still type-checks when one of them
+        // is narrowed first.
+        let name = field_name(field);
+        let siblings: Vec<&str> = t
+            .fields
+            .iter()
+            .filter(|o| o.name != name && o.validator.is_optional())
+            .filter(|o| {
+                let place = format!("{}.{}", t.name, o.name);
+                !working.backfills(&t.name, &o.name, Goal::Fill).is_empty() || ws.config.config.dual_writes.iter().any(|d| d.to == place)
+            })
+            .map(|o| o.name.as_str())
+            .collect();
         step.with_fix(crate::fixes::testgen::migration_test(
             working,
             t,
-            field_name(field),
+            name,
             state.goal,
             backfill,
             verify.map(|f| &**f),
             value,
+            &siblings,
         ));
     }
     if step.fix.is_none() {
