@@ -58,6 +58,18 @@ pub(super) struct Walker<'a> {
 }
 
 impl Walker<'_> {
+    /// A field of a document (or of a parameter holding one) tested for being unset.
+    fn record_test(&mut self, member: &MemberExpr) {
+        let MemberProp::Ident(prop) = &member.prop else { return };
+        let table = match self.classify(&member.obj) {
+            Some(Binding::Doc { table, .. }) => Some(table),
+            Some(Binding::Param(i)) => Some(TableRef::Param(i)),
+            _ => None,
+        };
+        if let Some(table) = table {
+            self.body.tests.push((table, prop.sym.to_string()));
+        }
+    }
     /// Runs `f` one level deeper in `classify`, `bind_pat` or `record_returns`; beyond
     /// [`MAX_DEPTH`] (hostile nesting: `await await …`, `[[[…]]]`, `a ? b : c ? …`) nothing.
     pub(super) fn deeper<T>(&mut self, f: impl FnOnce(&mut Self) -> Option<T>) -> Option<T> {
@@ -439,19 +451,20 @@ impl Visit for Walker<'_> {
                 None
             };
             if let Some(Expr::Member(member)) = tested.map(|e| unwrap_ts(e)) {
-                if let MemberProp::Ident(prop) = &member.prop {
-                    let table = match self.classify(&member.obj) {
-                        Some(Binding::Doc { table, .. }) => Some(table),
-                        Some(Binding::Param(i)) => Some(TableRef::Param(i)),
-                        _ => None,
-                    };
-                    if let Some(table) = table {
-                        self.body.tests.push((table, prop.sym.to_string()));
-                    }
-                }
+                self.record_test(member);
             }
         }
         bin.visit_children_with(self);
+    }
+
+    /// `!doc.f`: a test for the field being unset (or falsy), as backfills guard their patch.
+    fn visit_unary_expr(&mut self, unary: &swc_ecma_ast::UnaryExpr) {
+        if unary.op == swc_ecma_ast::UnaryOp::Bang {
+            if let Expr::Member(member) = unwrap_ts(&unary.arg) {
+                self.record_test(member);
+            }
+        }
+        unary.visit_children_with(self);
     }
 
     fn visit_member_expr(&mut self, member: &MemberExpr) {
