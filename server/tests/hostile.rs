@@ -93,3 +93,191 @@ fn doubling_spreads_resolve_in_bounded_time() {
         .unwrap();
     rx.recv_timeout(Duration::from_secs(5)).expect("the analysis finishes in seconds");
 }
+
+// ---- Reads and writes stay in the project (issue 18, part 2) ----
+
+/// Runs the binary in `dir`; (exit code, stdout, stderr).
+fn run(dir: &Path, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = Command::new(BIN).args(args).current_dir(dir).output().expect("binary runs");
+    (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn json_diagnostics(stdout: &str) -> Vec<serde_json::Value> {
+    let json: serde_json::Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    json["diagnostics"].as_array().cloned().unwrap_or_default()
+}
+
+fn repository(root: &Path) {
+    common::git(root, &["init", "-q", "-b", "main"]);
+}
+
+fn commit(root: &Path) {
+    common::git(root, &["add", "-A"]);
+    common::git(root, &["commit", "-qm", "base"]);
+}
+
+/// What a runner's file looks like to the tool: a schema that, read, would be parsed and quoted.
+const SECRET: &str = "RUNNER_SECRET_TOKEN_4242";
+
+fn secret_file(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("secret.ts");
+    std::fs::write(&path, format!("export default defineSchema({{ {SECRET}: defineTable({{ {SECRET}: v.string( }}) }});\n")).unwrap();
+    path
+}
+
+/// An absolute `functions` folder, or one that climbs out with `..`, is a configuration error:
+/// exit 2 with one line on stderr, nothing read from there, `plan --apply` writes nothing there.
+#[test]
+fn a_functions_folder_outside_the_project_is_a_config_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    let outside = root.join("outside");
+    write(&outside, "schema.ts", &schema("v.optional(v.string())"));
+    write(&outside, "users.ts", "import { mutation } from \"./_generated/server\";\nexport const create = mutation({ args: {}, handler: async (ctx) => { await ctx.db.insert(\"users\", { name: \"a\" }); } });\n");
+    let before: Vec<_> = ["schema.ts", "users.ts"].iter().map(|f| std::fs::read_to_string(outside.join(f)).unwrap()).collect();
+    for functions in [outside.display().to_string(), "../outside".to_string(), "convex/../../outside".to_string()] {
+        let project = root.join("project");
+        write(&project, "convex.json", &serde_json::json!({ "functions": functions }).to_string());
+        write(&project, "convex/schema.ts", &schema("v.optional(v.string())"));
+        let (code, stdout, stderr) = run(&project, &["check", "--no-base", "--format", "json"]);
+        assert_eq!(code, Some(2), "{functions}: {stdout} {stderr}");
+        assert!(stderr.contains("`functions` must be a folder inside the project"), "{functions}: {stderr}");
+        assert_eq!(stderr.trim().lines().count(), 1, "{stderr}");
+        let (code, _, stderr) = run(&project, &["plan", "require", "users.role", "--default", "\"a\"", "--apply"]);
+        assert_eq!(code, Some(2), "{functions}: {stderr}");
+        let after: Vec<_> = ["schema.ts", "users.ts"].iter().map(|f| std::fs::read_to_string(outside.join(f)).unwrap()).collect();
+        assert_eq!(after, before, "{functions}: nothing written outside");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 2, "no file created outside");
+    }
+}
+
+/// A `convex/schema.ts` linked to a file outside the checkout, a `convex.json` linked out, and a
+/// `convex/` folder linked elsewhere are not read: each is an `unreadable-file` finding, and not
+/// a word of the file they lead to is printed. Links inside the project keep working.
+#[test]
+fn symbolic_links_that_leave_the_project_are_not_read() {
+    use std::os::unix::fs::symlink;
+    let runner = tempfile::tempdir().unwrap();
+    let secret = secret_file(runner.path());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    repository(&root);
+    write(&root, "convex/users.ts", "export const x = 1;\n");
+    write(&root, "lib/inside.ts", "export const broken = (;\n");
+    symlink(&secret, root.join("convex/schema.ts")).unwrap();
+    symlink("../lib/inside.ts", root.join("convex/inside.ts")).unwrap();
+    symlink(&secret, root.join("convex-migrate.json")).unwrap();
+    let (code, stdout, stderr) = run(&root, &["check", "--no-base", "--format", "json"]);
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "the runner's file was printed: {stdout} {stderr}");
+    assert_eq!(code, Some(1), "{stdout} {stderr}");
+    let diagnostics = json_diagnostics(&stdout);
+    let found = |path: &str, rule: &str| diagnostics.iter().find(|d| d["path"] == path && d["rule"] == rule).cloned();
+    for path in ["convex/schema.ts", "convex-migrate.json"] {
+        let d = found(path, "unreadable-file").unwrap_or_else(|| panic!("{path} not named: {diagnostics:#?}"));
+        assert!(d["message"].as_str().unwrap().contains("leads outside the project"), "{d:#}");
+    }
+    // The link inside the project is followed: its target's syntax error is found.
+    assert!(found("convex/inside.ts", "parse-error").is_some(), "{diagnostics:#?}");
+    for format in ["human", "github", "sarif"] {
+        let (_, stdout, stderr) = run(&root, &["check", "--no-base", "--format", format]);
+        assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "{format}: {stdout} {stderr}");
+    }
+
+    // The whole functions folder linked elsewhere.
+    let other = tempfile::tempdir().unwrap();
+    let project = other.path().canonicalize().unwrap();
+    repository(&project);
+    std::fs::copy(&secret, runner.path().join("schema.ts")).unwrap();
+    symlink(runner.path(), project.join("convex")).unwrap();
+    let (code, stdout, stderr) = run(&project, &["check", "--no-base", "--format", "json"]);
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "{stdout} {stderr}");
+    assert_eq!(code, Some(1), "{stdout} {stderr}");
+    let diagnostics = json_diagnostics(&stdout);
+    assert!(
+        diagnostics.iter().any(|d| d["path"] == "convex" && d["rule"] == "unreadable-file"),
+        "the linked folder is named: {diagnostics:#?}"
+    );
+}
+
+/// In the base commit: a link committed to a file outside the repository is not read (it is
+/// named, at the base); a link inside the repository is read like the file it leads to.
+#[test]
+fn git_links_are_followed_inside_the_repository_only() {
+    use std::os::unix::fs::symlink;
+    let runner = tempfile::tempdir().unwrap();
+    let secret = secret_file(runner.path());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    repository(&root);
+    write(&root, "shared/schema.ts", &schema("v.optional(v.string())"));
+    symlink("../shared/schema.ts", root.join("convex/schema.ts")).unwrap_or_else(|_| {
+        std::fs::create_dir_all(root.join("convex")).unwrap();
+        symlink("../shared/schema.ts", root.join("convex/schema.ts")).unwrap();
+    });
+    symlink(&secret, root.join("convex/leak.ts")).unwrap();
+    commit(&root);
+    // The working tree makes the field required: the base's schema, read through its link, says
+    // it was optional.
+    write(&root, "shared/schema.ts", &schema("v.string()"));
+    let (code, stdout, stderr) = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "{stdout} {stderr}");
+    assert_eq!(code, Some(1), "{stdout} {stderr}");
+    let diagnostics = json_diagnostics(&stdout);
+    assert!(
+        diagnostics.iter().any(|d| d["path"] == "convex/schema.ts" && d["rule"] == "required-without-backfill"),
+        "the base's linked schema was read: {diagnostics:#?}"
+    );
+    let leak: Vec<_> = diagnostics.iter().filter(|d| d["path"] == "convex/leak.ts" && d["rule"] == "unreadable-file").collect();
+    assert!(leak.iter().any(|d| d["message"].as_str().unwrap().contains("outside the repository")), "{diagnostics:#?}");
+    assert!(leak.iter().any(|d| d["message"].as_str().unwrap().contains("outside the project")), "{diagnostics:#?}");
+}
+
+/// `check --fix` writes through a link that stays inside the project (the file it leads to
+/// changes, the link stays a link), and refuses one that leads out.
+#[test]
+fn fixes_write_through_links_inside_the_project_only() {
+    use std::os::unix::fs::symlink;
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "base/convex/schema.ts", &schema("v.optional(v.string())"));
+    write(&root, "work/shared/schema.ts", &schema("v.string()"));
+    std::fs::create_dir_all(root.join("work/convex")).unwrap();
+    symlink("../shared/schema.ts", root.join("work/convex/schema.ts")).unwrap();
+    let (_, stdout, stderr) = run(&root, &["check", "work", "--base-dir", "base", "--fix"]);
+    assert!(std::fs::symlink_metadata(root.join("work/convex/schema.ts")).unwrap().file_type().is_symlink());
+    assert_eq!(
+        std::fs::read_to_string(root.join("work/shared/schema.ts")).unwrap(),
+        schema("v.optional(v.string())"),
+        "{stdout} {stderr}"
+    );
+    let leftovers: Vec<_> = walk_names(&root).into_iter().filter(|n| n.contains(".convex-migrate-")).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+fn walk_names(dir: &Path) -> Vec<String> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        out.push(entry.file_name().to_string_lossy().into_owned());
+        if entry.file_type().unwrap().is_dir() {
+            out.extend(walk_names(&entry.path()));
+        }
+    }
+    out
+}
+
+/// The language server reads the project with `read_dir_project`: a `functions` folder outside
+/// the project is said once, on convex.json, and the `convex/` folder is analysed instead.
+#[test]
+fn the_language_server_says_a_functions_folder_outside_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "convex.json", r#"{ "functions": "/etc" }"#);
+    write(&root, "convex/schema.ts", &schema("v.string()"));
+    let mut notes = Vec::new();
+    let project = convex_migrate::sources::read_dir_project(&root, &mut notes);
+    assert_eq!(project.layout.functions_dir, "convex");
+    let said: Vec<_> = project.unread.iter().filter(|u| u.path == "convex.json").collect();
+    assert_eq!(said.len(), 1, "{:?}", project.unread);
+    assert!(notes.is_empty(), "said once, not twice: {notes:?}");
+    assert!(project.files.iter().all(|f| f.path.starts_with("convex/")));
+}

@@ -206,3 +206,28 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     }
     written
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_ledger_is_written_through_links_inside_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let outside = tempfile::tempdir().unwrap();
+        let root = dir.path();
+        std::fs::write(outside.path().join("x.json"), "outside").unwrap();
+        std::os::unix::fs::symlink(outside.path().join("x.json"), root.join("out.json")).unwrap();
+        let err = write_atomic(&root.join("out.json"), "{}").unwrap_err();
+        assert!(err.to_string().contains("leads outside the project"), "{err}");
+        assert_eq!(std::fs::read_to_string(outside.path().join("x.json")).unwrap(), "outside");
+        std::fs::create_dir(root.join("real")).unwrap();
+        std::fs::write(root.join("real/ledger.json"), "old").unwrap();
+        std::os::unix::fs::symlink("real/ledger.json", root.join("ledger.json")).unwrap();
+        write_atomic(&root.join("ledger.json"), "new").unwrap();
+        assert!(std::fs::symlink_metadata(root.join("ledger.json")).unwrap().file_type().is_symlink());
+        assert_eq!(std::fs::read_to_string(root.join("real/ledger.json")).unwrap(), "new");
+        assert_eq!(read_optional(root, "ledger.json").unwrap().as_deref(), Some("new"));
+        assert!(read_optional(root, "out.json").is_err());
+    }
+}
