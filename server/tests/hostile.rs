@@ -281,3 +281,90 @@ fn the_language_server_says_a_functions_folder_outside_once() {
     assert!(notes.is_empty(), "said once, not twice: {notes:?}");
     assert!(project.files.iter().all(|f| f.path.starts_with("convex/")));
 }
+
+// ---- Size checks before loading (issue 18, part 7) ----
+
+/// The peak RSS of `convex-migrate ARGS` in `dir`, in KiB (GNU time), or `None` without it.
+fn peak_kib(dir: &Path, args: &[&str]) -> Option<(u64, Option<i32>, String)> {
+    let time = Path::new("/usr/bin/time");
+    if !time.exists() {
+        return None;
+    }
+    let out = Command::new(time).arg("-f").arg("peak %M").arg(BIN).args(args).current_dir(dir).output().ok()?;
+    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+    let peak = stderr.lines().rev().find_map(|l| l.strip_prefix("peak ")?.trim().parse().ok())?;
+    Some((peak, out.status.code(), stderr))
+}
+
+/// A 64 MiB blob in the base commit's `convex/` (as a file, and behind a tree entry and a
+/// symbolic link that claim it is something else) is said to be too large, or the base
+/// unreadable, from the object's header alone: the blob is never decompressed.
+#[test]
+fn a_large_blob_in_the_base_is_not_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    repository(&root);
+    write(&root, "convex/schema.ts", &schema("v.optional(v.string())"));
+    std::fs::write(root.join("convex/data.ts"), vec![b'a'; 64 << 20]).unwrap();
+    commit(&root);
+    std::fs::remove_file(root.join("convex/data.ts")).unwrap();
+    let Some((peak, code, stderr)) = peak_kib(&root, &["check", "--base", "HEAD", "--format", "json"]) else { return };
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(peak < 48 << 10, "the blob was loaded: peak {peak} KiB");
+
+    // The same blob behind a tree entry (`convex` → the blob) and a link (`convex/schema.ts` → the
+    // blob), hand-made: git itself would not write them.
+    let blob = String::from_utf8(
+        Command::new("git").args(["rev-parse", "HEAD:convex/data.ts"]).current_dir(&root).output().unwrap().stdout,
+    )
+    .unwrap()
+    .trim()
+    .to_string();
+    // A tree object written as raw bytes (`git mktree` checks the kinds): `MODE NAME\0ID`.
+    let mktree = |mode: &str, name: &str, id: &str| {
+        use std::io::Write as _;
+        let mut bytes = format!("{mode} {name}\0").into_bytes();
+        bytes.extend((0..id.len()).step_by(2).map(|i| u8::from_str_radix(&id[i..i + 2], 16).unwrap()));
+        let mut child = Command::new("git")
+            .args(["hash-object", "-t", "tree", "--literally", "-w", "--stdin"])
+            .current_dir(&root)
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        child.stdin.take().unwrap().write_all(&bytes).unwrap();
+        let id = String::from_utf8(child.wait_with_output().unwrap().stdout).unwrap().trim().to_string();
+        assert_eq!(id.len(), 40, "git hash-object wrote the tree");
+        id
+    };
+    let commit_tree = |tree: &str| {
+        let out = Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@e", "commit-tree", tree, "-m", "hostile"])
+            .current_dir(&root)
+            .output()
+            .unwrap();
+        String::from_utf8(out.stdout).unwrap().trim().to_string()
+    };
+    let as_tree = commit_tree(&mktree("40000", "convex", &blob));
+    let link = mktree("120000", "schema.ts", &blob);
+    let as_link = commit_tree(&mktree("40000", "convex", &link));
+    for (what, commit) in [("a tree entry", as_tree), ("a symbolic link", as_link)] {
+        assert_eq!(commit.len(), 40, "{what}: the commit was made");
+        let (peak, code, stderr) = peak_kib(&root, &["check", "--base", &commit, "--format", "json"]).unwrap();
+        assert!(code == Some(1) || code == Some(2), "{what}: {stderr}");
+        assert!(peak < 48 << 10, "{what}: the blob was loaded: peak {peak} KiB ({stderr})");
+    }
+}
+
+/// A file over 4 MiB on disk is said to be too large from its metadata, never read.
+#[test]
+fn a_large_file_on_disk_is_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    write(&root, "convex/schema.ts", &schema("v.string()"));
+    let file = std::fs::File::create(root.join("convex/data.ts")).unwrap();
+    file.set_len(256 << 20).unwrap(); // Sparse: 256 MiB that take no room.
+    let Some((peak, code, stderr)) = peak_kib(&root, &["check", "--no-base", "--format", "json"]) else { return };
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(peak < 48 << 10, "the file was read: peak {peak} KiB");
+}

@@ -180,6 +180,10 @@ impl GitRepo {
             Err(_) if head_is_unborn(repo) => return Err(self.no_commits()),
             Err(err) => return Err(unknown(one_line(&err))),
         };
+        let header = repo.find_header(id.detach()).map_err(|err| unknown(one_line(&err)))?;
+        if header.size() > MAX_OBJECT_SIZE {
+            return Err(unknown(format!("it names a {} of {} bytes; not loading it", header.kind(), header.size())));
+        }
         let object = id.object().map_err(|err| unknown(one_line(&err)))?;
         let kind = object.kind;
         match object.peel_to_commit() {
@@ -550,14 +554,36 @@ fn descend(repo: &gix::Repository, root: ObjectId, prefix: &[BString]) -> Result
     Ok(Some(current))
 }
 
+/// Trees, commits and tags larger than this are not loaded (a real tree of 100,000 entries
+/// holds ~4 MiB): an object is only decompressed after its header says what and how big it is.
+pub const MAX_OBJECT_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Checks `id`'s header (kind and size, read without decompressing the object) before it is
+/// loaded: it must be a `kind` of at most [`MAX_OBJECT_SIZE`] bytes.
+fn check_header(repo: &gix::Repository, id: ObjectId, kind: gix::objs::Kind) -> Result<(), GitError> {
+    let header = repo.find_header(id).map_err(|err| read_error(&err))?;
+    if header.kind() != kind {
+        return Err(GitError::Read(format!("the git object {id} is a {}, not a {kind}", header.kind())));
+    }
+    if header.size() > MAX_OBJECT_SIZE {
+        return Err(GitError::Read(format!(
+            "the git {kind} {id} holds {} bytes, more than the {MAX_OBJECT_SIZE} read; not loading it",
+            header.size()
+        )));
+    }
+    Ok(())
+}
+
 /// The id of the root tree of `commit`.
 fn tree_of_commit(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, GitError> {
+    check_header(repo, commit, gix::objs::Kind::Commit)?;
     let commit = repo.find_commit(commit).map_err(|err| read_error(&err))?;
     commit.tree_id().map(gix::Id::detach).map_err(|err| read_error(&err))
 }
 
 /// The raw bytes of the tree `id` (decoded separately, since the entries borrow from them).
 fn tree_data(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, GitError> {
+    check_header(repo, id, gix::objs::Kind::Tree)?;
     let mut tree = repo.find_tree(id).map_err(|err| read_error(&err))?;
     Ok(tree.take_data())
 }
