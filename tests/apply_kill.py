@@ -7,13 +7,14 @@ change). For each kill, a fresh copy of the project; the binary is started, SIGK
 random delay in [0, 1.3 x its median run time], and the project inspected twice: at once (what
 the kill left on disk) and after the next run of the tool (`check`, which finishes or rolls back
 what a run that died left). For each race, a writer edits one of the targets at a random moment
-of the run (half the time in place, `open(..., "w")`, half the time as editors do, a temporary
-file renamed over it).
+of the run and keeps editing it until the run has ended (half the races in place,
+`open(..., "w")`, half as editors do, a temporary file renamed over it); its last edit must be
+in the file.
 
 Counted:
   torn        a target holding neither its old text nor its new one (nor, raced, the writer's)
   half        some targets new and others old (for a race: other than what the exit code says)
-  lost        the writer's edit not in the file once both are done
+  lost        the writer's last edit not in the file once both are done
   strays      files named `.convex-migrate-*` left in the project
 
 Usage: python3 tests/apply_kill.py target/release/convex-migrate [--kills 200] [--races 200] [--files 8] [--seed N]
@@ -218,35 +219,46 @@ def main():
     # Races.
     race = dict(torn=0, half=0, lost=0, strays=0)
     results = {"applied": 0, "refused": 0}
+    edits = 0
     for n in range(a.races):
         copy = os.path.join(work, f"race{n}")
         shutil.copytree(template, copy)
         victim = targets[rng.randrange(len(targets))]
         path = os.path.join(copy, victim)
-        marker = f"// a concurrent edit {n}\n"
-        edited = old[victim] + marker
         during = n % 2 == 1
         delay = rng.uniform(0, window * 1.2) if during else rng.uniform(0, median * 1.3)
         in_place = (n // 2) % 2 == 0
+        last = {"marker": None, "edits": 0}
 
         def writer():
+            # From a random moment, edit the file again and again until the run has ended.
             if during:
                 wait_for_writing(copy, p, median * 3)
             time.sleep(delay)
-            if in_place:
-                with open(path, "w") as f:
-                    f.write(edited)
-            else:
-                tmp = path + ".editor-tmp"
-                with open(tmp, "w") as f:
-                    f.write(edited)
-                os.rename(tmp, path)
+            k = 0
+            while k == 0 or p.poll() is None:
+                marker = f"// a concurrent edit {n}.{k}\n"
+                edited = old[victim] + marker
+                if in_place:
+                    with open(path, "w") as f:
+                        f.write(edited)
+                else:
+                    tmp = path + ".editor-tmp"
+                    with open(tmp, "w") as f:
+                        f.write(edited)
+                    os.rename(tmp, path)
+                last["marker"] = marker
+                k += 1
+                time.sleep(rng.uniform(0, 0.0002))
+            last["edits"] = k
 
         p = run_apply(binary, copy)
         t = threading.Thread(target=writer)
         t.start()
         _, err = p.communicate()
         t.join()
+        edits += last["edits"]
+        marker = last["marker"]
         state = snapshot(copy, targets)
         lost = 0 if marker in (state[victim] or "") else 1
         others = [x for x in targets if x != victim]
@@ -268,7 +280,7 @@ def main():
             print(f"  race {n} ({'in place' if in_place else 'rename'}, {delay * 1000:.1f} ms, exit {p.returncode}): "
                   f"torn {torn}, half {half}, lost {lost}, strays {left} {err.decode().strip()[:200]}")
         shutil.rmtree(copy)
-    print(f"races: {a.races} (applied {results['applied']}, refused as changed meanwhile {results['refused']})")
+    print(f"races: {a.races}, {edits} concurrent edits (applied {results['applied']}, refused as changed meanwhile {results['refused']})")
     print(f"  torn {race['torn']}, half-applied {race['half']}, lost concurrent edits {race['lost']}, stray temp files {race['strays']}")
     shutil.rmtree(work)
     bad = after["torn"] + after["half"] + after["strays"] + race["torn"] + race["half"] + race["lost"] + race["strays"] + raw["torn"]

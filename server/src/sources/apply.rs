@@ -96,13 +96,11 @@ pub fn apply_fix(root: &Path, fix: &Fix, expected: &dyn Fn(&str) -> Option<Strin
         let _ = std::fs::remove_file(&journal);
         return Err(e);
     }
-    for p in &planned {
-        if p.moved {
-            let _ = std::fs::remove_file(&p.backup);
-        }
-        if let Some(dir) = p.path.parent() {
-            sync_dir(dir);
-        }
+    for p in planned.iter().filter(|p| p.moved) {
+        let _ = std::fs::remove_file(&p.backup);
+    }
+    for dir in folders(&planned) {
+        sync_dir(&dir);
     }
     let _ = std::fs::remove_file(&journal);
     sync_dir(&root);
@@ -231,11 +229,19 @@ fn write_temps(planned: &mut [Planned]) -> Result<(), String> {
             let _ = file.set_permissions(meta.permissions());
         }
         file.sync_all().map_err(|e| format!("cannot write {}: {e}", p.rel))?;
-        if let Some(dir) = p.path.parent() {
-            sync_dir(dir);
-        }
+    }
+    for dir in folders(planned) {
+        sync_dir(&dir);
     }
     Ok(())
+}
+
+/// The folders of the planned files, each once.
+fn folders(planned: &[Planned]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = planned.iter().filter_map(|p| p.path.parent().map(Path::to_path_buf)).collect();
+    dirs.sort();
+    dirs.dedup();
+    dirs
 }
 
 /// For each file: the original moved aside, checked, and the new text linked into its place.
