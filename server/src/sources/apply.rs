@@ -89,6 +89,10 @@ pub fn apply_fix(root: &Path, fix: &Fix, expected: &dyn Fn(&str) -> Option<Strin
         sync_dir(&root);
         return Err(e);
     }
+    // The swaps on disk before the journal says they are done.
+    for dir in folders(&planned) {
+        sync_dir(&dir);
+    }
     // Committed: from here on a crash finishes the change instead of undoing it.
     if let Err(e) = write_journal(&journal, &planned, true) {
         roll_back(&mut planned);
