@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # All the tests: the Rust crate (unit, rule fixtures, CLI and language-server tests on real git
-# repositories), the generated-code end-to-end suite (real convex package, tsc, convex-test), and
-# the transactional apply under kills and races (tests/apply_kill.py, short), the editor tests (VS Code extension, headless Neovim, the .vsix in code-server), and the npm
-# packages installed into a fresh Convex app (with the workflows linted).
+# repositories), the transactional apply under kills and races (tests/apply_kill.py, short), the
+# generated-code end-to-end suite (real convex package, tsc, convex-test), the editor tests
+# (VS Code extension, headless Neovim, the .vsix in code-server), and the npm packages installed
+# into a fresh Convex app (with the workflows linted).
 # Each suite installs what it needs from the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -245,11 +245,7 @@ fn fixes_write_through_links_inside_the_project_only() {
     symlink("../shared/schema.ts", root.join("work/convex/schema.ts")).unwrap();
     let (_, stdout, stderr) = run(&root, &["check", "work", "--base-dir", "base", "--fix"]);
     assert!(std::fs::symlink_metadata(root.join("work/convex/schema.ts")).unwrap().file_type().is_symlink());
-    assert_eq!(
-        std::fs::read_to_string(root.join("work/shared/schema.ts")).unwrap(),
-        schema("v.optional(v.string())"),
-        "{stdout} {stderr}"
-    );
+    assert_eq!(std::fs::read_to_string(root.join("work/shared/schema.ts")).unwrap(), schema("v.optional(v.string())"), "{stdout} {stderr}");
     let leftovers: Vec<_> = walk_names(&root).into_iter().filter(|n| n.contains(".convex-migrate-")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
 }
@@ -314,12 +310,11 @@ fn a_large_blob_in_the_base_is_not_loaded() {
 
     // The same blob behind a tree entry (`convex` → the blob) and a link (`convex/schema.ts` → the
     // blob), hand-made: git itself would not write them.
-    let blob = String::from_utf8(
-        Command::new("git").args(["rev-parse", "HEAD:convex/data.ts"]).current_dir(&root).output().unwrap().stdout,
-    )
-    .unwrap()
-    .trim()
-    .to_string();
+    let blob =
+        String::from_utf8(Command::new("git").args(["rev-parse", "HEAD:convex/data.ts"]).current_dir(&root).output().unwrap().stdout)
+            .unwrap()
+            .trim()
+            .to_string();
     // A tree object written as raw bytes (`git mktree` checks the kinds): `MODE NAME\0ID`.
     let mktree = |mode: &str, name: &str, id: &str| {
         use std::io::Write as _;

@@ -406,10 +406,7 @@ fn remove_stale_temps(dir: &Path) {
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().to_string();
         let ours = name.starts_with('.') && name.contains(MARK) && (name.ends_with(".tmp") || name.ends_with(".bak"));
-        let pid_alive = name
-            .rsplit_once(MARK)
-            .and_then(|(_, rest)| rest.split('.').next()?.parse::<u32>().ok())
-            .is_some_and(alive);
+        let pid_alive = name.rsplit_once(MARK).and_then(|(_, rest)| rest.split('.').next()?.parse::<u32>().ok()).is_some_and(alive);
         if ours && !pid_alive && entry.file_type().is_ok_and(|t| t.is_file()) {
             if name.ends_with(".bak") {
                 let target = dir.join(name.trim_start_matches('.').split(MARK).next().unwrap_or(""));

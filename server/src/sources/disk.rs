@@ -179,7 +179,9 @@ pub fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
     let target = match std::fs::symlink_metadata(path) {
         Ok(meta) if meta.file_type().is_symlink() => match resolve_within(dir, path) {
             Ok(Some(real)) => real,
-            Ok(None) => return Err(std::io::Error::other(format!("{} is a dangling symbolic link; not writing through it", path.display()))),
+            Ok(None) => {
+                return Err(std::io::Error::other(format!("{} is a dangling symbolic link; not writing through it", path.display())))
+            }
             Err(_) => return Err(std::io::Error::other(format!("{}: {LEADS_OUTSIDE}; not writing through it", path.display()))),
         },
         _ => path.to_path_buf(),

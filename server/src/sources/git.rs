@@ -378,7 +378,8 @@ fn follow_link(repo: &gix::Repository, root_tree: ObjectId, dir: Vec<String>, li
     let mut link = link;
     let mut dir = dir;
     for _ in 0..MAX_LINK_HOPS {
-        let header = repo.find_header(link).map_err(|e| format!("its link target is missing from the local git objects ({})", one_line(&e)))?;
+        let header =
+            repo.find_header(link).map_err(|e| format!("its link target is missing from the local git objects ({})", one_line(&e)))?;
         if header.kind() != gix::objs::Kind::Blob || header.size() > 4096 {
             return Err("a symbolic link whose target is not a path".into());
         }
