@@ -13,6 +13,8 @@ in the file.
 
 Counted:
   torn        a target holding neither its old text nor its new one (nor, raced, the writer's)
+  missing     a target that is not there (a kill between moving the original aside and putting
+              the new file in its place, where the system cannot swap two names atomically)
   half        some targets new and others old (for a race: other than what the exit code says)
   lost        the writer's last edit not in the file once both are done
   strays      files named `.convex-migrate-*` left in the project
@@ -126,11 +128,12 @@ def recover(binary, dir):
 
 
 def judge(state, old, new, targets):
-    torn = sum(1 for t in targets if state[t] not in (old[t], new[t]))
+    torn = sum(1 for t in targets if state[t] is not None and state[t] not in (old[t], new[t]))
+    missing = sum(1 for t in targets if state[t] is None)
     changed = [t for t in targets if state[t] == new[t] and old[t] != new[t]]
     unchanged = [t for t in targets if state[t] == old[t] and old[t] != new[t]]
     half = 1 if changed and unchanged else 0
-    return torn, half, ("new" if changed and not unchanged else "old" if unchanged and not changed else "mixed")
+    return torn, missing, half, ("new" if changed and not unchanged else "old" if unchanged and not changed else "mixed")
 
 
 def main():
@@ -177,8 +180,8 @@ def main():
     print("odd-numbered kills and races land while the run writes (after its first file appears), even ones anywhere")
 
     # Kills.
-    raw = dict(torn=0, half=0, strays=0)
-    after = dict(torn=0, half=0, strays=0)
+    raw = dict(torn=0, missing=0, half=0, strays=0)
+    after = dict(torn=0, missing=0, half=0, strays=0)
     outcomes = {"old": 0, "new": 0, "mixed": 0}
     finished = 0
     for n in range(a.kills):
@@ -196,24 +199,26 @@ def main():
         if p.returncode == 0:
             finished += 1
         state = snapshot(copy, targets)
-        torn, half, _ = judge(state, old, new, targets)
+        torn, missing, half, _ = judge(state, old, new, targets)
         raw["torn"] += torn
+        raw["missing"] += missing
         raw["half"] += half
         raw["strays"] += len(strays(copy))
         recover(binary, copy)
         state = snapshot(copy, targets)
-        torn, half, outcome = judge(state, old, new, targets)
+        torn, missing, half, outcome = judge(state, old, new, targets)
         after["torn"] += torn
+        after["missing"] += missing
         after["half"] += half
         left = strays(copy)
         after["strays"] += len(left)
         outcomes[outcome] += 1
-        if torn or half or left:
-            print(f"  kill {n} after {delay * 1000:.1f} ms: torn {torn}, half {half}, strays {left}")
+        if torn or missing or half or left:
+            print(f"  kill {n} after {delay * 1000:.1f} ms: torn {torn}, missing {missing}, half {half}, strays {left}")
         shutil.rmtree(copy)
     print(f"kills: {a.kills} ({finished} runs had finished before the kill)")
-    print(f"  right after the kill:   torn {raw['torn']}, half-applied {raw['half']}, stray temp files {raw['strays']}")
-    print(f"  after the next run:     torn {after['torn']}, half-applied {after['half']}, stray temp files {after['strays']}"
+    print(f"  right after the kill:   torn {raw['torn']}, missing {raw['missing']}, half-applied {raw['half']}, stray temp files {raw['strays']}")
+    print(f"  after the next run:     torn {after['torn']}, missing {after['missing']}, half-applied {after['half']}, stray temp files {after['strays']}"
           f"  (all old: {outcomes['old']}, all new: {outcomes['new']}, mixed: {outcomes['mixed']})")
 
     # Races.
@@ -283,7 +288,7 @@ def main():
     print(f"races: {a.races}, {edits} concurrent edits (applied {results['applied']}, refused as changed meanwhile {results['refused']})")
     print(f"  torn {race['torn']}, half-applied {race['half']}, lost concurrent edits {race['lost']}, stray temp files {race['strays']}")
     shutil.rmtree(work)
-    bad = after["torn"] + after["half"] + after["strays"] + race["torn"] + race["half"] + race["lost"] + race["strays"] + raw["torn"]
+    bad = after["torn"] + after["missing"] + after["half"] + after["strays"] + race["torn"] + race["half"] + race["lost"] + race["strays"] + raw["torn"]
     sys.exit(1 if bad else 0)
 
 

@@ -248,10 +248,32 @@ fn folders(planned: &[Planned]) -> Vec<PathBuf> {
     dirs
 }
 
-/// For each file: the original moved aside, checked, and the new text linked into its place.
+/// For each file: the new text put in place of the original, the original checked. Where the
+/// system can swap two names atomically (Linux's `renameat2(RENAME_EXCHANGE)`), the file is never
+/// missing, not even for a moment, and what was swapped out (the original, or a file a writer
+/// renamed there meanwhile) is kept aside and checked. Elsewhere the original is moved aside,
+/// checked, and the new file linked into its place without replacing anything.
 fn swap(planned: &mut [Planned]) -> Result<(), String> {
     let changed = |rel: &str| format!("{rel} changed while the fix was being written; nothing was changed");
     for p in planned.iter_mut() {
+        if let (Some(before), Some(_)) = (&p.before, &p.after) {
+            let _ = std::fs::remove_file(&p.backup);
+            if exchange(&p.temp, &p.path).is_ok() {
+                p.placed = true;
+                // What was at the target now bears the temporary name: keep it as the backup.
+                if let Err(e) = std::fs::rename(&p.temp, &p.backup) {
+                    // Still ours to undo: swap back.
+                    let _ = exchange(&p.temp, &p.path);
+                    p.placed = false;
+                    return Err(format!("cannot replace {}: {e}", p.rel));
+                }
+                p.moved = true;
+                if std::fs::read(&p.backup).ok().as_deref() != Some(before.as_bytes()) {
+                    return Err(changed(&p.rel));
+                }
+                continue;
+            }
+        }
         if let Some(before) = &p.before {
             let _ = std::fs::remove_file(&p.backup);
             std::fs::rename(&p.path, &p.backup).map_err(|e| match e.kind() {
@@ -266,7 +288,7 @@ fn swap(planned: &mut [Planned]) -> Result<(), String> {
         }
         if p.after.is_some() {
             // A link does not replace: a file someone created here meanwhile stays theirs.
-            std::fs::hard_link(&p.temp, &p.path).map_err(|e| match e.kind() {
+            link_or_rename(&p.temp, &p.path).map_err(|e| match e.kind() {
                 std::io::ErrorKind::AlreadyExists if p.before.is_none() => format!("{} already exists; not overwriting it", p.rel),
                 std::io::ErrorKind::AlreadyExists => changed(&p.rel),
                 _ => format!("cannot replace {}: {e}", p.rel),
@@ -276,6 +298,35 @@ fn swap(planned: &mut [Planned]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Swaps the files at `a` and `b` atomically (both must exist).
+#[cfg(target_os = "linux")]
+fn exchange(a: &Path, b: &Path) -> std::io::Result<()> {
+    use std::os::unix::ffi::OsStrExt as _;
+    let a = std::ffi::CString::new(a.as_os_str().as_bytes())?;
+    let b = std::ffi::CString::new(b.as_os_str().as_bytes())?;
+    // SAFETY: two valid NUL-terminated paths; the call reads nothing else.
+    let r = unsafe { libc::syscall(libc::SYS_renameat2, libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+    if r == 0 {
+        Ok(())
+    } else {
+        Err(std::io::Error::last_os_error())
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_: &Path, _: &Path) -> std::io::Result<()> {
+    Err(std::io::Error::from(std::io::ErrorKind::Unsupported))
+}
+
+/// Puts `from` at `to` without replacing a file there: a hard link (then `from` is removed by the
+/// caller), or, on a file system without hard links, a rename.
+fn link_or_rename(from: &Path, to: &Path) -> std::io::Result<()> {
+    match std::fs::hard_link(from, to) {
+        Err(e) if e.kind() != std::io::ErrorKind::AlreadyExists && std::fs::symlink_metadata(to).is_err() => std::fs::rename(from, to),
+        other => other,
+    }
 }
 
 /// The originals once more: a writer that held one open may have written to it after it was
@@ -293,23 +344,39 @@ fn recheck(planned: &[Planned]) -> Result<(), String> {
 /// where the file still holds this run's text: what another writer put there stays).
 fn roll_back(planned: &mut [Planned]) {
     for p in planned.iter_mut().rev() {
-        if p.placed {
-            let ours = p.after.as_deref().map(str::as_bytes);
-            if std::fs::read(&p.path).ok().as_deref() == ours {
-                let _ = std::fs::remove_file(&p.path);
+        let ours = p.after.as_deref().map(str::as_bytes);
+        match (p.placed, p.moved) {
+            (true, true) => restore(&p.backup, &p.path, ours),
+            (true, false) => {
+                if std::fs::read(&p.path).ok().as_deref() == ours {
+                    let _ = std::fs::remove_file(&p.path);
+                }
             }
-            p.placed = false;
+            (false, true) => put_back(&p.backup, &p.path),
+            (false, false) => {}
         }
-        if p.moved {
-            put_back(&p.backup, &p.path);
-            p.moved = false;
-        }
+        p.placed = false;
+        p.moved = false;
     }
+}
+
+/// The original at `backup` back at `path`, where `path` holds `ours` (this run's text): swapped
+/// back atomically where the system can, else `ours` removed and the original linked back. What
+/// another writer put at `path` stays.
+fn restore(backup: &Path, path: &Path, ours: Option<&[u8]>) {
+    if std::fs::read(path).ok().as_deref() == ours && ours.is_some() {
+        if exchange(backup, path).is_ok() {
+            let _ = std::fs::remove_file(backup);
+            return;
+        }
+        let _ = std::fs::remove_file(path);
+    }
+    put_back(backup, path);
 }
 
 /// Moves `backup` back to `path` unless something is there now (then that is newer, and stays).
 fn put_back(backup: &Path, path: &Path) {
-    if std::fs::hard_link(backup, path).is_ok() || std::fs::symlink_metadata(path).is_ok() {
+    if link_or_rename(backup, path).is_ok() || std::fs::symlink_metadata(path).is_ok() {
         let _ = std::fs::remove_file(backup);
     }
 }
@@ -376,19 +443,35 @@ fn recover_entry(root: &Path, entry: &serde_json::Value, committed: bool) {
     if !ours(&temp) || !ours(&backup) {
         return;
     }
-    let _ = std::fs::remove_file(&temp);
     let existed = entry["existed"].as_bool().unwrap_or(false);
+    let after = entry["after"].as_str();
+    let fingerprint_of = |p: &Path| std::fs::read(p).ok().map(|t| fingerprint(&t));
+    match fingerprint_of(&temp) {
+        // Not this run's text: the original, swapped out of its place and not yet renamed to
+        // its backup name. It is the backup.
+        Some(f) if existed && Some(f.as_str()) != after && !backup.exists() => {
+            let _ = std::fs::rename(&temp, &backup);
+        }
+        Some(_) => {
+            let _ = std::fs::remove_file(&temp);
+        }
+        None => {}
+    }
     if committed {
         if existed {
             let _ = std::fs::remove_file(&backup);
         }
         return;
     }
-    let after = entry["after"].as_str();
     let holds_ours = || std::fs::read(&target).ok().is_some_and(|t| Some(fingerprint(&t).as_str()) == after);
     if existed {
         if backup.exists() {
             if holds_ours() {
+                // Swapped back atomically where possible, so the file is never missing.
+                if exchange(&backup, &target).is_ok() {
+                    let _ = std::fs::remove_file(&backup);
+                    return;
+                }
                 let _ = std::fs::remove_file(&target);
             }
             put_back(&backup, &target);
@@ -494,5 +577,40 @@ mod tests {
         let mode = std::fs::metadata(root.join("run.sh")).unwrap().permissions().mode() & 0o777;
         assert_eq!(mode, 0o755);
         assert!(!root.join(format!(".run.sh{MARK}999999999.tmp")).exists());
+    }
+
+    #[test]
+    fn a_run_that_died_mid_swap_is_rolled_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().canonicalize().unwrap();
+        std::fs::write(root.join("a.ts"), "new a").unwrap(); // swapped in
+        std::fs::write(root.join(format!(".a.ts{MARK}999999999.tmp")), "old a").unwrap(); // swapped out
+        std::fs::write(root.join("b.ts"), "new b").unwrap(); // swapped in, original moved aside
+        std::fs::write(root.join(format!(".b.ts{MARK}999999999.bak")), "old b").unwrap();
+        std::fs::write(root.join("c.ts"), "old c").unwrap(); // not reached
+        std::fs::write(root.join(format!(".c.ts{MARK}999999999.tmp")), "new c").unwrap();
+        std::fs::write(root.join("d.ts"), "new d").unwrap(); // created
+        let entry = |name: &str, existed: bool, after: &str| {
+            serde_json::json!({
+                "target": root.join(name).to_string_lossy(),
+                "temp": root.join(format!(".{name}{MARK}999999999.tmp")).to_string_lossy(),
+                "backup": root.join(format!(".{name}{MARK}999999999.bak")).to_string_lossy(),
+                "existed": existed,
+                "after": fingerprint(after.as_bytes()),
+            })
+        };
+        let journal = serde_json::json!({ "committed": false, "entries": [
+            entry("a.ts", true, "new a"), entry("b.ts", true, "new b"), entry("c.ts", true, "new c"), entry("d.ts", false, "new d"),
+            // Never outside the project.
+            { "target": "/etc/passwd", "temp": "/etc/.passwd.convex-migrate-1.tmp", "backup": "/etc/.passwd.convex-migrate-1.bak", "existed": true },
+        ]});
+        std::fs::write(journal_path(&root, 999_999_999), journal.to_string()).unwrap();
+        assert_eq!(recover(&root), 1);
+        for (name, text) in [("a.ts", "old a"), ("b.ts", "old b"), ("c.ts", "old c")] {
+            assert_eq!(std::fs::read_to_string(root.join(name)).unwrap(), text, "{name}");
+        }
+        assert!(!root.join("d.ts").exists());
+        let left: Vec<_> = std::fs::read_dir(&root).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(left.len(), 3, "{left:?}");
     }
 }
