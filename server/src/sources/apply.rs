@@ -10,9 +10,11 @@
 //!    target, its temporary file and where its original will be moved;
 //! 2. the new texts go to temporary files beside their targets (the target's permissions,
 //!    synced);
-//! 3. each original is moved aside (a rename: from then on nobody can open it by its name), then
-//!    checked against the text the fix was computed from, and the new file linked into its place
-//!    without replacing anything (a file someone created there meanwhile is never overwritten);
+//! 3. each new file swaps names with its original atomically (Linux `renameat2`
+//!    `RENAME_EXCHANGE`: the target is never missing), and what was swapped out is checked
+//!    against the text the fix was computed from; elsewhere the original is moved aside (a
+//!    rename: from then on nobody can open it by its name), checked, and the new file linked into
+//!    its place without replacing anything (a file someone created there meanwhile stays);
 //! 4. the originals moved aside are checked once more (a writer that held one open), the journal
 //!    is marked committed, and they are removed.
 //!
