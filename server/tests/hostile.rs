@@ -167,6 +167,8 @@ fn symbolic_links_that_leave_the_project_are_not_read() {
     symlink(&secret, root.join("convex/schema.ts")).unwrap();
     symlink("../lib/inside.ts", root.join("convex/inside.ts")).unwrap();
     symlink(&secret, root.join("convex-migrate.json")).unwrap();
+    // A link the tool would not read anyway (not a source file) is not a finding.
+    symlink(&secret, root.join("convex/notes.md")).unwrap();
     let (code, stdout, stderr) = run(&root, &["check", "--no-base", "--format", "json"]);
     assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "the runner's file was printed: {stdout} {stderr}");
     assert_eq!(code, Some(1), "{stdout} {stderr}");
@@ -176,6 +178,7 @@ fn symbolic_links_that_leave_the_project_are_not_read() {
         let d = found(path, "unreadable-file").unwrap_or_else(|| panic!("{path} not named: {diagnostics:#?}"));
         assert!(d["message"].as_str().unwrap().contains("leads outside the project"), "{d:#}");
     }
+    assert!(!diagnostics.iter().any(|d| d["path"] == "convex/notes.md"), "{diagnostics:#?}");
     // The link inside the project is followed: its target's syntax error is found.
     assert!(found("convex/inside.ts", "parse-error").is_some(), "{diagnostics:#?}");
     for format in ["human", "github", "sarif"] {
@@ -215,6 +218,7 @@ fn git_links_are_followed_inside_the_repository_only() {
         symlink("../shared/schema.ts", root.join("convex/schema.ts")).unwrap();
     });
     symlink(&secret, root.join("convex/leak.ts")).unwrap();
+    symlink(&secret, root.join("convex/notes.md")).unwrap();
     commit(&root);
     // The working tree makes the field required: the base's schema, read through its link, says
     // it was optional.
@@ -230,6 +234,7 @@ fn git_links_are_followed_inside_the_repository_only() {
     let leak: Vec<_> = diagnostics.iter().filter(|d| d["path"] == "convex/leak.ts" && d["rule"] == "unreadable-file").collect();
     assert!(leak.iter().any(|d| d["message"].as_str().unwrap().contains("outside the repository")), "{diagnostics:#?}");
     assert!(leak.iter().any(|d| d["message"].as_str().unwrap().contains("outside the project")), "{diagnostics:#?}");
+    assert!(!diagnostics.iter().any(|d| d["path"] == "convex/notes.md"), "{diagnostics:#?}");
 }
 
 /// `check --fix` writes through a link that stays inside the project (the file it leads to

@@ -504,7 +504,14 @@ fn walk(
                             out.skip(path, "a symbolic link to a git submodule: its files are in another repository")
                         }
                         Ok(_) => {}
-                        Err(reason) => out.skip(path, reason),
+                        // What it leads to is unknown: named when it would be read as a file, or
+                        // as a folder when its name has no extension.
+                        Err(reason) => {
+                            let folder_like = !path.rsplit('/').next().unwrap_or(&path).contains('.');
+                            if want(&path, false) || (folder_like && want(&path, true)) {
+                                out.skip(path, reason);
+                            }
+                        }
                     }
                 }
                 EntryKind::Blob | EntryKind::BlobExecutable => {
