@@ -368,3 +368,32 @@ fn a_large_file_on_disk_is_not_read() {
     assert_eq!(code, Some(1), "{stderr}");
     assert!(peak < 48 << 10, "the file was read: peak {peak} KiB");
 }
+
+/// An import from outside the functions folder is read from disk inside the repository; one
+/// whose file is a link that leads out of it is not read, and is named.
+#[test]
+fn imports_through_links_out_of_the_repository_are_not_read() {
+    use std::os::unix::fs::symlink;
+    let runner = tempfile::tempdir().unwrap();
+    let secret = secret_file(runner.path());
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().canonicalize().unwrap();
+    repository(&root);
+    write(&root, "shared/ok.ts", "import { v } from \"convex/values\";\nexport const name = v.string();\n");
+    std::fs::create_dir_all(root.join("shared")).unwrap();
+    symlink(&secret, root.join("shared/leak.ts")).unwrap();
+    write(
+        &root,
+        "app/convex/schema.ts",
+        "import { defineSchema, defineTable } from \"convex/server\";\nimport { name } from \"../../shared/ok\";\nimport { leak } from \"../../shared/leak\";\nexport default defineSchema({ users: defineTable({ name, leak }) });\n",
+    );
+    let (_, stdout, stderr) = run(&root.join("app"), &["check", "--no-base", "--format", "json"]);
+    assert!(!stdout.contains(SECRET) && !stderr.contains(SECRET), "{stdout} {stderr}");
+    let diagnostics = json_diagnostics(&stdout);
+    assert!(
+        diagnostics.iter().any(|d| d["path"] == "../shared/leak.ts"
+            && d["rule"] == "unreadable-file"
+            && d["message"].as_str().unwrap().contains("leads outside the project")),
+        "{diagnostics:#?}"
+    );
+}
