@@ -120,6 +120,8 @@ pub fn workspace_edit(session: &Session, project: &ProjectState, snapshot: &Snap
     let mut changes: HashMap<Uri, Vec<TextEdit>> = HashMap::new();
     let can_create = session.capabilities().create_files;
     for file in &fix.edits {
+        // Never an edit outside the project, nor through a link that leads out of it.
+        crate::sources::apply::target(&project.root, &file.path).ok()?;
         let uri = uri_of(&project.root.join(&file.path))?;
         if file.delete {
             if !session.capabilities().delete_files {

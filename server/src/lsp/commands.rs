@@ -241,6 +241,10 @@ async fn record_verified(client: &Client, session: &Session, project: &ProjectSt
             return false;
         }
     };
+    if let Err(e) = crate::sources::apply::target(&project.root, FILE_NAME) {
+        client.show_message(MessageType::ERROR, format!("convex-migrate: cannot record the verification: {e}")).await;
+        return false;
+    }
     let Some(uri) = uri_of(&path) else { return false };
     let edit = if exists {
         let old = current.unwrap_or_default();

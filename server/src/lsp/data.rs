@@ -34,6 +34,13 @@ impl DataCache {
     pub fn attach(&self, ws: &mut Workspace, root: &Path, setting: Option<&str>, stale: &dyn Fn() -> bool) -> Result<Option<String>, ()> {
         let Some(setting) = setting.map(str::trim).filter(|s| !s.is_empty()) else { return Ok(None) };
         let path = root.join(setting);
+        // A path relative to the project (a workspace's settings travel with the repository)
+        // stays in it: neither `..` nor a link may lead the read elsewhere.
+        if Path::new(setting).is_relative() {
+            if let Err(e) = crate::sources::disk::resolve_within(root, &path) {
+                return Ok(Some(format!("the snapshot setting: `{setting}`: {e}; the findings are not counted")));
+            }
+        }
         let stamp = std::fs::metadata(&path).map(|m| (m.len(), m.modified().ok())).unwrap_or((0, None));
         let asked = questions(ws);
         let Ok(mut last) = self.last.lock() else { return Ok(None) };

@@ -176,7 +176,15 @@ impl ProjectState {
         if !layout.is_source(rel) {
             return;
         }
-        let text = disk::read_optional(&self.root, rel).ok().flatten();
+        let read = disk::read_optional(&self.root, rel);
+        if let Ok(mut u) = self.unread.lock() {
+            // What could not be read (a link that leads out of the project, too large) is said.
+            u.0.retain(|un| un.path != rel || !matches!(un.problem, crate::project::ReadProblem::Unreadable { .. }));
+            if let Err(e) = &read {
+                u.0.push(Unread { path: rel.to_string(), problem: crate::project::ReadProblem::Unreadable { reason: e.to_string() } });
+            }
+        }
+        let text = read.ok().flatten();
         if let Ok(mut d) = self.disk.lock() {
             match text {
                 Some(text) => {

@@ -30,10 +30,11 @@ impl Layout {
         let Some(text) = text else { return (Layout::default(), None) };
         match serde_json::from_str::<ConvexJson>(text) {
             Ok(ConvexJson { functions: Some(dir) }) => {
+                if let Some(problem) = functions_outside(&dir) {
+                    return (Layout::default(), Some(problem));
+                }
                 let dir = normalize_dir(&dir);
-                if dir.is_empty() || dir.split('/').any(|c| c == "..") {
-                    (Layout::default(), Some(format!("convex.json: `functions` must be a folder inside the project, not `{dir}`")))
-                } else {
+                {
                     (Layout { functions_dir: dir, ..Layout::default() }, None)
                 }
             }
@@ -91,6 +92,34 @@ impl Layout {
             format!("{module}:{export}")
         }
     }
+}
+
+/// Why a `functions` path from `convex.json` is not a folder inside the project (absolute, a
+/// drive or UNC path, climbing with `..`, empty), if it is not.
+pub fn functions_outside(dir: &str) -> Option<String> {
+    let raw = dir.trim();
+    let normal = normalize_dir(raw);
+    let absolute = raw.starts_with('/') || raw.starts_with('\\') || raw.as_bytes().get(1) == Some(&b':') || raw.starts_with('~');
+    let climbs = normal.split(['/', '\\']).any(|c| c == "..");
+    let why = if absolute {
+        "an absolute path"
+    } else if climbs {
+        "a path that climbs out with `..`"
+    } else if normal.is_empty() || normal == "." || raw.contains('\0') {
+        "not a folder"
+    } else {
+        return None;
+    };
+    Some(format!(
+        "convex.json: `functions` must be a folder inside the project, not `{raw}` ({why}): nothing outside the project is read or written"
+    ))
+}
+
+/// Whether convex.json's text (if any) sets a `functions` folder outside the project: the
+/// message, which the CLI gives as an error.
+pub fn convex_json_outside(text: Option<&str>) -> Option<String> {
+    let json: serde_json::Value = serde_json::from_str(text?).ok()?;
+    functions_outside(json.get("functions")?.as_str()?)
 }
 
 fn normalize_dir(dir: &str) -> String {

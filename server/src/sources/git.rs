@@ -159,7 +159,8 @@ impl GitRepo {
         let root_tree = tree_of_commit(&repo, commit_id)?;
         let mut out = Collected::default();
         if let Some(project_tree) = descend(&repo, root_tree, &prefix)? {
-            walk(&repo, project_tree, want, &mut out)?;
+            let prefix: Vec<String> = prefix.iter().map(|c| c.to_str_lossy().to_string()).collect();
+            walk(&repo, Links { root_tree, prefix: &prefix }, project_tree, want, &mut out)?;
         }
         // A hand-made tree can list a name twice; like a checkout, keep one of them.
         out.files.sort_by(|a, b| a.path.cmp(&b.path));
@@ -179,6 +180,10 @@ impl GitRepo {
             Err(_) if head_is_unborn(repo) => return Err(self.no_commits()),
             Err(err) => return Err(unknown(one_line(&err))),
         };
+        let header = repo.find_header(id.detach()).map_err(|err| unknown(one_line(&err)))?;
+        if header.size() > MAX_OBJECT_SIZE {
+            return Err(unknown(format!("it names a {} of {} bytes; not loading it", header.kind(), header.size())));
+        }
         let object = id.object().map_err(|err| unknown(one_line(&err)))?;
         let kind = object.kind;
         match object.peel_to_commit() {
@@ -240,7 +245,11 @@ impl GitRepo {
             let Some(entry) = entries.iter().find(|e| e.filename == name.as_bytes().as_bstr()) else { continue };
             match entry.mode.kind() {
                 EntryKind::Blob | EntryKind::BlobExecutable => read_blob(&repo, entry.oid.to_owned(), path.clone(), &mut out),
-                EntryKind::Link => out.skip(path.clone(), "a symbolic link"),
+                EntryKind::Link => match follow_link(&repo, root_tree, dirs_of(&parts), entry.oid.to_owned()) {
+                    Ok((EntryKind::Blob | EntryKind::BlobExecutable, id)) => read_blob(&repo, id, path.clone(), &mut out),
+                    Ok(_) => {}
+                    Err(reason) => out.skip(path.clone(), reason),
+                },
                 _ => {}
             }
         }
@@ -344,9 +353,113 @@ impl Collected {
     }
 }
 
+/// Where the walk is in the repository, to follow symbolic links: the commit's root tree and the
+/// project folder's path in it.
+#[derive(Clone, Copy)]
+struct Links<'a> {
+    root_tree: ObjectId,
+    prefix: &'a [String],
+}
+
+/// The folders of a repository path (all but its last component).
+fn dirs_of(parts: &[String]) -> Vec<String> {
+    parts.split_last().map(|(_, dirs)| dirs.to_vec()).unwrap_or_default()
+}
+
+/// At most this many links are followed to resolve one (a loop ends there).
+const MAX_LINK_HOPS: usize = 16;
+
+/// Where the symbolic link `link` (a blob holding its target) in the folder `dir` (components
+/// from the repository's top) leads in the tree `root_tree`: the entry's kind and id. A link that
+/// leads outside the repository (absolute, or climbing above its top), to nothing, or through
+/// too many links is an error saying so; nothing outside the repository is ever looked at.
+fn follow_link(repo: &gix::Repository, root_tree: ObjectId, dir: Vec<String>, link: ObjectId) -> Result<(EntryKind, ObjectId), String> {
+    const OUTSIDE: &str = "a symbolic link that leads outside the repository: not followed, not read";
+    let mut link = link;
+    let mut dir = dir;
+    for _ in 0..MAX_LINK_HOPS {
+        let header =
+            repo.find_header(link).map_err(|e| format!("its link target is missing from the local git objects ({})", one_line(&e)))?;
+        if header.kind() != gix::objs::Kind::Blob || header.size() > 4096 {
+            return Err("a symbolic link whose target is not a path".into());
+        }
+        let mut blob = repo.find_blob(link).map_err(|e| format!("cannot read the symbolic link ({})", one_line(&e)))?;
+        let target = String::from_utf8(blob.take_data()).map_err(|_| "a symbolic link whose target is not UTF-8".to_string())?;
+        if target.starts_with('/') || target.contains('\0') || target.is_empty() {
+            return Err(OUTSIDE.into());
+        }
+        let mut parts = dir.clone();
+        for component in target.split('/') {
+            match component {
+                "" | "." => {}
+                ".." => {
+                    parts.pop().ok_or_else(|| OUTSIDE.to_string())?;
+                }
+                c => parts.push(c.to_string()),
+            }
+        }
+        // Down from the top, following the links met on the way.
+        let mut current = root_tree;
+        let mut at: Vec<String> = Vec::new();
+        let mut found = None;
+        let mut hops = 0;
+        let mut rest: std::collections::VecDeque<String> = parts.into();
+        while let Some(component) = rest.pop_front() {
+            let data = tree_data(repo, current).map_err(|e| e.to_string())?;
+            let entries = decode_tree(&data, current).map_err(|e| e.to_string())?;
+            let Some(entry) = entries.iter().find(|e| e.filename == component.as_bytes().as_bstr()) else {
+                return Err("a symbolic link to nothing (its target is not in the commit)".into());
+            };
+            let kind = entry.mode.kind();
+            let id = entry.oid.to_owned();
+            if rest.is_empty() {
+                found = Some((kind, id, at.clone()));
+                break;
+            }
+            match kind {
+                EntryKind::Tree => {
+                    current = id;
+                    at.push(component);
+                }
+                EntryKind::Link => {
+                    hops += 1;
+                    if hops > MAX_LINK_HOPS {
+                        return Err("a symbolic link through too many links (a loop?)".into());
+                    }
+                    let (kind, id) = follow_link(repo, root_tree, at.clone(), id)?;
+                    if kind != EntryKind::Tree {
+                        return Err("a symbolic link to nothing (its target is not in the commit)".into());
+                    }
+                    current = id;
+                    at.push(component);
+                }
+                _ => return Err("a symbolic link to nothing (its target is not in the commit)".into()),
+            }
+        }
+        match found {
+            Some((EntryKind::Link, id, at)) => {
+                link = id;
+                dir = at;
+            }
+            Some((kind, id, _)) => return Ok((kind, id)),
+            // The target is the repository's top.
+            None => return Ok((EntryKind::Tree, root_tree)),
+        }
+    }
+    Err("a symbolic link through too many links (a loop?)".into())
+}
+
 /// Visits the tree `root` depth-first (with an explicit stack: deep trees cannot overflow ours),
-/// collecting the wanted blobs and reporting what cannot be read as text.
-fn walk(repo: &gix::Repository, root: ObjectId, want: &dyn Fn(&str, bool) -> bool, out: &mut Collected) -> Result<(), GitError> {
+/// collecting the wanted blobs and reporting what cannot be read as text. Symbolic links are
+/// followed inside the repository (a folder reached through a link is entered once).
+fn walk(
+    repo: &gix::Repository,
+    links: Links<'_>,
+    root: ObjectId,
+    want: &dyn Fn(&str, bool) -> bool,
+    out: &mut Collected,
+) -> Result<(), GitError> {
+    let mut entered = std::collections::HashSet::new();
     let mut pending = vec![(root, String::new())];
     while let Some((tree_id, dir)) = pending.pop() {
         let data = tree_data(repo, tree_id)?;
@@ -374,8 +487,31 @@ fn walk(repo: &gix::Repository, root: ObjectId, want: &dyn Fn(&str, bool) -> boo
                     }
                 }
                 EntryKind::Link => {
-                    if want(&path, false) {
-                        out.skip(path, "a symbolic link");
+                    if !want(&path, false) && !want(&path, true) {
+                        continue;
+                    }
+                    let mut dir: Vec<String> = links.prefix.to_vec();
+                    dir.extend(path.split('/').map(str::to_string));
+                    dir.pop();
+                    match follow_link(repo, links.root_tree, dir, entry.oid.to_owned()) {
+                        Ok((EntryKind::Blob | EntryKind::BlobExecutable, id)) if want(&path, false) => read_blob(repo, id, path, out),
+                        Ok((EntryKind::Tree, id)) if want(&path, true) => {
+                            if entered.insert(id) {
+                                pending.push((id, path));
+                            }
+                        }
+                        Ok((EntryKind::Commit, _)) if want(&path, true) => {
+                            out.skip(path, "a symbolic link to a git submodule: its files are in another repository")
+                        }
+                        Ok(_) => {}
+                        // What it leads to is unknown: named when it would be read as a file, or
+                        // as a folder when its name has no extension.
+                        Err(reason) => {
+                            let folder_like = !path.rsplit('/').next().unwrap_or(&path).contains('.');
+                            if want(&path, false) || (folder_like && want(&path, true)) {
+                                out.skip(path, reason);
+                            }
+                        }
                     }
                 }
                 EntryKind::Blob | EntryKind::BlobExecutable => {
@@ -426,14 +562,36 @@ fn descend(repo: &gix::Repository, root: ObjectId, prefix: &[BString]) -> Result
     Ok(Some(current))
 }
 
+/// Trees, commits and tags larger than this are not loaded (a real tree of 100,000 entries
+/// holds ~4 MiB): an object is only decompressed after its header says what and how big it is.
+pub const MAX_OBJECT_SIZE: u64 = 32 * 1024 * 1024;
+
+/// Checks `id`'s header (kind and size, read without decompressing the object) before it is
+/// loaded: it must be a `kind` of at most [`MAX_OBJECT_SIZE`] bytes.
+fn check_header(repo: &gix::Repository, id: ObjectId, kind: gix::objs::Kind) -> Result<(), GitError> {
+    let header = repo.find_header(id).map_err(|err| read_error(&err))?;
+    if header.kind() != kind {
+        return Err(GitError::Read(format!("the git object {id} is a {}, not a {kind}", header.kind())));
+    }
+    if header.size() > MAX_OBJECT_SIZE {
+        return Err(GitError::Read(format!(
+            "the git {kind} {id} holds {} bytes, more than the {MAX_OBJECT_SIZE} read; not loading it",
+            header.size()
+        )));
+    }
+    Ok(())
+}
+
 /// The id of the root tree of `commit`.
 fn tree_of_commit(repo: &gix::Repository, commit: ObjectId) -> Result<ObjectId, GitError> {
+    check_header(repo, commit, gix::objs::Kind::Commit)?;
     let commit = repo.find_commit(commit).map_err(|err| read_error(&err))?;
     commit.tree_id().map(gix::Id::detach).map_err(|err| read_error(&err))
 }
 
 /// The raw bytes of the tree `id` (decoded separately, since the entries borrow from them).
 fn tree_data(repo: &gix::Repository, id: ObjectId) -> Result<Vec<u8>, GitError> {
+    check_header(repo, id, gix::objs::Kind::Tree)?;
     let mut tree = repo.find_tree(id).map_err(|err| read_error(&err))?;
     Ok(tree.take_data())
 }
@@ -828,7 +986,9 @@ mod tests {
         let repo = test.open();
 
         let (files, skipped) = read_all(&repo, "HEAD", test.path());
-        assert_eq!(paths(&files), ["convex/binary.ts", "convex/schema.ts"]);
+        // A link inside the repository is followed.
+        assert_eq!(paths(&files), ["convex/binary.ts", "convex/link.ts", "convex/schema.ts"]);
+        assert_eq!(text_of(&files, "convex/link.ts"), Some("// schema\n"));
         assert_eq!(files[0].invalid_utf8_at, Some(0), "decoded lossily, the bad byte named");
         let reason_of = |path: &str| {
             skipped
@@ -838,9 +998,8 @@ mod tests {
                 .unwrap_or_else(|| panic!("{path} not reported in {skipped:?}"))
         };
         assert!(reason_of("convex/huge.ts").starts_with("too large (5242880 bytes"));
-        assert_eq!(reason_of("convex/link.ts"), "a symbolic link");
         assert!(reason_of("convex/vendor").contains("submodule"));
-        assert_eq!(skipped.len(), 3, "{skipped:?}");
+        assert_eq!(skipped.len(), 2, "{skipped:?}");
     }
 
     #[test]

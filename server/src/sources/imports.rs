@@ -26,7 +26,7 @@ pub fn module_map(root: &Path, functions_dir: &str) -> ModuleMap {
             if seen > 8 {
                 break;
             }
-            let Some(text) = read_inside(root, &path) else { break };
+            let Ok(Some(text)) = read_inside(root, &path) else { break };
             let dir = path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
             let Some((base_url, paths, extends)) = read_tsconfig(&text, &dir) else { break };
             if map.base_url.is_none() {
@@ -65,7 +65,7 @@ fn workspace_packages(root: &Path) -> Vec<Package> {
             None => vec![top.join(pattern)],
         };
         for dir in dirs.into_iter().take(512) {
-            let Ok(Some(text)) = disk::read_optional(&dir, "package.json") else { continue };
+            let Ok(Some(text)) = disk::read_within(&top, &dir.join("package.json")) else { continue };
             let Ok(json) = serde_json::from_str::<serde_json::Value>(&text) else { continue };
             let Some(name) = json.get("name").and_then(|n| n.as_str()) else { continue };
             let entry = ["types", "module", "main"]
@@ -130,22 +130,14 @@ fn boundary(root: &Path) -> PathBuf {
 }
 
 /// A file at `rel` (from the project root, possibly `../`) inside the boundary, not through
-/// `node_modules`: its text.
-fn read_inside(root: &Path, rel: &str) -> Option<String> {
+/// `node_modules`: its text. `Err` when a symbolic link on the way leads outside the boundary
+/// (nothing of it is read).
+fn read_inside(root: &Path, rel: &str) -> Result<Option<String>, String> {
     let rel = normalize(rel);
     if rel.split('/').any(|c| c == "node_modules") {
-        return None;
+        return Ok(None);
     }
-    let path = root.join(&rel);
-    let within = path.canonicalize().ok()?.starts_with(boundary(root).canonicalize().ok()?);
-    if !within {
-        return None;
-    }
-    let (dir, name) = match rel.rsplit_once('/') {
-        Some((d, n)) => (root.join(d), n.to_string()),
-        None => (root.to_path_buf(), rel.clone()),
-    };
-    disk::read_optional(&dir, &name).ok().flatten()
+    disk::read_within(&boundary(root), &root.join(&rel)).map_err(|e| e.to_string())
 }
 
 /// Reads the first of some candidate paths that exists: its path and text.
@@ -194,7 +186,21 @@ pub fn imported(files: &[SourceFile], map: &ModuleMap, read: &mut ReadFirst<'_>)
     out
 }
 
-/// [`imported`] from the working tree on disk.
-pub fn imported_from_disk(root: &Path, files: &[SourceFile], map: &ModuleMap) -> Vec<SourceFile> {
-    imported(files, map, &mut |candidates| candidates.iter().find_map(|c| read_inside(root, c).map(|text| (c.clone(), text))))
+/// [`imported`] from the working tree on disk, and the files it would not read: those a
+/// symbolic link leads to outside the workspace.
+pub fn imported_from_disk(root: &Path, files: &[SourceFile], map: &ModuleMap) -> (Vec<SourceFile>, Vec<crate::project::Unread>) {
+    let mut refused = Vec::new();
+    let found = imported(files, map, &mut |candidates| {
+        candidates.iter().find_map(|c| match read_inside(root, c) {
+            Ok(text) => text.map(|text| (c.clone(), text)),
+            Err(reason) => {
+                refused.push(crate::project::Unread {
+                    path: normalize(c),
+                    problem: crate::project::ReadProblem::Unreadable { reason: reason.clone() },
+                });
+                None
+            }
+        })
+    });
+    (found, refused)
 }

@@ -31,6 +31,8 @@ pub enum SourceError {
     Git(#[from] git::GitError),
     #[error("--base-dir: {0}")]
     BaseDir(Box<SourceError>),
+    #[error("{0}")]
+    FunctionsOutside(String),
     #[error("the functions folder `{0}` does not exist (convex.json's `functions`, or `convex/`): there is nothing to check")]
     NoFunctionsFolder(String),
 }
@@ -57,7 +59,15 @@ fn layout_from_disk(root: &Path, notes: &mut Vec<String>, unread: &mut Vec<Unrea
         }
     };
     let (layout, note) = Layout::from_convex_json(text.as_deref());
-    notes.extend(note);
+    if let Some(outside) = crate::project::layout::convex_json_outside(text.as_deref()) {
+        // The language server says it once, on convex.json; `load` refuses to run.
+        unread.push(Unread {
+            path: "convex.json".into(),
+            problem: ReadProblem::Unreadable { reason: format!("{outside}; the `convex/` folder is analysed instead") },
+        });
+    } else {
+        notes.extend(note);
+    }
     layout
 }
 
@@ -121,8 +131,9 @@ pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
     let mut layout = layout;
     layout.modules = imports::module_map(root, &layout.functions_dir);
     let mut sources = model_files(files.into_iter().map(|f| (f.path, f.text)).collect());
-    let outside = imports::imported_from_disk(root, &sources, &layout.modules);
+    let (outside, refused) = imports::imported_from_disk(root, &sources, &layout.modules);
     sources.extend(outside);
+    problems.extend(refused);
     Project::build(layout, sources).with_unread(problems)
 }
 
@@ -163,6 +174,8 @@ pub enum BaseChoice {
 /// builds its working tree from its buffers and reads the base with [`read_git_base`].
 pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     let root = project_root(root)?;
+    refuse_functions_outside(&root)?;
+    apply::recover(&root);
     let mut notes = Vec::new();
     let mut project = read_dir_project(&root, &mut notes);
     if !root.join(&project.layout.functions_dir).is_dir() {
@@ -251,9 +264,20 @@ pub fn validated_base(root: &Path, ws: &Workspace) -> Result<Option<Validated>, 
     Ok(Some(Validated::Never { walked: history.len() }))
 }
 
+/// A `convex.json` whose `functions` folder lies outside the project (absolute, or climbing with
+/// `..`) is a configuration error: nothing is read from there, nothing written.
+fn refuse_functions_outside(root: &Path) -> Result<(), SourceError> {
+    let text = disk::read_optional(root, "convex.json").ok().flatten();
+    match crate::project::layout::convex_json_outside(text.as_deref()) {
+        Some(message) => Err(SourceError::FunctionsOutside(message)),
+        None => Ok(()),
+    }
+}
+
 /// The baseline from a folder (`--base-dir`).
 pub fn read_base_dir(dir: &Path) -> Result<Baseline, SourceError> {
     let dir = project_root(dir)?;
+    refuse_functions_outside(&dir)?;
     let mut notes = Vec::new();
     let project = read_dir_project(&dir, &mut notes);
     Ok(Baseline::Read { revision: Arc::new(Revision::new(project)), source: BaseSource::Folder { path: dir.display().to_string() } })
