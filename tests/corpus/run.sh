@@ -14,7 +14,9 @@
 #   CONVEX_MIGRATE_BIN=... tests/corpus/run.sh repros
 #       Run the minimal reproductions in tests/corpus/repros/ (base vs working, or a small git history)
 #       and compare with the `now:` lines of each EXPECT file: UNCHANGED means the tool still behaves
-#       as surveyed; CHANGED means it does something else now (compare with `want:`).
+#       as surveyed; CHANGED means it does something else now (compare with `want:`). With
+#       `repros --update`, the `now:` lines of the CHANGED ones are rewritten to what it does now
+#       (`now: nothing` for no finding): review the diff against `want:`.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 bin="${CONVEX_MIGRATE_BIN:-convex-migrate}"
@@ -27,6 +29,7 @@ case "$mode" in
     exec python3 "$here/survey.py" --repos "$here/repos.txt" --clones "$clones" --bin "$bin" "$@"
     ;;
   repros)
+    update=0; [ "${2:-}" = "--update" ] && update=1
     tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
     status=0
     for dir in "$here"/repros/*/; do
@@ -59,6 +62,21 @@ for x in d["diagnostics"]:
     print("%s %s %s:%d" % (x["severity"], x["rule"], x["path"], x["line"]))' | sort)"
       want="$(sed -n 's/^now: *//p' "$dir/EXPECT" | sort)"
       if [ "$got" = "$want" ]; then verdict="UNCHANGED"; else verdict="CHANGED"; status=1; fi
+      if [ "$update" = 1 ] && [ "$verdict" = CHANGED ]; then
+        # Record what the binary does now: the `now:` lines replaced, in place of the first one.
+        GOT="$got" python3 - "$dir/EXPECT" <<'PY'
+import os, sys
+path = sys.argv[1]
+lines = open(path).read().splitlines()
+got = [l for l in os.environ["GOT"].splitlines() if l.strip()]
+new = ["now: " + l for l in got] or ["now: nothing"]
+at = next((i for i, l in enumerate(lines) if l.startswith("now:")), len(lines))
+kept = [l for l in lines if not l.startswith("now:")]
+kept[at:at] = new
+open(path, "w").write("\n".join(kept) + "\n")
+PY
+        verdict="UPDATED"; status=0
+      fi
       printf '%-52s %-9s %s\n' "$name" "$verdict" "$(printf '%s' "${got:-(nothing)}" | tr '\n' ';')"
     done
     exit $status

@@ -141,6 +141,8 @@ impl<'p> Linker<'p> {
                 _ => None,
             }),
             (Value::Validator(v @ Validator::Object(_)), "fields") => Some(Resolved::Owned(file, Value::Validator(v.clone()))),
+            // `defineSchema({ ...entSchema.tables })`: a schema's tables (convex-ents, Convex).
+            (Value::Schema(def), "tables") => Some(Resolved::Owned(file, def.tables.clone())),
             _ => None,
         }
     }
