@@ -37,6 +37,12 @@ fn describe(what: &[String]) -> String {
     list.join("; ")
 }
 
+/// What an unmodelled construct is about, without the code it is written as (`the validator of
+/// `plans.prices``): the base's, written differently, is the same one.
+fn subject(what: &str) -> &str {
+    what.split_once(": `").map_or(what, |(subject, _)| subject)
+}
+
 /// `skip`: constructs already named for the working tree (the base's same ones add nothing).
 fn schema_findings(cx: &Context<'_>, side: Side, project: &Project, skip: &[String], out: &mut Vec<Finding>) {
     let location = |loc: crate::project::Loc| match side {
@@ -60,7 +66,8 @@ fn schema_findings(cx: &Context<'_>, side: Side, project: &Project, skip: &[Stri
         );
     }
     let Some(schema) = &project.schema else { return };
-    let unresolved: Vec<&crate::project::Unresolved> = schema.unresolved.iter().filter(|u| !skip.contains(&u.what)).collect();
+    let unresolved: Vec<&crate::project::Unresolved> =
+        schema.unresolved.iter().filter(|u| !skip.iter().any(|s| subject(s) == subject(&u.what))).collect();
     if unresolved.is_empty() {
         return;
     }
