@@ -718,3 +718,22 @@ fn a_retired_dual_write_is_not_declared_again() {
     assert_eq!(step(&p, "users.name/dual-write")["done"], true, "{p:#}");
     assert_eq!(p["next"], "deploy-3", "{p:#}");
 }
+
+/// Other fields of the table on their way to required are seeded in the generated test when a
+/// sample can be written; one that cannot (an id) is left out, not a reason to offer no test
+/// (the e2e driver found every test gone once siblings were seeded).
+#[test]
+fn a_sibling_without_a_sample_does_not_stop_the_test() {
+    let fields = "    name: v.string(),\n    role: v.optional(v.union(v.literal(\"admin\"), v.literal(\"member\"))),\n    teamId: v.optional(v.id(\"teams\")),\n";
+    let schema = users(fields)
+        .replace("export default defineSchema({\n", "export default defineSchema({\n  teams: defineTable({ name: v.string() }),\n");
+    let (_dir, root) = deployed(&[("convex/schema.ts", &schema), ("convex/migrations.ts", CURSOR_BACKFILL)]);
+    // A backfill of `teamId` too: it is on its way to required as well.
+    let team_backfill = CURSOR_BACKFILL.replace("backfillUsersRole", "backfillUsersTeamId").replace("role", "teamId");
+    write(&root, "convex/teams.ts", &team_backfill);
+    commit(&root, "a second backfill");
+    let test = step(&plan(&root, &["require", "users.role"]), "users.role/test").clone();
+    assert!(test["fix"].is_object(), "{test:#}");
+    let text = test["fix"]["files"][0]["edits"][0]["newText"].as_str().unwrap();
+    assert!(!text.contains("teamId:"), "{text}");
+}
