@@ -80,43 +80,65 @@ fn unread(skipped: Vec<Skipped>, lossy: impl Iterator<Item = (String, Option<usi
     out
 }
 
-/// Parses and models files, in parallel on the machine's cores.
+/// Parses and models files, in parallel on the machine's cores: one shared queue, largest files
+/// first, so no core waits while another has a long chunk left. The order of `files` is kept.
 pub fn model_files(files: Vec<(String, String)>) -> Vec<SourceFile> {
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
     if threads <= 1 || files.len() < 32 {
         return files.into_iter().map(|(p, t)| SourceFile::new(p, Arc::from(t))).collect();
     }
-    let chunk = files.len().div_ceil(threads);
-    let mut chunks: Vec<Vec<(String, String)>> = Vec::new();
-    let mut iter = files.into_iter();
-    loop {
-        let c: Vec<_> = iter.by_ref().take(chunk).collect();
-        if c.is_empty() {
-            break;
+    let mut order: Vec<usize> = (0..files.len()).collect();
+    order.sort_by_key(|&i| std::cmp::Reverse(files[i].1.len()));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<(String, String)>>> = files.into_iter().map(|f| std::sync::Mutex::new(Some(f))).collect();
+    let done: Vec<std::sync::OnceLock<SourceFile>> = (0..slots.len()).map(|_| std::sync::OnceLock::new()).collect();
+    let work = || loop {
+        let at = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(&i) = order.get(at) else { break };
+        let taken = slots[i].lock().map(|mut slot| slot.take()).unwrap_or(None);
+        if let Some((path, text)) = taken {
+            let _ = done[i].set(SourceFile::new(path, Arc::from(text)));
         }
-        chunks.push(c);
-    }
+    };
     std::thread::scope(|scope| {
-        let handles: Vec<_> = chunks
-            .into_iter()
-            .map(|c| {
-                std::thread::Builder::new()
-                    .stack_size(crate::STACK_SIZE)
-                    .spawn_scoped(scope, move || c.into_iter().map(|(p, t)| SourceFile::new(p, Arc::from(t))).collect::<Vec<_>>())
-            })
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| match h {
-                Ok(h) => h.join().unwrap_or_default(),
-                Err(_) => Vec::new(),
-            })
-            .collect()
-    })
+        for _ in 0..threads {
+            // A thread that cannot be started leaves its share to the others.
+            let _ = std::thread::Builder::new().stack_size(crate::STACK_SIZE).spawn_scoped(scope, work);
+        }
+    });
+    // Every thread failing to start would leave files unparsed: parse what is left here (on a
+    // thread of the parser's stack size, as the rest).
+    let left: Vec<(String, String)> = slots.into_iter().filter_map(|s| s.into_inner().ok().flatten()).collect();
+    let mut out: Vec<SourceFile> = done.into_iter().filter_map(|d| d.into_inner()).collect();
+    if !left.is_empty() {
+        out.extend(left.into_iter().map(|(p, t)| SourceFile::new(p, Arc::from(t))));
+    }
+    out
+}
+
+/// [`model_files`], taking from `known` (the working tree, read a moment ago) every file whose
+/// text is the same: a base file unchanged since is parsed once, not twice.
+pub fn model_files_reusing(files: Vec<(String, String)>, known: Option<&Project>) -> Vec<SourceFile> {
+    let Some(known) = known else { return model_files(files) };
+    let mut reused = Vec::new();
+    let mut fresh = Vec::new();
+    for (path, text) in files {
+        match known.file_id(&path).map(|id| known.file(id)) {
+            Some(same) if *same.text == *text => reused.push(same.clone()),
+            _ => fresh.push((path, text)),
+        }
+    }
+    reused.extend(model_files(fresh));
+    reused
 }
 
 /// Reads a project folder from disk (the working tree, or a `--base-dir` copy).
 pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
+    read_dir_project_reusing(root, notes, None)
+}
+
+/// [`read_dir_project`], sharing the models of `known`'s files whose text is the same.
+fn read_dir_project_reusing(root: &Path, notes: &mut Vec<String>, known: Option<&Project>) -> Project {
     let mut problems = Vec::new();
     let layout = layout_from_disk(root, notes, &mut problems);
     let (files, skipped) = disk::read_tree(root, &layout.functions_dir, &|path, is_dir| {
@@ -130,7 +152,7 @@ pub fn read_dir_project(root: &Path, notes: &mut Vec<String>) -> Project {
     problems.extend(unread(skipped, files.iter().map(|f| (f.path.clone(), f.invalid_utf8_at))));
     let mut layout = layout;
     layout.modules = imports::module_map(root, &layout.functions_dir);
-    let mut sources = model_files(files.into_iter().map(|f| (f.path, f.text)).collect());
+    let mut sources = model_files_reusing(files.into_iter().map(|f| (f.path, f.text)).collect(), known);
     let (outside, refused) = imports::imported_from_disk(root, &sources, &layout.modules);
     sources.extend(outside);
     problems.extend(refused);
@@ -183,11 +205,13 @@ pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     }
     let config = read_config(&root, &mut project.unread);
     let baseline = match base {
-        BaseChoice::Folder(dir) => read_base_dir(dir).map_err(|e| SourceError::BaseDir(Box::new(e)))?,
-        BaseChoice::Git(spec) => read_git_base(&root, Some(spec), None)?,
-        BaseChoice::Default => read_git_base(&root, config.config.base.as_deref(), None)?,
+        BaseChoice::Folder(dir) => read_base_dir(dir, Some(&project)).map_err(|e| SourceError::BaseDir(Box::new(e)))?,
+        BaseChoice::Git(spec) => read_git_base_at(&root, BaseAt::Spec(spec), None, Some(&project))?,
+        BaseChoice::Default => {
+            read_git_base_at(&root, config.config.base.as_deref().map_or(BaseAt::Default, BaseAt::Spec), None, Some(&project))?
+        }
         BaseChoice::Off => Baseline::Off { reason: "no baseline (--no-base): transition rules are off".into() },
-        BaseChoice::PullRequest(target) => read_git_base_at(&root, BaseAt::MergeBase(target), None)?,
+        BaseChoice::PullRequest(target) => read_git_base_at(&root, BaseAt::MergeBase(target), None, Some(&project))?,
     };
     let mut ws = Workspace::new(Revision::new(project), baseline, config);
     ws.notes = notes;
@@ -275,11 +299,12 @@ fn refuse_functions_outside(root: &Path) -> Result<(), SourceError> {
 }
 
 /// The baseline from a folder (`--base-dir`).
-pub fn read_base_dir(dir: &Path) -> Result<Baseline, SourceError> {
+/// `known`: the working tree just read, whose models the base's unchanged files share.
+pub fn read_base_dir(dir: &Path, known: Option<&Project>) -> Result<Baseline, SourceError> {
     let dir = project_root(dir)?;
     refuse_functions_outside(&dir)?;
     let mut notes = Vec::new();
-    let project = read_dir_project(&dir, &mut notes);
+    let project = read_dir_project_reusing(&dir, &mut notes, known);
     Ok(Baseline::Read { revision: Arc::new(Revision::new(project)), source: BaseSource::Folder { path: dir.display().to_string() } })
 }
 
@@ -330,7 +355,7 @@ impl BaseCache {
 /// No repository, or a repository without commits when no spec was given: the base is off.
 /// An unknown spec is an error. With a cache, a commit already read is not read again.
 pub fn read_git_base(root: &Path, spec: Option<&str>, cache: Option<&BaseCache>) -> Result<Baseline, SourceError> {
-    read_git_base_at(root, spec.map_or(BaseAt::Default, BaseAt::Spec), cache)
+    read_git_base_at(root, spec.map_or(BaseAt::Default, BaseAt::Spec), cache, None)
 }
 
 /// Which commit of the repository is the base.
@@ -340,7 +365,8 @@ enum BaseAt<'a> {
     MergeBase(&'a str),
 }
 
-fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>) -> Result<Baseline, SourceError> {
+/// `known`: the working tree just read, whose models the base's unchanged files share.
+fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>, known: Option<&Project>) -> Result<Baseline, SourceError> {
     let spec = match at {
         BaseAt::Spec(s) | BaseAt::MergeBase(s) => Some(s),
         BaseAt::Default => None,
@@ -388,7 +414,7 @@ fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>) -> R
     // is the working tree's (aliases and workspace layout rarely change with a migration).
     let mut layout = layout;
     layout.modules = imports::module_map(root, &layout.functions_dir);
-    let mut sources = model_files(files.into_iter().map(|f| (f.path, f.text)).collect());
+    let mut sources = model_files_reusing(files.into_iter().map(|f| (f.path, f.text)).collect(), known);
     let outside = imports::imported(&sources, &layout.modules, &mut |candidates| {
         let (found, _) = repo.read_paths(&resolved.commit, root, candidates).ok()?;
         found.into_iter().next().map(|f| (f.path, f.text))
