@@ -32,8 +32,15 @@ impl BackfillIndex {
     /// Indexes every backfill of a project's functions.
     pub fn build(functions: &[std::sync::Arc<Function>]) -> BackfillIndex {
         let mut index = BackfillIndex::default();
+        let scheduling = functions.iter().any(|f| !f.schedules.is_empty());
+        let by_reference: HashMap<&str, &Function> =
+            if scheduling { functions.iter().map(|f| (f.reference.as_str(), &**f)).collect() } else { HashMap::new() };
         for (i, function) in functions.iter().enumerate() {
-            for (table, field, goal) in backfilled_fields(function) {
+            let mut fields = backfilled_fields(function);
+            if scheduling && !function.schedules.is_empty() {
+                fields.extend(chained(function, &by_reference).into_iter().filter(|f| !fields.contains(f)).collect::<Vec<_>>());
+            }
+            for (table, field, goal) in fields {
                 let list = index.by_field.entry((table, field, goal)).or_default();
                 if list.last() != Some(&i) {
                     list.push(i);
@@ -137,8 +144,71 @@ fn loops_itself(function: &Function) -> bool {
     let own = format!("{}.{name}", module.replace('/', "."));
     function.schedules.iter().any(|s| {
         let target = s.target.strip_prefix("internal.").or_else(|| s.target.strip_prefix("api.")).unwrap_or(&s.target);
-        target == own && (s.delay.is_none_or(|d| d > 0.0) || !s.cursor)
+        !s.now && target == own && (s.delay.is_none_or(|d| d > 0.0) || !s.cursor)
     })
+}
+
+/// The reference a scheduled `internal.a.b.fn` names: `a/b:fn`.
+fn reference_of(target: &str) -> Option<String> {
+    let path = target.strip_prefix("internal.").or_else(|| target.strip_prefix("api."))?;
+    let (module, name) = path.rsplit_once('.')?;
+    Some(format!("{}:{name}", module.replace('.', "/")))
+}
+
+/// A backfill split over functions (corpus get-convex/chef): a mutation pages through `table`
+/// with a cursor, tests documents for `field` being unset, and schedules (directly, or through an
+/// action's `runMutation`) a function that writes `field` on the document whose id it is given.
+/// The `(table, field, goal)`s `function` backfills that way.
+fn chained(function: &Function, by_reference: &HashMap<&str, &Function>) -> Vec<(String, String, Goal)> {
+    let mut out = Vec::new();
+    if function.kind != FunctionKind::Mutation {
+        return out;
+    }
+    let paged: Vec<&str> = function
+        .reads
+        .iter()
+        .filter(|r| matches!(r.item.terminal, Terminal::Paginate { cursor: true }))
+        .filter_map(|r| match &r.item.table {
+            TableRef::Name(t) => Some(t.as_str()),
+            _ => None,
+        })
+        .collect();
+    if paged.is_empty() {
+        return out;
+    }
+    // What the functions it schedules write, two calls deep (a mutation, or an action calling one).
+    let mut reached: Vec<&Function> = Vec::new();
+    let mut frontier: Vec<&Function> =
+        function.schedules.iter().filter_map(|s| by_reference.get(reference_of(&s.target)?.as_str()).copied()).collect();
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for f in frontier {
+            if std::ptr::eq(f, function) || reached.iter().any(|r| std::ptr::eq(*r, f)) {
+                continue;
+            }
+            reached.push(f);
+            next.extend(f.schedules.iter().filter_map(|s| by_reference.get(reference_of(&s.target)?.as_str()).copied()));
+        }
+        frontier = next;
+    }
+    for (table, field) in &function.tests {
+        if !paged.contains(&table.as_str()) {
+            continue;
+        }
+        let writes = reached
+            .iter()
+            .flat_map(|f| f.writes.iter())
+            .filter(|w| matches!(w.item.op, WriteOp::Patch | WriteOp::Replace) && w.item.table == TableRef::Name(table.clone()));
+        for w in writes {
+            if let Some(written) = w.item.object.as_ref().and_then(|o| o.field(field)) {
+                let item = (table.clone(), field.clone(), goal_of(&written.value));
+                if !out.contains(&item) {
+                    out.push(item);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether `function` is a backfill for `table.field`.

@@ -198,7 +198,8 @@ pub struct Body {
     pub loops: Vec<DocLoop>,
     /// The name of the `ctx` parameter, when it is a plain identifier.
     pub ctx_name: Option<String>,
-    /// `ctx.scheduler.runAfter(delay, fn, args)` / `runAt(time, fn, args)` calls.
+    /// `ctx.scheduler.runAfter(delay, fn, args)` / `runAt(time, fn, args)` calls, and
+    /// `ctx.runMutation(fn, args)` / `ctx.runAction(fn, args)`.
     pub schedules: Vec<Schedule>,
 }
 
@@ -213,6 +214,8 @@ pub struct Schedule {
     /// Whether the arguments pass a cursor on (`{ cursor: continueCursor }`): a batch scheduling
     /// the next.
     pub cursor: bool,
+    /// `ctx.runMutation` / `ctx.runAction`: called now, not scheduled.
+    pub now: bool,
 }
 
 /// A loop over the documents of one read: what a rewrite keeps.

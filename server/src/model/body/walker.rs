@@ -383,7 +383,7 @@ impl Visit for Walker<'_> {
             if let Expr::Member(member) = unwrap_ts(callee) {
                 if let MemberProp::Ident(method) = &member.prop {
                     let method_name = method.sym.as_str();
-                    if matches!(method_name, "runAfter" | "runAt") {
+                    if matches!(method_name, "runAfter" | "runAt" | "runMutation" | "runAction") {
                         self.body.schedules.extend(schedule_of(method_name, &member.obj, call));
                     }
                     let receiver = self.classify(&member.obj);
@@ -482,6 +482,11 @@ impl Visit for Walker<'_> {
 
 /// `<ctx>.scheduler.runAfter(delay, fn, args)` or `.runAt(time, fn, args)`.
 fn schedule_of(method: &str, receiver: &Expr, call: &CallExpr) -> Option<crate::model::body::Schedule> {
+    // `ctx.runMutation(fn, args)` from an action: called now, in the same chain.
+    if matches!(method, "runMutation" | "runAction") {
+        let target = call.args.first().and_then(|a| dotted(&a.expr))?;
+        return Some(crate::model::body::Schedule { target, delay: None, cursor: false, now: true });
+    }
     let Expr::Member(scheduler) = unwrap_ts(receiver) else { return None };
     if scheduler.prop.as_ident().is_none_or(|p| p.sym != *"scheduler") {
         return None;
@@ -504,7 +509,7 @@ fn schedule_of(method: &str, receiver: &Expr, call: &CallExpr) -> Option<crate::
         }),
         _ => true,
     });
-    Some(crate::model::body::Schedule { target, delay, cursor })
+    Some(crate::model::body::Schedule { target, delay, cursor, now: false })
 }
 
 /// `a.b.c` as text; `None` for anything but names and dots.
