@@ -85,7 +85,33 @@ fn deleted(
 /// Whether a migration deployed at the base rewrites `table.field` across the table (what makes a
 /// narrowing the safe last step of widen → migrate → narrow, once verified).
 pub(super) fn rewritten(cx: &Context<'_>, table: &str, field: &str) -> bool {
-    cx.base.is_some_and(|base| !base.backfills(table, field, Goal::Fill).is_empty()) || cx.ws.historic(table, field, Goal::Fill).is_some()
+    let rewrites = |base: &crate::analysis::Revision| {
+        base.backfills(table, field, Goal::Fill).iter().any(|f| !keeps_old_value(&base.project, f, field))
+    };
+    cx.base.is_some_and(rewrites) || cx.ws.historic(table, field, Goal::Fill).is_some()
+}
+
+/// Whether every value `function` writes to `field` spreads the field's old value first
+/// (`{ ...notifications, general: false }`, `{ ...doc.settings, theme }`): what the narrowing
+/// removed from it stays (corpus theanthonybrooks/salconvex), so it is not the migration of the
+/// narrowing.
+fn keeps_old_value(project: &crate::project::Project, function: &crate::project::Function, field: &str) -> bool {
+    let written: Vec<&str> = function
+        .writes
+        .iter()
+        .filter_map(|w| Some((w.file, w.item.object.as_ref()?.field(field)?)))
+        .chain(function.returns.iter().filter_map(|r| Some((r.file, r.item.field(field)?))))
+        .filter_map(|(file, f)| project.file(file).text.get(f.value_range.as_usize_range()))
+        .collect();
+    !written.is_empty()
+        && written.iter().all(|code| {
+            let inner = code.trim().strip_prefix('{').map(str::trim_start);
+            inner.and_then(|rest| rest.strip_prefix("...")).is_some_and(|spread| {
+                let operand: String = spread.chars().take_while(|c| c.is_alphanumeric() || matches!(c, '_' | '$' | '.' | '?')).collect();
+                let last = operand.rsplit(['.', '?']).next().unwrap_or(&operand);
+                last == field
+            })
+        })
 }
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
