@@ -31,7 +31,7 @@ pub struct Args {
 
 pub fn run(args: Args) -> i32 {
     let (mut stdout, mut stderr) = (std::io::stdout().lock(), std::io::stderr().lock());
-    match check_all(&args, &|name| std::env::var(name).ok(), &mut stdout, &mut stderr) {
+    match check_all(&args, &|name| std::env::var(name).ok(), &mut stdout, &mut stderr, Finish::Exit) {
         Ok(code) => code,
         Err(message) => {
             eprintln!("error: {message}");
@@ -89,7 +89,7 @@ fn in_ci(env: &dyn Fn(&str) -> Option<String>) -> bool {
 pub fn json(mut args: Args) -> Result<(serde_json::Value, Vec<String>), String> {
     args.format = Format::Json;
     let (mut out, mut notes) = (Vec::new(), Vec::new());
-    check_all(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes)?;
+    check_all(&args, &|name| std::env::var(name).ok(), &mut out, &mut notes, Finish::Serve)?;
     let value = serde_json::from_slice(&out).map_err(|e| format!("the JSON report did not parse: {e}"))?;
     let notes = String::from_utf8_lossy(&notes).lines().map(|l| l.trim_start_matches("note: ").to_string()).collect();
     Ok((value, notes))
@@ -150,7 +150,20 @@ fn targets(args: &Args) -> Result<Vec<Target>, String> {
 
 /// Checks every target and reports them together; the exit code is the worst of them, and 1 when
 /// the warnings are more than `--max-warnings`.
-fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn Write, stderr: &mut dyn Write) -> Result<i32, String> {
+/// What follows a check: the process exits (the command line), or keeps serving (MCP).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Finish {
+    Exit,
+    Serve,
+}
+
+fn check_all(
+    args: &Args,
+    env: &dyn Fn(&str) -> Option<String>,
+    stdout: &mut dyn Write,
+    stderr: &mut dyn Write,
+    finish: Finish,
+) -> Result<i32, String> {
     use std::io::IsTerminal;
     let targets = targets(args)?;
     let several = targets.len() > 1;
@@ -217,7 +230,14 @@ fn check_all(args: &Args, env: &dyn Fn(&str) -> Option<String>, stdout: &mut dyn
             if warnings == 1 { "" } else { "s" }
         );
     }
-    Ok(if errors || too_many { EXIT_FINDINGS } else { EXIT_OK })
+    let code = if errors || too_many { EXIT_FINDINGS } else { EXIT_OK };
+    drop(reports);
+    if finish == Finish::Exit {
+        // The process ends right after: freeing every parsed file of both projects one by one
+        // is work nobody waits for (16% of the wall time at 10,000 files). The system takes it all.
+        std::mem::forget(checked);
+    }
+    Ok(code)
 }
 
 /// The project root relative to the repository's top level (`apps/web`, `.`), when it is in one.
