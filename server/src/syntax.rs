@@ -192,6 +192,18 @@ fn collect_comments(comments: SingleThreadedComments) -> Vec<Comment> {
     all
 }
 
+/// Whether `code` holds `name` as a whole name (or a whole expression such as `args.email`): not
+/// part of a longer identifier, and not a property of something else (`x.name`).
+pub fn mentions_name(code: &str, name: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
+    !name.is_empty()
+        && code.match_indices(name).any(|(i, _)| {
+            let before = code[..i].chars().next_back();
+            let after = code[i + name.len()..].chars().next();
+            !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -188,11 +188,7 @@ fn carries(project: &Project, function: &Function, table: &str, old: &str, new: 
             || o.starts_with(['"', '\'', '`'])
             || o.starts_with(|c: char| c.is_ascii_digit())
             || matches!(o, "true" | "false" | "null" | "undefined");
-        !literal
-            && n.match_indices(o).any(|(i, _)| {
-                let name = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-                !n[..i].chars().next_back().is_some_and(|c| name(c) || c == '.') && !n[i + o.len()..].chars().next().is_some_and(name)
-            })
+        !literal && crate::syntax::mentions_name(n, o)
     })
 }
 

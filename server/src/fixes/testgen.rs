@@ -197,7 +197,7 @@ pub fn migration_test(
     };
     if let Some((var, code)) = expected.filter(|_| goal == Goal::Fill) {
         // A parameter the value does not read is `_`-named (no unused-parameter error).
-        let var = if reads_var(&code, &var) { var } else { format!("_{var}") };
+        let var = if crate::syntax::mentions_name(&code, &var) { var } else { format!("_{var}") };
         out.push_str(&format!(
             "  // What the backfill writes, from the document as it was seeded; a value already set is kept.\n  const written = ({var}{any}) => ({code});\n  const before = new Map(seeded.map((doc) => [doc._id, doc]));\n  for (const doc of docs) {{\n    const old = before.get(doc._id){};\n    expect(doc.{field}).toEqual(old.{field} !== undefined ? old.{field} : written(old));\n  }}\n",
             if typescript { "!" } else { "" },
@@ -321,16 +321,6 @@ pub fn mapping_test(
         kind: FixKind::Refactor,
         preferred: false,
         edits: vec![FileEdit::create(path, out)],
-    })
-}
-
-/// Whether `code` reads the variable `var` (`var.x`, `var?.x`, `var[...]`).
-fn reads_var(code: &str, var: &str) -> bool {
-    code.match_indices(var).any(|(i, _)| {
-        let before = code[..i].chars().next_back();
-        let after = code[i + var.len()..].chars().next();
-        let ident = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '$';
-        !before.is_some_and(|c| ident(c) || c == '.') && !after.is_some_and(ident)
     })
 }
 
