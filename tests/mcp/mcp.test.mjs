@@ -231,13 +231,20 @@ test("a client's workspace root is the default project, and relative paths start
 });
 
 test("calls at once are answered each", async () => {
-  const calls = await Promise.all([
-    client.callTool({ name: "check", arguments: { base: "HEAD" } }),
-    client.callTool({ name: "plan", arguments: { base: "HEAD" } }),
-    client.callTool({ name: "explain", arguments: { rule: "nope" } }),
-    client.callTool({ name: "check", arguments: { path: "/" } }),
-  ]);
-  assert.deepEqual(calls.map((c) => c.isError), [false, false, true, true]);
+  // A folder with no project in it, above it or below it: that call fails, the others do not.
+  const empty = mkdtempSync(join(tmpdir(), "cm-mcp-empty-"));
+  try {
+    const calls = await Promise.all([
+      client.callTool({ name: "check", arguments: { base: "HEAD" } }),
+      client.callTool({ name: "plan", arguments: { base: "HEAD" } }),
+      client.callTool({ name: "explain", arguments: { rule: "nope" } }),
+      client.callTool({ name: "check", arguments: { path: empty } }),
+    ]);
+    assert.deepEqual(calls.map((c) => c.isError), [false, false, true, true]);
+    assert.match(text(calls[3]), /no Convex project/);
+  } finally {
+    rmSync(empty, { recursive: true, force: true });
+  }
 });
 
 test("plan: the same steps as `plan --format json`, dry-run unless apply is asked for", async () => {

@@ -13,12 +13,13 @@ node -e 'process.exit(Number(process.versions.node.split(".")[0]) >= 20 ? 0 : 1)
   || { echo "mcp: node $(node --version) is too old: 20 or later is needed" >&2; exit 1; }
 
 cd "$here"
+. "$root/tests/npm-ci.sh"
 # npm packages, exactly as locked; skipped when node_modules was installed from this lockfile.
 stamp=node_modules/.mcp-lockfile.sha256
 want="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "mcp: npm ci (tests/mcp)"
-  npm ci --prefer-offline --no-audit --no-fund --loglevel=error
+  npm_ci --prefer-offline
   echo "$want" > "$stamp"
 fi
 

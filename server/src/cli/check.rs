@@ -123,7 +123,17 @@ fn targets(args: &Args) -> Result<Vec<Target>, String> {
         let here = std::fs::canonicalize(&cwd).unwrap_or(cwd.clone());
         Some(Target { shown: discover::relative_to(&root, &here), root })
     };
-    let below = || discover::projects_under(&folder).iter().map(|root| named(root)).collect::<Vec<_>>();
+    // Projects found below a folder are told apart by their place: relative to the current
+    // folder when they are under it, else absolute (each `.` would not say which is which).
+    let below = || {
+        let here = std::fs::canonicalize(&cwd).unwrap_or(cwd.clone());
+        let place = |root: &Path| {
+            let full = std::fs::canonicalize(root).unwrap_or(root.to_path_buf());
+            let shown = if full.starts_with(&here) { discover::relative_to(&full, &here) } else { full.display().to_string() };
+            Target { root: root.to_path_buf(), shown }
+        };
+        discover::projects_under(&folder).iter().map(|root| place(root)).collect::<Vec<_>>()
+    };
     // A folder named explicitly is searched below first (`check apps`); the current folder above
     // first (a command run in `apps/web/src` checks `apps/web`).
     let found = if given.is_some() {
