@@ -217,43 +217,18 @@ impl GitRepo {
         }
     }
 
-    /// The files at `paths` (relative to the project root, `/`-separated; `../` may lead out of
-    /// the project, never out of the repository) in `commit`, those that exist as regular files
-    /// of reasonable size. What was asked for and is not a readable file is in the skipped list.
+    /// The files at `paths` in `commit` (see [`CommitTree::read_paths`]).
     pub fn read_paths(&self, commit: &str, project_root: &Path, paths: &[String]) -> Result<(Vec<BaseFile>, Vec<Skipped>), GitError> {
+        self.tree_at(commit, project_root)?.read_paths(paths)
+    }
+
+    /// `commit`'s tree, opened once for many reads (an import graph asks for one file at a time).
+    pub fn tree_at(&self, commit: &str, project_root: &Path) -> Result<CommitTree, GitError> {
         let repo = self.open()?;
         let prefix: Vec<String> = self.project_prefix(project_root)?.iter().map(|c| c.to_str_lossy().to_string()).collect();
         let commit_id = self.commit_of(&repo, commit)?;
         let root_tree = tree_of_commit(&repo, commit_id)?;
-        let mut out = Collected::default();
-        for path in paths {
-            // The path from the repository's top: the project's folder, then `path` normalised.
-            let mut parts: Vec<String> = prefix.clone();
-            let mut inside = true;
-            for component in path.split('/') {
-                match component {
-                    "" | "." => {}
-                    ".." => inside &= parts.pop().is_some(),
-                    c => parts.push(c.to_string()),
-                }
-            }
-            let Some((name, dirs)) = parts.split_last().filter(|_| inside) else { continue };
-            let dirs: Vec<BString> = dirs.iter().map(|d| BString::from(d.as_bytes())).collect();
-            let Some(tree) = descend(&repo, root_tree, &dirs)? else { continue };
-            let data = tree_data(&repo, tree)?;
-            let entries = decode_tree(&data, tree)?;
-            let Some(entry) = entries.iter().find(|e| e.filename == name.as_bytes().as_bstr()) else { continue };
-            match entry.mode.kind() {
-                EntryKind::Blob | EntryKind::BlobExecutable => read_blob(&repo, entry.oid.to_owned(), path.clone(), &mut out),
-                EntryKind::Link => match follow_link(&repo, root_tree, dirs_of(&parts), entry.oid.to_owned()) {
-                    Ok((EntryKind::Blob | EntryKind::BlobExecutable, id)) => read_blob(&repo, id, path.clone(), &mut out),
-                    Ok(_) => {}
-                    Err(reason) => out.skip(path.clone(), reason),
-                },
-                _ => {}
-            }
-        }
-        Ok((out.files, out.skipped))
+        Ok(CommitTree { repo, prefix, root_tree })
     }
 
     /// The id of the tree at `dir` (relative to the project root, `/`-separated) in `commit`;
@@ -336,6 +311,52 @@ impl GitRepo {
 
     fn no_commits(&self) -> GitError {
         GitError::NoCommits { workdir: self.workdir.clone() }
+    }
+}
+
+/// One commit's tree, for reading files by path: see [`GitRepo::tree_at`].
+pub struct CommitTree {
+    repo: gix::Repository,
+    /// The project's folder from the repository's top.
+    prefix: Vec<String>,
+    root_tree: ObjectId,
+}
+
+impl CommitTree {
+    /// The files at `paths` (relative to the project root, `/`-separated; `../` may lead out of
+    /// the project, never out of the repository), those that exist as regular files of reasonable
+    /// size. What was asked for and is not a readable file is in the skipped list.
+    pub fn read_paths(&self, paths: &[String]) -> Result<(Vec<BaseFile>, Vec<Skipped>), GitError> {
+        let (repo, root_tree) = (&self.repo, self.root_tree);
+        let mut out = Collected::default();
+        for path in paths {
+            // The path from the repository's top: the project's folder, then `path` normalised.
+            let mut parts: Vec<String> = self.prefix.clone();
+            let mut inside = true;
+            for component in path.split('/') {
+                match component {
+                    "" | "." => {}
+                    ".." => inside &= parts.pop().is_some(),
+                    c => parts.push(c.to_string()),
+                }
+            }
+            let Some((name, dirs)) = parts.split_last().filter(|_| inside) else { continue };
+            let dirs: Vec<BString> = dirs.iter().map(|d| BString::from(d.as_bytes())).collect();
+            let Some(tree) = descend(repo, root_tree, &dirs)? else { continue };
+            let data = tree_data(repo, tree)?;
+            let entries = decode_tree(&data, tree)?;
+            let Some(entry) = entries.iter().find(|e| e.filename == name.as_bytes().as_bstr()) else { continue };
+            match entry.mode.kind() {
+                EntryKind::Blob | EntryKind::BlobExecutable => read_blob(repo, entry.oid.to_owned(), path.clone(), &mut out),
+                EntryKind::Link => match follow_link(repo, root_tree, dirs_of(&parts), entry.oid.to_owned()) {
+                    Ok((EntryKind::Blob | EntryKind::BlobExecutable, id)) => read_blob(repo, id, path.clone(), &mut out),
+                    Ok(_) => {}
+                    Err(reason) => out.skip(path.clone(), reason),
+                },
+                _ => {}
+            }
+        }
+        Ok((out.files, out.skipped))
     }
 }
 

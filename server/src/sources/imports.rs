@@ -18,6 +18,7 @@ const MAX_IMPORTED: usize = 256;
 /// functions folder's, following relative `extends`), and the workspace's packages.
 pub fn module_map(root: &Path, functions_dir: &str) -> ModuleMap {
     let mut map = ModuleMap::default();
+    let boundary = boundary(root);
     for start in ["tsconfig.json".to_string(), format!("{functions_dir}/tsconfig.json")] {
         let mut next = Some(start);
         let mut seen = 0;
@@ -26,7 +27,7 @@ pub fn module_map(root: &Path, functions_dir: &str) -> ModuleMap {
             if seen > 8 {
                 break;
             }
-            let Ok(Some(text)) = read_inside(root, &path) else { break };
+            let Ok(Some(text)) = read_inside(&boundary, root, &path) else { break };
             let dir = path.rsplit_once('/').map(|(d, _)| d.to_string()).unwrap_or_default();
             let Some((base_url, paths, extends)) = read_tsconfig(&text, &dir) else { break };
             if map.base_url.is_none() {
@@ -132,12 +133,12 @@ fn boundary(root: &Path) -> PathBuf {
 /// A file at `rel` (from the project root, possibly `../`) inside the boundary, not through
 /// `node_modules`: its text. `Err` when a symbolic link on the way leads outside the boundary
 /// (nothing of it is read).
-fn read_inside(root: &Path, rel: &str) -> Result<Option<String>, String> {
+fn read_inside(boundary: &Path, root: &Path, rel: &str) -> Result<Option<String>, String> {
     let rel = normalize(rel);
     if rel.split('/').any(|c| c == "node_modules") {
         return Ok(None);
     }
-    disk::read_within(&boundary(root), &root.join(&rel)).map_err(|e| e.to_string())
+    disk::read_within(boundary, &root.join(&rel)).map_err(|e| e.to_string())
 }
 
 /// Reads the first of some candidate paths that exists: its path and text.
@@ -145,53 +146,69 @@ pub type ReadFirst<'a> = dyn FnMut(&[String]) -> Option<(String, String)> + 'a;
 
 /// The files `files` import that are not among them, and what those import in turn (bounded),
 /// each read by `read` (candidate paths in order → the first file found among them), parsed once.
-pub fn imported(files: &[SourceFile], map: &ModuleMap, read: &mut ReadFirst<'_>) -> Vec<SourceFile> {
-    let mut known: std::collections::HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
-    let mut queue: Vec<SourceFile> = files.to_vec();
+pub fn imported(
+    files: &[SourceFile],
+    map: &ModuleMap,
+    known: Option<&crate::project::Project>,
+    read: &mut ReadFirst<'_>,
+) -> Vec<SourceFile> {
+    let mut seen: std::collections::HashSet<String> = files.iter().map(|f| f.path.clone()).collect();
     let mut out: Vec<SourceFile> = Vec::new();
-    while let Some(file) = queue.pop() {
-        if out.len() >= MAX_IMPORTED {
-            break;
-        }
-        let model = &file.model;
-        let mut specs: Vec<&str> = model.imports.values().map(|i| i.module.as_str()).collect();
-        specs.extend(model.exports.iter().filter_map(|e| match e {
-            crate::model::Export::From { module, .. } | crate::model::Export::All { module } => Some(module.as_str()),
-            _ => None,
-        }));
-        specs.sort_unstable();
-        specs.dedup();
-        for spec in specs {
-            let bases = if spec.starts_with("./") || spec.starts_with("../") {
-                vec![join_relative(&file.path, spec)]
-            } else {
-                map.candidates(spec)
-            };
-            let candidates: Vec<String> = bases.iter().flat_map(|b| with_extensions(b)).collect();
-            if candidates.is_empty() || candidates.iter().any(|c| known.contains(c)) {
-                continue;
+    // Breadth first: each round reads what the files found last round import, then parses them
+    // together (on every core, sharing `known`'s model of a file whose text is the same).
+    let mut frontier: Vec<SourceFile> = files.to_vec();
+    while !frontier.is_empty() && out.len() < MAX_IMPORTED {
+        let mut texts: Vec<(String, String)> = Vec::new();
+        for file in &frontier {
+            let model = &file.model;
+            let mut specs: Vec<&str> = model.imports.values().map(|i| i.module.as_str()).collect();
+            specs.extend(model.exports.iter().filter_map(|e| match e {
+                crate::model::Export::From { module, .. } | crate::model::Export::All { module } => Some(module.as_str()),
+                _ => None,
+            }));
+            specs.sort_unstable();
+            specs.dedup();
+            for spec in specs {
+                if out.len() + texts.len() >= MAX_IMPORTED {
+                    break;
+                }
+                let bases = if spec.starts_with("./") || spec.starts_with("../") {
+                    vec![join_relative(&file.path, spec)]
+                } else {
+                    map.candidates(spec)
+                };
+                let candidates: Vec<String> = bases.iter().flat_map(|b| with_extensions(b)).collect();
+                if candidates.is_empty() || candidates.iter().any(|c| seen.contains(c)) {
+                    continue;
+                }
+                let source_like = |c: &String| {
+                    crate::syntax::Language::from_path(c).is_some() && !c.split('/').any(|p| p == "node_modules" || p == "_generated")
+                };
+                let wanted: Vec<String> = candidates.into_iter().filter(source_like).collect();
+                if let Some((path, text)) = read(&wanted) {
+                    seen.insert(path.clone());
+                    texts.push((path, text));
+                }
             }
-            let source_like = |c: &String| {
-                crate::syntax::Language::from_path(c).is_some() && !c.split('/').any(|p| p == "node_modules" || p == "_generated")
-            };
-            let wanted: Vec<String> = candidates.into_iter().filter(source_like).collect();
-            if let Some((path, text)) = read(&wanted) {
-                known.insert(path.clone());
-                let found = SourceFile::new(path, std::sync::Arc::from(text));
-                queue.push(found.clone());
-                out.push(found);
-            }
         }
+        frontier = super::model_files_reusing(texts, known);
+        out.extend(frontier.iter().cloned());
     }
     out
 }
 
 /// [`imported`] from the working tree on disk, and the files it would not read: those a
 /// symbolic link leads to outside the workspace.
-pub fn imported_from_disk(root: &Path, files: &[SourceFile], map: &ModuleMap) -> (Vec<SourceFile>, Vec<crate::project::Unread>) {
+pub fn imported_from_disk(
+    root: &Path,
+    files: &[SourceFile],
+    map: &ModuleMap,
+    known: Option<&crate::project::Project>,
+) -> (Vec<SourceFile>, Vec<crate::project::Unread>) {
     let mut refused = Vec::new();
-    let found = imported(files, map, &mut |candidates| {
-        candidates.iter().find_map(|c| match read_inside(root, c) {
+    let boundary = boundary(root);
+    let found = imported(files, map, known, &mut |candidates| {
+        candidates.iter().find_map(|c| match read_inside(&boundary, root, c) {
             Ok(text) => text.map(|text| (c.clone(), text)),
             Err(reason) => {
                 refused.push(crate::project::Unread {

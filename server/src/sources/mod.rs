@@ -153,10 +153,11 @@ fn read_dir_project_reusing(root: &Path, notes: &mut Vec<String>, known: Option<
     let mut layout = layout;
     layout.modules = imports::module_map(root, &layout.functions_dir);
     let mut sources = model_files_reusing(files.into_iter().map(|f| (f.path, f.text)).collect(), known);
-    let (outside, refused) = imports::imported_from_disk(root, &sources, &layout.modules);
+    let (outside, refused) = imports::imported_from_disk(root, &sources, &layout.modules, known);
     sources.extend(outside);
     problems.extend(refused);
-    Project::build(layout, sources).with_unread(problems)
+    // Linked anew only where the files differ from `known`'s (for a base: what the change touched).
+    Project::rebuild(layout, sources, known).with_unread(problems)
 }
 
 /// Reads `convex-migrate.json` at `root`; a file that cannot be read is said in `unread`, and
@@ -199,19 +200,31 @@ pub fn load(root: &Path, base: &BaseChoice) -> Result<Workspace, SourceError> {
     refuse_functions_outside(&root)?;
     apply::recover(&root);
     let mut notes = Vec::new();
-    let mut project = read_dir_project(&root, &mut notes);
+    let mut config_unread = Vec::new();
+    let config = read_config(&root, &mut config_unread);
+    let at = match base {
+        BaseChoice::Git(spec) => Some(BaseAt::Spec(spec)),
+        BaseChoice::Default => Some(config.config.base.as_deref().map_or(BaseAt::Default, BaseAt::Spec)),
+        BaseChoice::PullRequest(target) => Some(BaseAt::MergeBase(target)),
+        BaseChoice::Folder(_) | BaseChoice::Off => None,
+    };
+    // The git base is read (objects found and inflated) while the working tree is parsed; its
+    // files are parsed after, sharing the working tree's models where the text is the same.
+    let (mut project, git_files) = std::thread::scope(|scope| {
+        let reading = at.map(|at| scope.spawn(|| read_git_base_files(&root, at, None)));
+        let project = read_dir_project(&root, &mut notes);
+        let git_files =
+            reading.map(|r| r.join().unwrap_or_else(|_| Err(SourceError::Git(git::GitError::Read("reading the git base failed".into())))));
+        (project, git_files)
+    });
     if !root.join(&project.layout.functions_dir).is_dir() {
         return Err(SourceError::NoFunctionsFolder(project.layout.functions_dir.clone()));
     }
-    let config = read_config(&root, &mut project.unread);
-    let baseline = match base {
-        BaseChoice::Folder(dir) => read_base_dir(dir, Some(&project)).map_err(|e| SourceError::BaseDir(Box::new(e)))?,
-        BaseChoice::Git(spec) => read_git_base_at(&root, BaseAt::Spec(spec), None, Some(&project))?,
-        BaseChoice::Default => {
-            read_git_base_at(&root, config.config.base.as_deref().map_or(BaseAt::Default, BaseAt::Spec), None, Some(&project))?
-        }
-        BaseChoice::Off => Baseline::Off { reason: "no baseline (--no-base): transition rules are off".into() },
-        BaseChoice::PullRequest(target) => read_git_base_at(&root, BaseAt::MergeBase(target), None, Some(&project))?,
+    project.unread.extend(config_unread);
+    let baseline = match (base, git_files) {
+        (BaseChoice::Folder(dir), _) => read_base_dir(dir, Some(&project)).map_err(|e| SourceError::BaseDir(Box::new(e)))?,
+        (_, Some(files)) => model_git_base(&root, files?, None, Some(&project))?,
+        _ => Baseline::Off { reason: "no baseline (--no-base): transition rules are off".into() },
     };
     let mut ws = Workspace::new(Revision::new(project), baseline, config);
     ws.notes = notes;
@@ -367,6 +380,28 @@ enum BaseAt<'a> {
 
 /// `known`: the working tree just read, whose models the base's unchanged files share.
 fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>, known: Option<&Project>) -> Result<Baseline, SourceError> {
+    model_git_base(root, read_git_base_files(root, at, cache)?, cache, known)
+}
+
+/// A git base as read, before its files are parsed: what [`read_git_base_files`] gives (it can
+/// run while the working tree is parsed) and [`model_git_base`] finishes.
+enum GitBaseFiles {
+    /// No base to parse: transition rules off, or the base already in the cache.
+    Done(Baseline),
+    Read(Box<GitBaseRead>),
+}
+
+struct GitBaseRead {
+    repo: git::GitRepo,
+    commit: String,
+    source: BaseSource,
+    layout: Layout,
+    files: Vec<(String, String)>,
+    problems: Vec<Unread>,
+}
+
+/// Resolves the base commit and reads its functions folder's files.
+fn read_git_base_files(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>) -> Result<GitBaseFiles, SourceError> {
     let spec = match at {
         BaseAt::Spec(s) | BaseAt::MergeBase(s) => Some(s),
         BaseAt::Default => None,
@@ -378,7 +413,7 @@ fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>, know
                 reason: "the project is not in a git repository".into(),
             }));
         }
-        return Ok(Baseline::Off { reason: "not a git repository: transition rules are off".into() });
+        return Ok(GitBaseFiles::Done(Baseline::Off { reason: "not a git repository: transition rules are off".into() }));
     };
     let resolved = match at {
         BaseAt::MergeBase(target) => repo.merge_base_with(target),
@@ -387,13 +422,15 @@ fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>, know
     let resolved = match resolved {
         Ok(r) => r,
         Err(git::GitError::NoCommits { .. }) if spec.is_none() => {
-            return Ok(Baseline::Off { reason: "the git repository has no commits yet: transition rules are off".into() })
+            return Ok(GitBaseFiles::Done(Baseline::Off {
+                reason: "the git repository has no commits yet: transition rules are off".into(),
+            }))
         }
         Err(e) => return Err(e.into()),
     };
     let source = BaseSource::Commit { id: resolved.commit.clone(), described_as: resolved.described_as.clone() };
     if let Some(revision) = cache.and_then(|c| c.get(root, &resolved.commit)) {
-        return Ok(Baseline::Read { revision, source });
+        return Ok(GitBaseFiles::Done(Baseline::Read { revision, source }));
     }
     let (meta, meta_skipped) = repo.read_files(&resolved.commit, root, &|path, is_dir| !is_dir && path == "convex.json")?;
     let (layout, _) = Layout::from_convex_json(meta.first().map(|f| f.text.as_str()));
@@ -410,20 +447,32 @@ fn read_git_base_at(root: &Path, at: BaseAt<'_>, cache: Option<&BaseCache>, know
     })?;
     let mut problems = unread(meta_skipped, std::iter::empty());
     problems.extend(unread(skipped, files.iter().map(|f| (f.path.clone(), f.invalid_utf8_at))));
+    let files = files.into_iter().map(|f| (f.path, f.text)).collect();
+    Ok(GitBaseFiles::Read(Box::new(GitBaseRead { repo, commit: resolved.commit, source, layout, files, problems })))
+}
+
+/// Parses a base read by [`read_git_base_files`] (sharing `known`'s models where the text is the
+/// same), with what its files import from outside the functions folder, and links it.
+fn model_git_base(root: &Path, read: GitBaseFiles, cache: Option<&BaseCache>, known: Option<&Project>) -> Result<Baseline, SourceError> {
+    let GitBaseRead { repo, commit, source, mut layout, files, problems } = match read {
+        GitBaseFiles::Done(baseline) => return Ok(baseline),
+        GitBaseFiles::Read(read) => *read,
+    };
     // Imports from outside the functions folder, as the base commit holds them; the module map
     // is the working tree's (aliases and workspace layout rarely change with a migration).
-    let mut layout = layout;
     layout.modules = imports::module_map(root, &layout.functions_dir);
-    let mut sources = model_files_reusing(files.into_iter().map(|f| (f.path, f.text)).collect(), known);
-    let outside = imports::imported(&sources, &layout.modules, &mut |candidates| {
-        let (found, _) = repo.read_paths(&resolved.commit, root, candidates).ok()?;
+    let mut sources = model_files_reusing(files, known);
+    let tree = repo.tree_at(&commit, root)?;
+    let outside = imports::imported(&sources, &layout.modules, known, &mut |candidates| {
+        let (found, _) = tree.read_paths(candidates).ok()?;
         found.into_iter().next().map(|f| (f.path, f.text))
     });
     sources.extend(outside);
-    let project = Project::build(layout.clone(), sources).with_unread(problems);
+    // Linked anew only where the files differ from the working tree's.
+    let project = Project::rebuild(layout, sources, known).with_unread(problems);
     let revision = Arc::new(Revision::new(project));
     if let Some(cache) = cache {
-        cache.put(root, &resolved.commit, revision.clone());
+        cache.put(root, &commit, revision.clone());
     }
     Ok(Baseline::Read { revision, source })
 }
