@@ -1,6 +1,9 @@
 //! The `convex-migrate` binary: runs the command line on a thread with a large stack, so deeply
 //! nested code in a user's file cannot overflow it.
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let code = std::thread::Builder::new()
