@@ -73,6 +73,7 @@ impl LineIndex {
                 line_starts.push(u32::try_from(i + 1).unwrap_or(u32::MAX));
             }
         }
+        line_starts.shrink_to_fit();
         LineIndex { line_starts, len: u32::try_from(text.len()).unwrap_or(u32::MAX) }
     }
 

@@ -164,7 +164,30 @@ impl FileModel {
                 (import.module == "convex/values" && import.name == ImportName::Named("v".into())).then(|| local.clone())
             });
         }
+        model.shrink();
         model
+    }
+
+    /// Gives back what the collections grew beyond their contents while the file was read: the
+    /// model lives as long as the project (a file's model is ~14 KiB on a 20,000-file project, a
+    /// fifth of it spare capacity).
+    fn shrink(&mut self) {
+        self.imports.shrink_to_fit();
+        self.exports.shrink_to_fit();
+        self.bindings.shrink_to_fit();
+        self.helpers.shrink_to_fit();
+        for helper in self.helpers.values_mut() {
+            helper.body.shrink();
+        }
+        self.functions.shrink_to_fit();
+        for function in &mut self.functions {
+            function.args.shrink_to_fit();
+            function.body.shrink();
+        }
+        self.import_decls.shrink_to_fit();
+        self.named_import_ends.shrink_to_fit();
+        self.type_imports.shrink_to_fit();
+        self.comments.shrink_to_fit();
     }
 
     /// What the file exports under `name`, as a local binding name.

@@ -203,6 +203,20 @@ pub struct Body {
     pub schedules: Vec<Schedule>,
 }
 
+impl Body {
+    /// Drops spare capacity (bodies live as long as the project).
+    pub fn shrink(&mut self) {
+        self.reads.shrink_to_fit();
+        self.writes.shrink_to_fit();
+        self.calls.shrink_to_fit();
+        self.mentions.shrink_to_fit();
+        self.tests.shrink_to_fit();
+        self.returns.shrink_to_fit();
+        self.loops.shrink_to_fit();
+        self.schedules.shrink_to_fit();
+    }
+}
+
 /// A function scheduled from a body.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Schedule {
