@@ -570,3 +570,48 @@ async fn without_git_the_schema_says_once_that_transition_rules_are_off() {
     assert_eq!(diagnostics[0]["severity"], 3);
     assert!(diagnostics[0]["message"].as_str().unwrap().contains("not a git repository: transition rules are off"));
 }
+
+/// Diagnostics are sent again only for files whose diagnostics changed (and for the edited
+/// document's new version): typing in one file does not resend every other file's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_changed_diagnostics_are_published_again() {
+    let (_dir, root) = repo();
+    let schema_uri = uri(&root.join("convex/schema.ts"));
+    let other = uri(&root.join("convex/other.ts"));
+    let mut client = Client::start();
+    client.initialize(&root, json!({})).await;
+    client.diagnostics(&schema_uri, |p| rules(p) == ["required-without-backfill"]).await;
+    let text = "export const a = 1;\n";
+    client
+        .notify("textDocument/didOpen", json!({ "textDocument": { "uri": other, "languageId": "typescript", "version": 1, "text": text } }))
+        .await;
+    client.diagnostics(&other, |p| p["version"] == 1).await;
+    for version in 2..=5 {
+        client
+            .notify(
+                "textDocument/didChange",
+                json!({ "textDocument": { "uri": other, "version": version }, "contentChanges": [
+                { "range": { "start": { "line": 0, "character": 0 }, "end": { "line": 0, "character": 0 } }, "text": " " } ] }),
+            )
+            .await;
+        client.diagnostics(&other, |p| p["version"] == version).await;
+    }
+    client.drain();
+    let sent = |client: &Client, to: &str| {
+        client.seen.iter().filter(|m| m["method"] == "textDocument/publishDiagnostics" && m["params"]["uri"] == to).count()
+    };
+    assert_eq!(sent(&client, schema_uri.as_str()), 1, "the schema's diagnostics did not change: sent once");
+    assert_eq!(sent(&client, other.as_str()), 5, "each version of the edited document is answered");
+    // A change that does move the schema's diagnostics: a backfill appears in another file.
+    client
+        .notify(
+            "textDocument/didChange",
+            json!({ "textDocument": { "uri": other, "version": 6 }, "contentChanges": [{ "text": BACKFILL }] }),
+        )
+        .await;
+    client
+        .diagnostics(&schema_uri, |p| {
+            p["diagnostics"][0]["message"].as_str().is_some_and(|m| m.contains("exists only in the working tree"))
+        })
+        .await;
+}

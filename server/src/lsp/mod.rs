@@ -25,6 +25,7 @@ use tower_lsp_server::{Client, LanguageServer, LspService, Server};
 
 use crate::analysis::Side;
 use crate::line_index::{ColumnUnit, TextRange};
+use crate::lsp::workspace::Published;
 use convert::{path_of, uri_of, Converter};
 use document::Document;
 use session::{Capabilities, Session};
@@ -240,18 +241,19 @@ async fn publish(client: &Client, session: &Session, done: &Done) {
             ..Diagnostic::default()
         });
     }
-    let previous: Vec<String> = project.published.lock().map(|p| p.clone()).unwrap_or_default();
-    let mut now: Vec<String> = Vec::new();
+    // What the editor shows now, by file: sent again only where it changes (an edit in one file
+    // seldom changes another's diagnostics; resending them all delays the edited file's).
+    let mut shown: HashMap<String, Published> = project.published.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
     // Files with findings, files that had some, and every open document of the project (so the
     // editor learns that its current version was analysed, even when it is clean).
     let mut all: Vec<String> = by_path.keys().cloned().collect();
-    all.extend(previous.iter().cloned());
+    all.extend(shown.keys().cloned());
     all.extend(snapshot.versions.keys().cloned());
     all.sort();
     all.dedup();
     for rel in all {
         if !project.is_current(*generation) {
-            return;
+            break;
         }
         let path = project.root.join(&rel);
         let Some(uri) = uri_of(&path) else { continue };
@@ -259,19 +261,22 @@ async fn publish(client: &Client, session: &Session, done: &Done) {
         let open_version = session.documents.get(&path).map(|d| d.version);
         let seen = snapshot.versions.get(&rel).copied();
         if open_version.is_some() && open_version != seen {
-            if by_path.contains_key(&rel) {
-                now.push(rel);
-            }
             continue;
         }
         let diagnostics = by_path.remove(&rel).unwrap_or_default();
-        if !diagnostics.is_empty() {
-            now.push(rel);
+        let now = Published { version: open_version, diagnostics };
+        if shown.get(&rel) == Some(&now) {
+            continue;
         }
-        client.publish_diagnostics(uri, diagnostics, open_version).await;
+        client.publish_diagnostics(uri, now.diagnostics.clone(), open_version).await;
+        if now.diagnostics.is_empty() && open_version.is_none() {
+            shown.remove(&rel);
+        } else {
+            shown.insert(rel, now);
+        }
     }
     if let Ok(mut p) = project.published.lock() {
-        *p = now;
+        *p = shown;
     }
 }
 

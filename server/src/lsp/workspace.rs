@@ -79,10 +79,18 @@ pub struct ProjectState {
     history: Mutex<HashMap<HistoryQuestion, Option<crate::analysis::Historic>>>,
     pub generation: AtomicU64,
     pub last: Mutex<Option<Arc<Snapshot>>>,
-    /// Files that have diagnostics in the editor now.
-    pub published: Mutex<Vec<String>>,
+    /// What the editor shows now: the diagnostics last published for each file that has some,
+    /// or is open.
+    pub published: Mutex<HashMap<String, Published>>,
     /// The `snapshot` setting's export, as last read.
     data: crate::lsp::data::DataCache,
+}
+
+/// The diagnostics last published for a file, with the document version they were for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Published {
+    pub version: Option<i32>,
+    pub diagnostics: Vec<tower_lsp_server::ls_types::Diagnostic>,
 }
 
 impl ProjectState {
@@ -118,7 +126,7 @@ impl ProjectState {
             validated: Mutex::new(None),
             generation: AtomicU64::new(0),
             last: Mutex::new(None),
-            published: Mutex::new(Vec::new()),
+            published: Mutex::new(HashMap::new()),
             data: Default::default(),
         }
     }
