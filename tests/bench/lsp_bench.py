@@ -2,9 +2,11 @@
 """Language-server latency on a large generated project.
 
     python3 tests/bench/lsp_bench.py BINARY [--tables 300] [--files 2000] [--edits 60]
+    python3 tests/bench/lsp_bench.py BINARY --project DIR --file convex/skills.ts [--edits 60]
 
 Generates a project pair with generate.py, makes a git repository whose HEAD is the base and whose
-working tree is the working copy, starts `BINARY lsp` on stdio, and measures:
+working tree is the working copy (or, with --project, takes a real app's git working tree as it
+is, the base at HEAD, and edits --file), starts `BINARY lsp` on stdio, and measures:
   - time from `initialize` to the first publishDiagnostics;
   - edit -> publishDiagnostics latency (p50/p99) for edits to a function file and to the schema;
   - the server's peak RSS (VmHWM).
@@ -116,21 +118,28 @@ def main():
     ap.add_argument("--tables", type=int, default=300)
     ap.add_argument("--files", type=int, default=2000)
     ap.add_argument("--edits", type=int, default=60)
+    ap.add_argument("--project", type=Path, help="a real project in a git working tree (not copied, not changed)")
+    ap.add_argument("--file", help="with --project: the function file to edit, relative to the project")
     args = ap.parse_args()
     binary = str(Path(args.binary).resolve())
     work = Path(tempfile.mkdtemp(prefix="convex-migrate-lsp-bench."))
     try:
-        out = work / "gen"
-        subprocess.run([sys.executable, str(HERE / "generate.py"), str(out), "--tables", str(args.tables), "--files", str(args.files), "--quiet"], check=True)
-        repo = work / "repo"
-        shutil.copytree(out / "base", repo)
-        git(repo, "init", "-q")
-        git(repo, "add", ".")
-        git(repo, "commit", "-qm", "base")
-        shutil.rmtree(repo / "convex")
-        shutil.copytree(out / "working" / "convex", repo / "convex")
-        files = sum(1 for _ in (repo / "convex").rglob("*.ts"))
-        print(f"project: {files} .ts files in convex/ ({args.tables} tables), base at HEAD")
+        if args.project:
+            repo = args.project.resolve()
+            files = sum(1 for _ in (repo / "convex").rglob("*.ts"))
+            print(f"project: {repo} ({files} .ts files in convex/), base at HEAD")
+        else:
+            out = work / "gen"
+            subprocess.run([sys.executable, str(HERE / "generate.py"), str(out), "--tables", str(args.tables), "--files", str(args.files), "--quiet"], check=True)
+            repo = work / "repo"
+            shutil.copytree(out / "base", repo)
+            git(repo, "init", "-q")
+            git(repo, "add", ".")
+            git(repo, "commit", "-qm", "base")
+            shutil.rmtree(repo / "convex")
+            shutil.copytree(out / "working" / "convex", repo / "convex")
+            files = sum(1 for _ in (repo / "convex").rglob("*.ts"))
+            print(f"project: {files} .ts files in convex/ ({args.tables} tables), base at HEAD")
 
         server = Server(binary, repo)
         t0 = time.perf_counter()
@@ -140,7 +149,10 @@ def main():
         first = (time.perf_counter() - t0) * 1000
         print(f"initialize -> first diagnostics: {first:.0f} ms")
 
-        function_file = sorted(p for p in (repo / "convex").rglob("*.ts") if "lib" not in p.parts and p.name not in ("schema.ts", "migrations.ts"))[len(files) // 2 if False else 10]
+        if args.file:
+            function_file = repo / args.file
+        else:
+            function_file = sorted(p for p in (repo / "convex").rglob("*.ts") if "lib" not in p.parts and p.name not in ("schema.ts", "migrations.ts"))[10]
         schema = repo / "convex" / "schema.ts"
         results = {}
         for name, path in (("function-file edit", function_file), ("schema edit", schema)):

@@ -366,7 +366,9 @@ impl<'a> Scan<'a> {
         let c = self.at(self.i);
         // Whitespace (ASCII, and the non-ASCII spaces and line separators as one unit).
         if matches!(c, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c) {
-            self.i += 1;
+            // A run of it at once: indentation is a good part of most files.
+            let rest = &self.b[self.i..];
+            self.i += rest.iter().position(|b| !matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)).unwrap_or(rest.len());
             return Ok(());
         }
         if c >= 0x80 && unicode_space_len(self.b, self.i) > 0 {
