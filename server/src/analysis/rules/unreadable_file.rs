@@ -9,7 +9,7 @@ pub(super) use super::no_fixes as fixes;
 pub const DOC: &str = r#"# unreadable-file (error)
 
 ## What it does
-Reports a file of the Convex functions folder (in the working tree, or in what is deployed) that convex-migrate could not read: larger than 4 MiB, unreadable, a symbolic link or a submodule in git, its content missing from the local git objects (a partial clone), a name that is not UTF-8. Also `convex.json` and `convex-migrate.json` when they cannot be read.
+Reports a file of the Convex functions folder (in the working tree, or in what is deployed) that convex-migrate could not read: larger than 4 MiB, unreadable, a symbolic link that leads outside the project (on disk) or the repository (in git) — links inside are followed — or one that is dangling or loops, a submodule in git, its content missing from the local git objects (a partial clone), a name that is not UTF-8. Also `convex.json` and `convex-migrate.json` when they cannot be read.
 
 ## Why is this bad?
 What the tool does not read, it cannot check: a schema or a migration in that file is invisible, so "no problems found" would mean nothing. Convex itself may still deploy the file.
@@ -20,7 +20,7 @@ convex/generated/data.ts: too large (6291456 bytes; the limit is 4 MiB)
 ```
 
 ## Fix
-Make the file readable (fetch the missing objects, replace the link by the file), or move large generated data out of the functions folder. Suppress with `// convex-migrate-disable-file unreadable-file -- reason` only in a file that is read.
+Make the file readable (fetch the missing objects, replace a link that leads outside by the file it points to), or move large generated data out of the functions folder. Suppress with `// convex-migrate-disable-file unreadable-file -- reason` only in a file that is read.
 "#;
 
 pub fn check(cx: &Context<'_>) -> Vec<Finding> {
