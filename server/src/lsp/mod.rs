@@ -241,8 +241,9 @@ async fn publish(client: &Client, session: &Session, done: &Done) {
             ..Diagnostic::default()
         });
     }
-    // What the editor shows now, by file: sent again only where it changes (an edit in one file
-    // seldom changes another's diagnostics; resending them all delays the edited file's).
+    // What the editor shows now, by file: a closed file's sent again only where it changes (an
+    // edit in one file seldom changes another's diagnostics; resending them all delays the
+    // edited file's).
     let mut shown: HashMap<String, Published> = project.published.lock().map(|mut p| std::mem::take(&mut *p)).unwrap_or_default();
     // Files with findings, files that had some, and every open document of the project (so the
     // editor learns that its current version was analysed, even when it is clean).
@@ -265,7 +266,9 @@ async fn publish(client: &Client, session: &Session, done: &Done) {
         }
         let diagnostics = by_path.remove(&rel).unwrap_or_default();
         let now = Published { version: open_version, diagnostics };
-        if shown.get(&rel) == Some(&now) {
+        // An open document hears after every analysis (so its editor knows the analysis saw
+        // it, changed or not); a closed file only when its diagnostics change.
+        if open_version.is_none() && shown.get(&rel) == Some(&now) {
             continue;
         }
         client.publish_diagnostics(uri, now.diagnostics.clone(), open_version).await;
